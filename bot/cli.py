@@ -1,0 +1,127 @@
+"""The ``newsdesk`` command line: parses arguments, calls the library, prints. Nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from index.errors import NewsdeskError
+from index.settings import Settings, load_settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Answers questions from news articles, citing every claim. Runs offline.",
+    pretty_exceptions_enable=False,
+)
+
+CorpusOption = Annotated[
+    Path | None, typer.Option("--corpus", help="Folder of articles (default: the bundled corpus).")
+]
+IndexDirOption = Annotated[
+    Path | None, typer.Option("--index-dir", help="Where the index lives (default: .newsdesk/indexes/...).")
+]
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"newsdesk: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_from(**overrides: Any) -> Settings:
+    """Settings from file and environment, with command-line flags on top (unset flags are None)."""
+    key_map = {"corpus": "corpus_dir"}
+    return load_settings({key_map.get(k, k): v for k, v in overrides.items()})
+
+
+def open_desk(settings: Settings, rebuild: bool = False) -> Any:
+    from index.newsdesk import Newsdesk
+
+    desk = Newsdesk.open(settings, rebuild=rebuild)
+    if desk.build_report.wrote:
+        typer.echo(desk.build_report.summary(), err=True)
+    return desk
+
+
+def parse_day(value: str | None, flag: str) -> dt.date | None:
+    if value is None:
+        return None
+    from index.dates import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError:
+        fail(f"{flag} {value!r} is not a date: write it as YYYY-MM-DD")
+    return None
+
+
+@app.command()
+def index(
+    corpus: CorpusOption = None,
+    index_dir: IndexDirOption = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything.")] = False,
+) -> None:
+    """Build or update the index of a corpus (only new or changed articles are embedded)."""
+    settings = settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty())
+    desk = open_desk(settings, rebuild=rebuild)
+    if not desk.build_report.wrote:
+        typer.echo(desk.build_report.summary(), err=True)
+    typer.echo(str(settings.resolved_index_dir()))
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    corpus: CorpusOption = None,
+    index_dir: IndexDirOption = None,
+    k: Annotated[int | None, typer.Option("--k", help="How many passages to retrieve.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only articles from this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only articles up to this date.")] = None,
+    outlet: Annotated[str | None, typer.Option("--outlet", help="Only articles of this outlet.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as one JSON object.")] = False,
+) -> None:
+    """Answer a question from the articles, with numbered, quoted sources."""
+    from bot.render_text import render_text
+
+    settings = settings_from(corpus=corpus, index_dir=index_dir, k=k, show_progress=sys.stderr.isatty())
+    since_day, until_day = parse_day(since, "--since"), parse_day(until, "--until")
+    from index.newsdesk import clean_question
+
+    question = clean_question(question, settings.max_question_chars)  # fail fast, before any loading
+    desk = open_desk(settings)
+    answer = desk.ask(question, k=k, since=since_day, until=until_day, outlet=outlet)
+    if as_json:
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render_text(answer))
+
+
+@app.command()
+def sources(corpus: CorpusOption = None, index_dir: IndexDirOption = None) -> None:
+    """List the indexed articles, newest first."""
+    settings = settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty())
+    desk = open_desk(settings)
+    for article in desk.sources():
+        parts = [article.date_iso or "undated", article.outlet or "unknown outlet", article.title]
+        typer.echo(f"{article.id}  " + " · ".join(parts))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="newsdesk: %(levelname)s: %(message)s")
+    try:
+        app()
+    except NewsdeskError as err:
+        typer.echo(f"newsdesk: error: {err}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Bring the index in line with the corpus: embed only what is new or changed, prune what is gone."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.chunking import ChunkingConfig, chunk_article, embedding_text, title_prefix
+from index.embedding import Embedder
+from index.errors import IndexUnusableError
+from index.loading import SUPPORTED_SUFFIXES, load_corpus, text_hash
+from index.manifest import FORMAT_VERSION, ArticleEntry, IndexManifest
+from index.records import Article, Chunk
+from index.settings import Settings
+from index.store import StoredIndex, build_lock, read_index, read_manifest, write_index
+
+log = logging.getLogger("newsdesk.builder")
+
+
+@dataclass
+class BuildReport:
+    """What an update did, for the command line and the tests."""
+
+    articles: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    embedded_chunks: int = 0
+    total_chunks: int = 0
+    rebuilt: bool = False
+    wrote: bool = False
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if not self.wrote:
+            return f"index up to date: {self.articles} articles, {self.total_chunks} chunks"
+        what = "rebuilt" if self.rebuilt else "updated"
+        return (
+            f"index {what} in {self.seconds:.1f} s: {self.articles} articles, {self.total_chunks} chunks "
+            f"({len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+            f"{self.embedded_chunks} chunks embedded)"
+        )
+
+
+def corpus_fingerprint(corpus_dir: Path) -> str:
+    """A cheap signature of the corpus files (names, sizes, modification times)."""
+    digest = hashlib.sha256()
+    if corpus_dir.is_dir():
+        for path in sorted(corpus_dir.rglob("*")):
+            if path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file():
+                stat = path.stat()
+                digest.update(f"{path.relative_to(corpus_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def article_hash(article: Article) -> str:
+    """Changes when what is embedded for the article changes (its title prefix or its text)."""
+    return text_hash(f"{article.title}\0{article.text}")
+
+
+def _recipe(settings: Settings, embedder: Embedder) -> IndexManifest:
+    return IndexManifest(
+        format_version=FORMAT_VERSION,
+        model_id=settings.model,
+        dimension=embedder.dimension,
+        model_max_tokens=embedder.max_tokens,
+        chunking={"chunk_tokens": settings.chunk_tokens, "overlap_tokens": settings.chunk_overlap_tokens},
+        index_type=settings.index_type,
+        corpus_dir=str(settings.corpus_dir.resolve()),
+        corpus_fingerprint=corpus_fingerprint(settings.corpus_dir),
+        articles=[],
+        chunk_count=0,
+    )
+
+
+def open_index(settings: Settings, embedder: Embedder, rebuild: bool = False) -> tuple[StoredIndex, BuildReport]:
+    """The index for ``settings.corpus_dir``, updated first if the corpus or the recipe changed."""
+    index_dir = settings.resolved_index_dir()
+    recipe = _recipe(settings, embedder)
+    if not rebuild:
+        current = _read_manifest_or_none(index_dir)
+        if current and current.same_recipe(recipe) and current.corpus_fingerprint == recipe.corpus_fingerprint:
+            stored = read_index(index_dir)
+            if stored is not None:
+                return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
+    with build_lock(index_dir, wait=False) as locked:
+        if not locked:
+            stored = _read_index_or_none(index_dir)
+            if stored is not None:
+                log.warning("another process is building this index; answering from the previous one")
+                return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
+    with build_lock(index_dir, wait=True):
+        return _update(settings, embedder, recipe, index_dir, rebuild)
+
+
+def _read_manifest_or_none(index_dir: Path) -> IndexManifest | None:
+    try:
+        return read_manifest(index_dir)
+    except IndexUnusableError as err:
+        log.warning("%s", err)
+        return None
+
+
+def _read_index_or_none(index_dir: Path) -> StoredIndex | None:
+    try:
+        return read_index(index_dir)
+    except IndexUnusableError:
+        return None
+
+
+def _update(
+    settings: Settings, embedder: Embedder, recipe: IndexManifest, index_dir: Path, rebuild: bool
+) -> tuple[StoredIndex, BuildReport]:
+    started = time.perf_counter()
+    loaded = load_corpus(settings.corpus_dir)
+    report = BuildReport(articles=len(loaded.articles), warnings=loaded.warnings)
+    old = None if rebuild else _reusable(index_dir, recipe)
+    report.rebuilt = old is None
+    old_chunks = _chunks_by_article(old) if old else {}
+    old_hashes = {e.id: e.content_hash for e in old.manifest.articles} if old else {}
+    config = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap_tokens, embedder.max_tokens)
+
+    chunks: list[Chunk] = []
+    rows: list[np.ndarray | None] = []
+    fresh: list[tuple[int, str]] = []  # (position in chunks, text to embed)
+    entries: list[ArticleEntry] = []
+    for article in loaded.articles:
+        digest = article_hash(article)
+        if old_hashes.get(article.id) == digest:
+            kept = old_chunks[article.id]
+            chunks.extend(c for c, _ in kept)
+            rows.extend(v for _, v in kept)
+        else:
+            (report.changed if article.id in old_hashes else report.added).append(article.id)
+            prefix = title_prefix(article.title, embedder.count_tokens)
+            for chunk in chunk_article(article, config, embedder.count_tokens):
+                fresh.append((len(chunks), embedding_text(prefix, chunk.text)))
+                chunks.append(chunk)
+                rows.append(None)
+        entries.append(ArticleEntry(article.id, digest, sum(1 for c in chunks if c.article_id == article.id)))
+    report.removed = sorted(set(old_hashes) - {a.id for a in loaded.articles})
+    report.total_chunks = len(chunks)
+    report.embedded_chunks = len(fresh)
+
+    vectors = _assemble_vectors(rows, fresh, embedder, settings, recipe.dimension)
+    recipe.articles = entries
+    recipe.chunk_count = len(chunks)
+    stored = write_index(index_dir, recipe, loaded.articles, chunks, vectors)
+    report.wrote = True
+    report.seconds = time.perf_counter() - started
+    return stored, report
+
+
+def _reusable(index_dir: Path, recipe: IndexManifest) -> StoredIndex | None:
+    stored = _read_index_or_none(index_dir)
+    if stored is None:
+        return None
+    if not stored.manifest.same_recipe(recipe):
+        log.warning("the index was built with another model or chunking; rebuilding it")
+        return None
+    return stored
+
+
+def _chunks_by_article(stored: StoredIndex) -> dict[str, list[tuple[Chunk, np.ndarray]]]:
+    grouped: dict[str, list[tuple[Chunk, np.ndarray]]] = {}
+    for chunk, vector in zip(stored.chunks, stored.vectors, strict=True):
+        grouped.setdefault(chunk.article_id, []).append((chunk, vector))
+    return grouped
+
+
+def _assemble_vectors(
+    rows: list[np.ndarray | None],
+    fresh: list[tuple[int, str]],
+    embedder: Embedder,
+    settings: Settings,
+    dimension: int,
+) -> np.ndarray:
+    vectors = np.zeros((len(rows), dimension), dtype=np.float32)
+    for i, row in enumerate(rows):
+        if row is not None:
+            vectors[i] = row
+    if fresh:
+        embedded = embedder.encode([t for _, t in fresh], settings.batch_size, settings.show_progress)
+        vectors[[i for i, _ in fresh]] = embedded
+    return vectors

