@@ -9,8 +9,10 @@ from typing import Any
 
 from index.errors import IndexUnusableError
 
-# Bump on any change to the files of an index; an index of another version is rebuilt.
-FORMAT_VERSION = 1
+# Bump on any change to the files of an index (including index.lexical.LEXICAL_VERSION, the BM25
+# tokenizer); an index of another version is rebuilt.
+# 2: lexical.npz (BM25) added to every generation.
+FORMAT_VERSION = 2
 MANIFEST_NAME = "manifest.json"
 
 

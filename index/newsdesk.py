@@ -6,12 +6,14 @@ import datetime as dt
 import time
 import unicodedata
 
+import numpy as np
+
 from index.answering import compose_answer
 from index.builder import BuildReport, open_index
 from index.embedding import Embedder, make_embedder
 from index.errors import QuestionError
 from index.records import Answer, Article, Hit
-from index.search import SearchFilters, allowed_chunks, dense_search
+from index.search import SearchFilters, SearchOptions, retrieve
 from index.settings import Settings, load_settings
 from index.store import StoredIndex
 
@@ -43,11 +45,25 @@ class Newsdesk:
     def check_question(self, question: str) -> str:
         return clean_question(question, self.settings.max_question_chars)
 
-    def search(self, question: str, k: int | None = None, filters: SearchFilters | None = None) -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        retriever: str | None = None,
+    ) -> list[Hit]:
+        """The passages that best match ``question``, best first (see :mod:`index.search` for scores).
+
+        ``retriever``: "dense", "bm25" or "hybrid" (default: ``Settings.retriever``)."""
         question = self.check_question(question)
         query = self.embedder.encode([question])[0]
-        mask = allowed_chunks(self.stored, filters or SearchFilters())
-        return dense_search(self.stored, query, k or self.settings.k, mask)
+        return self._retrieve(question, query, k, filters, retriever)
+
+    def _retrieve(
+        self, question: str, query: np.ndarray, k: int | None, filters: SearchFilters | None, retriever: str | None
+    ) -> list[Hit]:
+        options = SearchOptions(retriever=retriever or self.settings.retriever)
+        return retrieve(self.stored, question, query, k or self.settings.k, filters, options)
 
     def ask(
         self,
@@ -56,16 +72,18 @@ class Newsdesk:
         since: dt.date | None = None,
         until: dt.date | None = None,
         outlet: str | None = None,
+        retriever: str | None = None,
     ) -> Answer:
-        """Answer ``question`` from the articles, citing each claim, or abstain."""
+        """Answer ``question`` from the articles, citing each claim, or abstain.
+
+        ``retriever``: "dense", "bm25" or "hybrid" (default: ``Settings.retriever``)."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         question = self.check_question(question)
         query = self.embedder.encode([question])[0]
         timings["encode"] = _ms(started)
         mark = time.perf_counter()
-        mask = allowed_chunks(self.stored, SearchFilters(since, until, outlet))
-        hits = dense_search(self.stored, query, k or self.settings.k, mask)
+        hits = self._retrieve(question, query, k, SearchFilters(since, until, outlet), retriever)
         timings["search"] = _ms(mark)
         mark = time.perf_counter()
         answer = compose_answer(question, hits, self.stored, self.embedder, query, self.settings.abstain_threshold)

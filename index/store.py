@@ -3,7 +3,8 @@
 Layout of an index directory::
 
     <index_dir>/CURRENT        name of the live generation (replaced atomically)
-    <index_dir>/gen-<stamp>/   manifest.json, articles.jsonl, chunks.jsonl, vectors.npy, dense.faiss
+    <index_dir>/gen-<stamp>/   manifest.json, articles.jsonl, chunks.jsonl, vectors.npy, dense.faiss,
+                               lexical.npz (BM25 over the same chunks, rebuilt whole on every write)
     <index_dir>/.lock          held while a build runs
 
 A build writes a new generation into a temporary folder, renames it into place and only then points
@@ -30,8 +31,10 @@ from typing import Any
 import numpy as np
 
 from index.ann import build_ann, choose_index_type, read_ann, write_ann
+from index.chunking import embedding_text
 from index.dates import parse_date
 from index.errors import IndexUnusableError
+from index.lexical import LEXICAL_NAME, LexicalIndex
 from index.manifest import MANIFEST_NAME, IndexManifest
 from index.records import Article, Chunk
 
@@ -40,12 +43,13 @@ ARTICLES_NAME = "articles.jsonl"
 CHUNKS_NAME = "chunks.jsonl"
 VECTORS_NAME = "vectors.npy"
 ANN_NAME = "dense.faiss"
-DATA_FILES = (ARTICLES_NAME, CHUNKS_NAME, VECTORS_NAME, ANN_NAME)
+DATA_FILES = (ARTICLES_NAME, CHUNKS_NAME, VECTORS_NAME, ANN_NAME, LEXICAL_NAME)
 
 
 @dataclass
 class StoredIndex:
-    """An index loaded in memory. ``vectors[i]`` is the embedding of ``chunks[i]``."""
+    """An index loaded in memory. ``vectors[i]`` is the embedding of ``chunks[i]``; position ``i`` of
+    ``lexical`` is ``chunks[i]`` too."""
 
     manifest: IndexManifest
     articles: dict[str, Article]
@@ -53,6 +57,18 @@ class StoredIndex:
     vectors: np.ndarray
     ann: Any
     path: Path
+    lexical: LexicalIndex | None = None
+
+    def lexical_index(self) -> LexicalIndex:
+        """The BM25 index (built in memory if this object was made without one)."""
+        if self.lexical is None:
+            self.lexical = build_lexical(self.articles, self.chunks)
+        return self.lexical
+
+
+def build_lexical(articles: dict[str, Article], chunks: list[Chunk]) -> LexicalIndex:
+    """BM25 over what the dense side embeds for each chunk: its article's title, then its text."""
+    return LexicalIndex.build([embedding_text(articles[c.article_id].title, c.text) for c in chunks])
 
 
 def rebuild_hint(index_dir: Path) -> str:
@@ -106,13 +122,14 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         chunks = [Chunk(**c) for c in _read_jsonl(generation / CHUNKS_NAME)]
         vectors = np.load(generation / VECTORS_NAME, allow_pickle=False)
         ann = read_ann(generation / ANN_NAME)
+        lexical = LexicalIndex.load(generation / LEXICAL_NAME)
     except (ValueError, TypeError, KeyError, OSError, RuntimeError) as err:
         raise IndexUnusableError(
             f"the index at {generation} cannot be read ({err}): {rebuild_hint(index_dir)}"
         ) from None
-    if len(chunks) != len(vectors) or ann.ntotal != len(chunks):
+    if len(chunks) != len(vectors) or ann.ntotal != len(chunks) or lexical.doc_count != len(chunks):
         raise IndexUnusableError(f"the index at {generation} is inconsistent: {rebuild_hint(index_dir)}")
-    return StoredIndex(manifest, articles, chunks, vectors, ann, generation)
+    return StoredIndex(manifest, articles, chunks, vectors, ann, generation, lexical)
 
 
 def write_index(
@@ -135,6 +152,10 @@ def write_index(
         manifest.index_type = choose_index_type(manifest.index_type, len(vectors))
         ann = build_ann(vectors, manifest.index_type)
         write_ann(ann, staging / ANN_NAME)
+        # BM25 statistics (IDF, average length) depend on every chunk, so BM25 is rebuilt whole; it
+        # needs no embedding, which is what makes an update expensive.
+        lexical = build_lexical({a.id: a for a in articles}, chunks)
+        lexical.save(staging / LEXICAL_NAME)
         manifest.files = {name: file_sha256(staging / name) for name in DATA_FILES}
         (staging / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
         _fsync_dir(staging)
@@ -149,7 +170,7 @@ def write_index(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _prune_generations(index_dir, keep={final.name})
-    return StoredIndex(manifest, {a.id: a for a in articles}, chunks, vectors, ann, final)
+    return StoredIndex(manifest, {a.id: a for a in articles}, chunks, vectors, ann, final, lexical)
 
 
 @contextlib.contextmanager
