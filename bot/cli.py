@@ -84,18 +84,24 @@ def ask(
     since: Annotated[str | None, typer.Option("--since", help="Only articles from this date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Only articles up to this date.")] = None,
     outlet: Annotated[str | None, typer.Option("--outlet", help="Only articles of this outlet.")] = None,
+    retriever: Annotated[
+        str | None,
+        typer.Option("--retriever", help="How passages are found: dense, bm25 or hybrid (default: hybrid)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as one JSON object.")] = False,
 ) -> None:
     """Answer a question from the articles, with numbered, quoted sources."""
     from bot.render_text import render_text
 
-    settings = settings_from(corpus=corpus, index_dir=index_dir, k=k, show_progress=sys.stderr.isatty())
+    settings = settings_from(
+        corpus=corpus, index_dir=index_dir, k=k, retriever=retriever, show_progress=sys.stderr.isatty()
+    )
     since_day, until_day = parse_day(since, "--since"), parse_day(until, "--until")
     from index.newsdesk import clean_question
 
     question = clean_question(question, settings.max_question_chars)  # fail fast, before any loading
     desk = open_desk(settings)
-    answer = desk.ask(question, k=k, since=since_day, until=until_day, outlet=outlet)
+    answer = desk.ask(question, k=k, since=since_day, until=until_day, outlet=outlet, retriever=settings.retriever)
     if as_json:
         typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -107,6 +108,8 @@ class LexicalIndex:
             return cls(None, config, len(texts))
         import bm25s
 
+        # bm25s logs "Building index from tokens" at DEBUG on a logger it sets to DEBUG itself.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25(k1=config.k1, b=config.b, method="lucene")
         retriever.index(corpus, show_progress=False)
         return cls(retriever, config, len(texts))

@@ -97,15 +97,15 @@ def retrieve(
         raise ValueError("dense and hybrid retrieval need the question's embedding")
     pool = max(MIN_POOL, POOL_FACTOR * k) if options.diverse else k
     ranked = _rank(stored, question, query, pool, mask, options)
-    if options.diverse:
-        ranked = diversify(stored, ranked, k, options.per_article)
-    return [replace(hit, rank=rank) for rank, hit in enumerate(ranked[:k])]
+    hits = diversify(stored, ranked, k, options.per_article) if options.diverse else [h for _, h in ranked]
+    return [replace(hit, rank=rank) for rank, hit in enumerate(hits[:k])]
 
 
 def _rank(
     stored: StoredIndex, question: str, query: np.ndarray | None, pool: int, mask: np.ndarray | None,
     options: SearchOptions,
-) -> list[Hit]:  # fmt: skip
+) -> list[tuple[int, Hit]]:  # fmt: skip
+    """(chunk position, hit) of up to ``pool`` candidates, best first."""
     lexical = stored.lexical_index()
     raw, weight = lexical.scores(question)
     if mask is not None:
@@ -117,12 +117,13 @@ def _rank(
     def cosine(i: int) -> float | None:
         return None if query is None else float(stored.vectors[i] @ query)
 
-    def hit(i: int, score: float) -> Hit:
-        return Hit(stored.chunks[i], score, 0, dense_score=cosine(i), bm25_score=float(raw[i]))
+    def hit(i: int, score: float) -> tuple[int, Hit]:
+        return i, Hit(stored.chunks[i], score, 0, dense_score=cosine(i), bm25_score=float(raw[i]))
 
     if options.retriever == "dense":
         assert query is not None
-        return [hit(i, s) for i, s in dense_pairs(stored, query, pool, mask)]
+        # FAISS's own inner product, so that score == dense_score exactly.
+        return [(i, Hit(stored.chunks[i], s, 0, s, float(raw[i]))) for i, s in dense_pairs(stored, query, pool, mask)]
     lexical_top = _top_positive(raw, pool)
     if options.retriever == "bm25":
         return [hit(i, relative(i)) for i in lexical_top]
@@ -176,59 +177,75 @@ def dense_search(stored: StoredIndex, query: np.ndarray, k: int, mask: np.ndarra
     return [Hit(stored.chunks[i], s, rank, dense_score=s) for rank, (i, s) in enumerate(pairs)]
 
 
-def diversify(stored: StoredIndex, ranked: list[Hit], k: int, per_article: int) -> list[Hit]:
-    """Up to ``k`` hits from ``ranked`` (best first) following the diversity rules of the module doc."""
-    chosen: list[Hit] = []
+def diversify(stored: StoredIndex, ranked: list[tuple[int, Hit]], k: int, per_article: int) -> list[Hit]:
+    """Up to ``k`` hits from ``ranked`` ((chunk position, hit), best first) by the rules of the module doc."""
+    chosen: list[Hit | None] = []  # None: merged into a better-ranked passage of its article
+    by_article: dict[str, list[int]] = {}  # article id -> indexes into ``chosen``, best first
     deferred: list[Hit] = []  # over the per-article cap: used only if nothing else is left
     seen_texts: set[str] = set()
-    chosen_vectors: list[np.ndarray] = []
-    position = {(c.article_id, c.ordinal): i for i, c in enumerate(stored.chunks)}
+    chosen_vectors = np.zeros((k, stored.vectors.shape[1]), dtype=np.float32)
 
-    def vector(hit: Hit) -> np.ndarray | None:
-        i = position.get((hit.chunk.article_id, hit.chunk.ordinal))
-        return None if i is None else stored.vectors[i]
+    def count() -> int:
+        return sum(len(v) for v in by_article.values())
 
-    for hit in ranked:
-        if len(chosen) >= k:
+    for position, hit in ranked:
+        if count() >= k:
             break
         key = _normalised(hit.chunk.text)
-        if key in seen_texts:
+        mine = by_article.setdefault(hit.chunk.article_id, [])
+        if key in seen_texts or _merge_into(chosen, mine, hit, stored):
             continue
-        merged = _merge_into(chosen, hit, stored)
-        if merged:
+        vector = stored.vectors[position]
+        filled = min(len(chosen), k)
+        if filled and float(np.max(chosen_vectors[:filled] @ vector)) >= NEAR_COPY_COSINE:
             continue
-        v = vector(hit)
-        if v is not None and chosen_vectors and max(float(v @ u) for u in chosen_vectors) >= NEAR_COPY_COSINE:
-            continue
-        if sum(1 for c in chosen if c.chunk.article_id == hit.chunk.article_id) >= per_article:
+        if len(mine) >= per_article:
             deferred.append(hit)
             continue
+        if len(chosen) < k:
+            chosen_vectors[len(chosen)] = vector
+        mine.append(len(chosen))
         chosen.append(hit)
         seen_texts.add(key)
-        if v is not None:
-            chosen_vectors.append(v)
     for hit in deferred:
-        if len(chosen) >= k:
+        if count() >= k:
             break
-        if not _merge_into(chosen, hit, stored):
+        mine = by_article[hit.chunk.article_id]
+        if not _merge_into(chosen, mine, hit, stored):
+            mine.append(len(chosen))
             chosen.append(hit)
-    return chosen
+    return [h for h in chosen if h is not None]
 
 
-def _merge_into(chosen: list[Hit], hit: Hit, stored: StoredIndex) -> bool:
-    """Fold ``hit`` into a chosen hit of the same article whose passage it overlaps; True if it did."""
+def _merge_into(chosen: list[Hit | None], mine: list[int], hit: Hit, stored: StoredIndex) -> bool:
+    """Fold ``hit`` into the chosen passages of its article (``mine``) that it overlaps; True if any.
+
+    The union becomes one passage held by the best-ranked of them (its ordinal and scores are kept);
+    the others, which the union may now also cover, are dropped so no two passages overlap."""
     chunk = hit.chunk
-    for n, other in enumerate(chosen):
-        kept = other.chunk
-        if kept.article_id != chunk.article_id or chunk.start >= kept.end or kept.start >= chunk.end:
-            continue
-        if chunk.start < kept.start or chunk.end > kept.end:
-            start, end = min(kept.start, chunk.start), max(kept.end, chunk.end)
-            text = stored.articles[kept.article_id].text[start:end]
-            # The better-ranked chunk keeps its ordinal and scores; the passage covers both.
-            chosen[n] = replace(other, chunk=Chunk(kept.article_id, kept.ordinal, start, end, text))
-        return True
-    return False
+    overlapping = [n for n in mine if _overlap(chosen[n], chunk.start, chunk.end)]
+    if not overlapping:
+        return False
+    start, end = chunk.start, chunk.end
+    while True:  # the union can reach further passages of the article
+        spans = [(chosen[n].chunk.start, chosen[n].chunk.end) for n in overlapping]  # type: ignore[union-attr]
+        start, end = min([start] + [a for a, _ in spans]), max([end] + [b for _, b in spans])
+        more = [n for n in mine if n not in overlapping and _overlap(chosen[n], start, end)]
+        if not more:
+            break
+        overlapping = sorted(overlapping + more)
+    keep = chosen[overlapping[0]]
+    assert keep is not None
+    text = stored.articles[keep.chunk.article_id].text[start:end]
+    chosen[overlapping[0]] = replace(keep, chunk=Chunk(keep.chunk.article_id, keep.chunk.ordinal, start, end, text))
+    for n in overlapping[1:]:
+        chosen[n] = None
+        mine.remove(n)
+    return True
+
+
+def _overlap(hit: Hit | None, start: int, end: int) -> bool:
+    return hit is not None and start < hit.chunk.end and hit.chunk.start < end
 
 
 def _normalised(text: str) -> str:

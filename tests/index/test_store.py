@@ -92,3 +92,28 @@ def test_a_damaged_file_is_detected_on_open(embedder, corpus_copy: Path, make_se
     vectors.write_bytes(bytes(data))
     with pytest.raises(IndexUnusableError, match="damaged.*--rebuild"):
         read_index(settings.resolved_index_dir())
+
+
+def test_bm25_is_stored_checksummed_and_follows_updates(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+    from index.lexical import LEXICAL_NAME
+
+    settings = make_settings(corpus_copy)
+    stored, _ = open_index(settings, embedder)
+    assert LEXICAL_NAME in stored.manifest.files and (stored.path / LEXICAL_NAME).is_file()
+    assert stored.lexical is not None and stored.lexical.doc_count == len(stored.chunks)
+    assert stored.lexical.search("zanzibarite quarry", 3) == []
+    (corpus_copy / "extra.txt").write_text("Quarry story. Workers found zanzibarite in a quarry near Oslo on Monday.")
+    before = embedder.encoded
+    updated, report = open_index(settings, embedder)
+    assert report.added == ["extra"] and embedder.encoded - before == report.embedded_chunks == 1
+    reread = read_index(settings.resolved_index_dir())
+    assert reread is not None and reread.lexical is not None
+    matches = reread.lexical.search("zanzibarite quarry", 3)
+    assert [reread.chunks[m.position].article_id for m in matches] == ["extra"]
+    # A damaged BM25 file is caught like any other file of the index.
+    lexical = reread.path / LEXICAL_NAME
+    lexical.write_bytes(lexical.read_bytes()[:-7] + b"garbage")
+    from index.errors import IndexUnusableError
+
+    with pytest.raises(IndexUnusableError, match="damaged.*--rebuild"):
+        read_index(settings.resolved_index_dir())

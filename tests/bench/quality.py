@@ -1,0 +1,246 @@
+"""Retrieval and answer quality on xquad-en and TIME: ``make bench-quality`` (not part of ``make test``).
+
+    python -m tests.bench.quality                  # everything (about 5-8 minutes on 2 cores)
+    python -m tests.bench.quality --only answers   # only the xquad answer-containment share
+    python -m tests.bench.quality --sweep          # also every fusion method and weight tried
+
+Retrieval: each collection is written as a JSONL corpus and indexed through ``open_index`` (cached in
+``.newsdesk/bench/``, so a second run embeds nothing), every query is encoded once, and the dense, BM25
+and hybrid rankings are scored side by side. Rankings are of articles: an article's rank is that of
+its best chunk. xquad: recall@1/5/10 and MRR@10 (each paragraph is an article; its questions' gold
+article is it). TIME: nDCG@10 (binary judgments) and MAP over the top 100 articles.
+
+Answers: every xquad question goes through ``Newsdesk.ask`` (hybrid, the product path) and counts as
+answered when a gold answer string appears in the answer text (case-insensitive).
+
+Writes ``reports/quality.json`` and prints markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.builder import open_index
+from index.embedding import Embedder, make_embedder
+from index.fusion import Fusion
+from index.newsdesk import Newsdesk
+from index.search import DEFAULT_FUSION, SearchOptions, retrieve
+from index.settings import DEFAULT_MODEL, load_settings
+from index.store import StoredIndex
+from tests.bench.datasets import REPO_ROOT, Collection, DatasetMissing, data_root, load_time, load_xquad
+
+CACHE = REPO_ROOT / ".newsdesk" / "bench"
+REPORT = REPO_ROOT / "reports" / "quality.json"
+TIME_DEPTH = 100
+
+
+@dataclass
+class Run:
+    """One retriever configuration's metrics on one collection."""
+
+    collection: str
+    name: str
+    metrics: dict[str, float]
+    ms_per_query: float
+
+
+@dataclass
+class Report:
+    runs: list[Run] = field(default_factory=list)
+    answers: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def standard_configs() -> list[tuple[str, SearchOptions]]:
+    return [
+        ("dense", SearchOptions(retriever="dense")),
+        ("bm25", SearchOptions(retriever="bm25")),
+        ("hybrid", SearchOptions(retriever="hybrid")),
+    ]
+
+
+def sweep_configs() -> list[tuple[str, SearchOptions]]:
+    """Every fusion tried when choosing DEFAULT_FUSION, plus the default without diversity."""
+    configs = [(f"rrf k=60 w={w}", Fusion("rrf", w)) for w in (0.3, 0.4, 0.5, 0.6)]
+    configs += [(f"minmax w={w}", Fusion("minmax", w)) for w in (0.3, 0.4, 0.5, 0.6, 0.7)]
+    configs += [(f"absolute w={w}", Fusion("absolute", w)) for w in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
+    out = [(name, SearchOptions(retriever="hybrid", fusion=fusion)) for name, fusion in configs]
+    out.append(("hybrid, no diversity", SearchOptions(retriever="hybrid", diverse=False)))
+    out.append(("dense, no diversity", SearchOptions(retriever="dense", diverse=False)))
+    out.append(("bm25, no diversity", SearchOptions(retriever="bm25", diverse=False)))
+    return out
+
+
+def desk_for(collection: Collection, embedder: Embedder, tag: str = "") -> Newsdesk:
+    folder = CACHE / (collection.name + tag)
+    corpus = collection.write_corpus(folder / "corpus")
+    settings = load_settings({"corpus_dir": corpus, "index_dir": folder / "index", "show_progress": False}, env={})
+    stored, report = open_index(settings, embedder)
+    if report.wrote:
+        print(f"[{collection.name}{tag}] {report.summary()}", file=sys.stderr)
+    return Newsdesk(settings, embedder, stored, report)
+
+
+def article_ranking(
+    stored: StoredIndex, question: str, query: np.ndarray, depth: int, options: SearchOptions
+) -> list[str]:
+    hits = retrieve(stored, question, query, depth, None, options)
+    return list(dict.fromkeys(h.chunk.article_id for h in hits))
+
+
+def score_runs(
+    collection: Collection,
+    desk: Newsdesk,
+    configs: list[tuple[str, SearchOptions]],
+    depth: int,
+    metrics: Callable[[list[str], frozenset[str]], dict[str, float]],
+) -> list[Run]:
+    questions = [q.question for q in collection.queries]
+    vectors = desk.embedder.encode(questions, batch_size=64)
+    runs = []
+    for name, options in configs:
+        started = time.perf_counter()
+        per_query = [
+            metrics(article_ranking(desk.stored, q.question, v, depth, options)[:depth], q.relevant)
+            for q, v in zip(collection.queries, vectors, strict=True)
+        ]
+        elapsed = (time.perf_counter() - started) * 1000 / max(1, len(per_query))
+        means = {key: statistics.fmean(m[key] for m in per_query) for key in per_query[0]}
+        runs.append(Run(collection.name + collection.notes.get("tag", ""), name, means, elapsed))
+    return runs
+
+
+def xquad_metrics(ranking: list[str], relevant: frozenset[str]) -> dict[str, float]:
+    rank = next((i for i, a in enumerate(ranking) if a in relevant), None)
+    return {
+        "recall@1": float(rank is not None and rank < 1),
+        "recall@5": float(rank is not None and rank < 5),
+        "recall@10": float(rank is not None and rank < 10),
+        "mrr@10": 1.0 / (rank + 1) if rank is not None and rank < 10 else 0.0,
+    }
+
+
+def time_metrics(ranking: list[str], relevant: frozenset[str]) -> dict[str, float]:
+    gains = [1.0 if a in relevant else 0.0 for a in ranking]
+    dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains[:10]))
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(10, len(relevant))))
+    hits, precisions = 0, []
+    for i, g in enumerate(gains[:TIME_DEPTH]):
+        if g:
+            hits += 1
+            precisions.append(hits / (i + 1))
+    return {"ndcg@10": dcg / ideal if ideal else 0.0, "map@100": sum(precisions) / len(relevant)}
+
+
+def answer_containment(collection: Collection, desk: Newsdesk, limit: int | None) -> dict[str, Any]:
+    """Share of questions whose ``Newsdesk.ask`` answer text contains a gold answer."""
+    queries = collection.queries[:limit] if limit else collection.queries
+    contained = abstained = right_article = 0
+    latencies: list[float] = []
+    misses: list[dict[str, Any]] = []
+    for q in queries:
+        started = time.perf_counter()
+        answer = desk.ask(q.question, retriever="hybrid")
+        latencies.append((time.perf_counter() - started) * 1000)
+        text = answer.text.casefold()
+        ok = any(gold.casefold() in text for gold in q.answers)
+        contained += ok
+        abstained += answer.abstained
+        right_article += bool(answer.citations) and answer.citations[0].doc_id in q.relevant
+        if not ok and len(misses) < 25:
+            misses.append({"question": q.question, "gold": list(q.answers), "answer": answer.text})
+    n = len(queries)
+    return {
+        "questions": n,
+        "contains_gold": contained / n,
+        "abstained": abstained / n,
+        "first_citation_is_gold_article": right_article / n,
+        "ask_ms_p50": statistics.median(latencies),
+        "ask_ms_p95": float(np.percentile(latencies, 95)),
+        "sample_misses": misses,
+    }
+
+
+def markdown_table(runs: Iterable[Run], keys: list[str]) -> str:
+    lines = ["| retriever | " + " | ".join(keys) + " | ms/query |", "|---" * (len(keys) + 2) + "|"]
+    for run in runs:
+        cells = [f"{run.metrics[k]:.3f}" for k in keys]
+        lines.append(f"| {run.name} | " + " | ".join(cells) + f" | {run.ms_per_query:.1f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.quality", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=("retrieval", "answers", "xquad", "time"), help="Run one part only.")
+    parser.add_argument("--sweep", action="store_true", help="Also score every fusion method and weight tried.")
+    parser.add_argument("--no-titles", action="store_true", help="Also index xquad without its Wikipedia titles.")
+    parser.add_argument("--limit", type=int, help="Ask only the first N xquad questions in the answer part.")
+    parser.add_argument("--out", type=Path, default=REPORT, help=f"JSON report (default {REPORT}).")
+    args = parser.parse_args(argv)
+
+    root = data_root()
+    try:
+        xquad = load_xquad(root)
+        time_collection = load_time(root) if args.only in (None, "retrieval", "time") else None
+    except DatasetMissing as missing:
+        print(f"skipped: {missing}", file=sys.stderr)
+        return 0
+    embedder = make_embedder(DEFAULT_MODEL)
+    report = Report(info={"data": str(root), "fusion": DEFAULT_FUSION.__dict__, "model": DEFAULT_MODEL})
+    configs = standard_configs() + (sweep_configs() if args.sweep else [])
+    started = time.perf_counter()
+    xquad_keys, time_keys = ["recall@1", "recall@5", "recall@10", "mrr@10"], ["ndcg@10", "map@100"]
+
+    if args.only in (None, "retrieval", "xquad"):
+        desk = desk_for(xquad, embedder)
+        report.runs += score_runs(xquad, desk, configs, 10, xquad_metrics)
+        if args.no_titles:
+            bare = load_xquad(root, titles=False)
+            bare.notes["tag"] = " (no titles)"
+            bare_desk = desk_for(bare, embedder, "-notitles")
+            report.runs += score_runs(bare, bare_desk, configs, 10, xquad_metrics)
+    if time_collection is not None:
+        desk_time = desk_for(time_collection, embedder)
+        report.runs += score_runs(time_collection, desk_time, configs, TIME_DEPTH, time_metrics)
+    if args.only in (None, "answers"):
+        report.answers = answer_containment(xquad, desk_for(xquad, embedder), args.limit)
+    report.info["seconds"] = round(time.perf_counter() - started, 1)
+
+    for collection in dict.fromkeys(r.collection for r in report.runs):
+        keys = time_keys if collection == "time" else xquad_keys
+        size = {"time": len(time_collection.queries) if time_collection else 0}.get(collection, len(xquad.queries))
+        print(f"\n### {collection} ({size} queries)\n")
+        print(markdown_table([r for r in report.runs if r.collection == collection], keys))
+    if report.answers:
+        a = report.answers
+        print(
+            f"\n### xquad answers (Newsdesk.ask, hybrid; {a['questions']} questions)\n\n"
+            f"answer text contains the gold answer: {a['contains_gold']:.3f}; abstained: {a['abstained']:.3f}; "
+            f"first citation is the gold paragraph: {a['first_citation_is_gold_article']:.3f}; "
+            f"ask p50 {a['ask_ms_p50']:.0f} ms, p95 {a['ask_ms_p95']:.0f} ms"
+        )
+    print(f"\n({report.info['seconds']} s in all; timings are noisy on a shared machine)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "info": report.info,
+        "runs": [run.__dict__ for run in report.runs],
+        "answers": report.answers,
+    }
+    args.out.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
