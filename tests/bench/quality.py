@@ -32,8 +32,10 @@ from typing import Any
 import numpy as np
 
 from index.builder import open_index
+from index.chunking import embedding_text
 from index.embedding import Embedder, make_embedder
 from index.fusion import Fusion
+from index.lexical import LexicalConfig, LexicalIndex
 from index.newsdesk import Newsdesk
 from index.search import DEFAULT_FUSION, SearchOptions, retrieve
 from index.settings import DEFAULT_MODEL, load_settings
@@ -121,6 +123,35 @@ def score_runs(
     return runs
 
 
+def tokenizer_runs(
+    collection: Collection,
+    desk: Newsdesk,
+    depth: int,
+    metrics: Callable[[list[str], frozenset[str]], dict[str, float]],
+) -> list[Run]:
+    """BM25 alone with each tokenizer variant, rebuilt in memory over the same chunks."""
+    stored = desk.stored
+    texts = [embedding_text(stored.articles[c.article_id].title, c.text) for c in stored.chunks]
+    runs = []
+    for name, config in [
+        ("bm25: stem + stopwords (default)", LexicalConfig()),
+        ("bm25: stopwords, no stemming", LexicalConfig(stem=False)),
+        ("bm25: stemming, no stopwords", LexicalConfig(drop_stopwords=False)),
+        ("bm25: neither", LexicalConfig(stem=False, drop_stopwords=False)),
+    ]:
+        lexical = LexicalIndex.build(texts, config)
+        started = time.perf_counter()
+        per_query = []
+        for q in collection.queries:
+            matches = lexical.search(q.question, depth * 4)
+            ranking = list(dict.fromkeys(stored.chunks[m.position].article_id for m in matches))[:depth]
+            per_query.append(metrics(ranking, q.relevant))
+        elapsed = (time.perf_counter() - started) * 1000 / len(per_query)
+        means = {key: statistics.fmean(m[key] for m in per_query) for key in per_query[0]}
+        runs.append(Run(collection.name + collection.notes.get("tag", ""), name, means, elapsed))
+    return runs
+
+
 def xquad_metrics(ranking: list[str], relevant: frozenset[str]) -> dict[str, float]:
     rank = next((i for i, a in enumerate(ranking) if a in relevant), None)
     return {
@@ -149,7 +180,9 @@ def answer_containment(collection: Collection, desk: Newsdesk, limit: int | None
     contained = abstained = right_article = 0
     latencies: list[float] = []
     misses: list[dict[str, Any]] = []
-    for q in queries:
+    for n, q in enumerate(queries, start=1):
+        if n % 200 == 0:
+            print(f"[answers] {n}/{len(queries)} asked", file=sys.stderr)
         started = time.perf_counter()
         answer = desk.ask(q.question, retriever="hybrid")
         latencies.append((time.perf_counter() - started) * 1000)
@@ -205,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "retrieval", "xquad"):
         desk = desk_for(xquad, embedder)
         report.runs += score_runs(xquad, desk, configs, 10, xquad_metrics)
+        if args.sweep:
+            report.runs += tokenizer_runs(xquad, desk, 10, xquad_metrics)
         if args.no_titles:
             bare = load_xquad(root, titles=False)
             bare.notes["tag"] = " (no titles)"
@@ -213,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     if time_collection is not None:
         desk_time = desk_for(time_collection, embedder)
         report.runs += score_runs(time_collection, desk_time, configs, TIME_DEPTH, time_metrics)
+        if args.sweep:
+            report.runs += tokenizer_runs(time_collection, desk_time, TIME_DEPTH, time_metrics)
     if args.only in (None, "answers"):
         report.answers = answer_containment(xquad, desk_for(xquad, embedder), args.limit)
     report.info["seconds"] = round(time.perf_counter() - started, 1)
