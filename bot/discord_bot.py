@@ -1,0 +1,350 @@
+"""``newsdesk discord``: the chat core as a Discord bot (discord.py).
+
+- ``/ask question [since] [until] [outlet]`` is deferred ("Newsdesk is thinking…") and answered by a
+  follow-up message; ``/sources`` lists the indexed articles (only to the asker).
+- With ``discord_mentions`` on, the bot also answers ``@Newsdesk question`` and any reply to one of its
+  answers, which is read as a follow-up of that answer's question.
+- Every send passes ``AllowedMentions.none()``: nothing a question or an article holds pings anyone.
+- A per-user cooldown, an optional channel allowlist (ids or names) and a DM policy come from Settings.
+- Answering runs off the event loop (:meth:`bot.chat.ChatCore.areply`); an exception while answering is a
+  one-line apology to the user and a traceback in the log, and the bot keeps serving.
+- The token comes from Settings (``DISCORD_TOKEN``) and is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import discord
+from discord import app_commands
+
+from bot.chat import APOLOGY, AskOptions, ChatCore, ChatReply, ChatTurn, Conversation
+from bot.render_discord import Outgoing, render_reply, retry_at, split_text, truncate
+from index import ConfigError, Settings
+
+logger = logging.getLogger("newsdesk.discord")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+# View channels, send messages, embed links, read message history: all the bot needs.
+INVITE_PERMISSIONS = 1024 + 2048 + 16384 + 65536
+# How many answers are remembered so that replying to them continues the conversation.
+REMEMBERED_ANSWERS = 5000
+DM_REFUSAL = "I only answer questions in servers. Please ask me there."
+
+
+@dataclass
+class Cooldown:
+    """At most one question per user every ``seconds``."""
+
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+    _last: dict[int, float] = field(default_factory=dict)
+
+    def wait(self, user_id: int) -> float:
+        """Seconds ``user_id`` must still wait (0: may ask now, and the clock starts again)."""
+        if self.seconds <= 0:
+            return 0.0
+        now = self.clock()
+        left = self.seconds - (now - self._last.get(user_id, -float("inf")))
+        if left > 0:
+            return left
+        self._last[user_id] = now
+        if len(self._last) > 10 * REMEMBERED_ANSWERS:  # forget users whose cooldown is long over
+            self._last = {u: t for u, t in self._last.items() if now - t < self.seconds}
+        return 0.0
+
+
+def cooldown_message(seconds: float) -> str:
+    whole = max(1, int(seconds + 0.999))
+    unit = "second" if whole == 1 else "seconds"
+    return f"One question at a time, please: you can ask again in {whole} {unit} ({retry_at(seconds)})."
+
+
+def parse_guild(value: str) -> discord.Object | None:
+    if not value.strip():
+        return None
+    if not value.strip().isdigit():
+        raise ConfigError(f"setting 'discord_guild' must be a server id (digits), got {value!r}")
+    return discord.Object(id=int(value.strip()))
+
+
+def invite_url(application_id: int) -> str:
+    return (
+        f"https://discord.com/oauth2/authorize?client_id={application_id}"
+        f"&scope=bot+applications.commands&permissions={INVITE_PERMISSIONS}"
+    )
+
+
+class NewsdeskBot(discord.Client):
+    """The Discord front end: receives questions, asks the chat core, renders replies."""
+
+    def __init__(
+        self,
+        core: ChatCore,
+        settings: Settings,
+        clock: Callable[[], float] = time.monotonic,
+        intents: discord.Intents | None = None,
+    ) -> None:
+        if intents is None:
+            intents = discord.Intents.default()
+            # Message content is a privileged intent: asked for only when mention/reply mode is on.
+            intents.message_content = settings.discord_mentions
+        super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
+        self.core = core
+        self.settings = settings
+        self.guild = parse_guild(settings.discord_guild)
+        self.cooldown = Cooldown(settings.discord_cooldown_s, clock)
+        self.channels = {c.strip().lstrip("#").lower() for c in settings.discord_channels if c.strip()}
+        # Answer message id -> the turn it answered, so a reply to it is a follow-up.
+        self.answers: OrderedDict[int, ChatTurn] = OrderedDict()
+        self.tree = app_commands.CommandTree(self)
+        self._add_commands()
+
+    # -- start-up ---------------------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        if self.guild is not None:  # a test server: commands appear at once
+            self.tree.copy_global_to(guild=self.guild)
+            synced = await self.tree.sync(guild=self.guild)
+            logger.info("synced %d commands to server %s", len(synced), self.guild.id)
+        else:  # everywhere: Discord may take up to an hour to show them
+            synced = await self.tree.sync()
+            logger.info("synced %d commands globally", len(synced))
+
+    async def on_ready(self) -> None:
+        if self.user is not None:
+            logger.info("connected as %s to %d servers", self.user, len(self.guilds))
+            logger.info("invite link: %s", invite_url(self.application_id or self.user.id))
+
+    # -- where and who may ask --------------------------------------------------------------------
+
+    def channel_allowed(self, channel: object) -> bool:
+        """Whether the allowlist (ids or names; empty: all) admits ``channel``. DMs are the DM policy's."""
+        if not self.channels or isinstance(channel, discord.DMChannel | discord.GroupChannel):
+            return True
+        names = {str(getattr(channel, "id", "")), str(getattr(channel, "name", "")).lower()}
+        parent = getattr(channel, "parent", None)  # a thread follows its channel
+        if parent is not None:
+            names |= {str(parent.id), str(parent.name).lower()}
+        return bool(names & self.channels)
+
+    def refusal(self, channel: object, user_id: int) -> str | None:
+        """Why ``user_id`` may not ask in ``channel`` now, as a polite line (None: may ask)."""
+        if isinstance(channel, discord.DMChannel) and self.settings.discord_dm_policy == "deny":
+            return DM_REFUSAL
+        if not self.channel_allowed(channel):
+            allowed = ", ".join(f"#{c}" if not c.isdigit() else f"<#{c}>" for c in sorted(self.channels))
+            return f"I only answer in {allowed}."
+        wait = self.cooldown.wait(user_id)
+        return cooldown_message(wait) if wait > 0 else None
+
+    # -- mentions and replies ---------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if not self.settings.discord_mentions or message.author.bot or self.user is None:
+            return
+        previous = self.replied_turn(message)
+        # ``raw_mentions`` holds explicit user mentions only: @everyone does not address the bot.
+        addressed = self.user.id in message.raw_mentions or previous is not None
+        if not addressed and message.guild is not None:
+            return
+        if message.guild is not None and not self.channel_allowed(message.channel):
+            return  # stay silent where the bot was not invited to speak
+        refused = self.refusal(message.channel, message.author.id)
+        if refused is not None:
+            await message.reply(refused, mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
+        conversation = Conversation(turns=[previous] if previous else [])
+        try:
+            with contextlib.suppress(discord.HTTPException):  # "typing…" is a nicety; never fail on it
+                await message.channel.typing()  # shown for 10 s or until the answer arrives
+            reply = await self.core.areply(message.content, conversation)
+            sent = await self.send_reply(reply, lambda out: self._reply_to(message, out))
+            self.remember(sent, reply)
+        except Exception:  # noqa: BLE001 - the bot keeps serving whatever one answer did
+            logger.exception("answering a message failed")
+            await self.apologise(lambda out: self._reply_to(message, out))
+
+    def replied_turn(self, message: discord.Message) -> ChatTurn | None:
+        """The turn of the bot's answer that ``message`` replies to, if it replies to one."""
+        ref = message.reference
+        if ref is None or ref.message_id is None:
+            return None
+        return self.answers.get(ref.message_id)
+
+    async def _reply_to(self, message: discord.Message, out: Outgoing) -> discord.Message:
+        if out.embed is not None:
+            return await message.reply(
+                content=out.content, embed=out.embed, mention_author=False, allowed_mentions=NO_MENTIONS
+            )
+        return await message.reply(content=out.content, mention_author=False, allowed_mentions=NO_MENTIONS)
+
+    # -- slash commands ---------------------------------------------------------------------------
+
+    def _add_commands(self) -> None:
+        @app_commands.command(name="ask", description="Ask the news articles a question; every claim is cited.")
+        @app_commands.describe(
+            question="Your question, e.g. How many German troops will be deployed to Afghanistan?",
+            since="Only articles from this date on (YYYY-MM-DD)",
+            until="Only articles up to this date (YYYY-MM-DD)",
+            outlet="Only articles of this outlet, e.g. DW",
+        )
+        async def ask(
+            interaction: discord.Interaction,
+            question: str,
+            since: str | None = None,
+            until: str | None = None,
+            outlet: str | None = None,
+        ) -> None:
+            await self.handle_ask(interaction, question, since, until, outlet)
+
+        @app_commands.command(name="sources", description="List the articles Newsdesk answers from.")
+        async def sources(interaction: discord.Interaction) -> None:
+            await self.handle_sources(interaction)
+
+        self.tree.add_command(ask)
+        self.tree.add_command(sources)
+
+    async def handle_ask(
+        self,
+        interaction: discord.Interaction,
+        question: str,
+        since: str | None = None,
+        until: str | None = None,
+        outlet: str | None = None,
+    ) -> None:
+        try:
+            options = AskOptions(since=parse_day(since, "since"), until=parse_day(until, "until"), outlet=outlet)
+        except ValueError as err:
+            await interaction.response.send_message(str(err), ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        refused = self.refusal(interaction.channel, interaction.user.id)
+        if refused is not None:
+            await interaction.response.send_message(refused, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.defer(thinking=True)
+        try:
+            reply = await self.core.areply(question, Conversation(), options)
+            sent = await self.send_reply(reply, lambda out: self._follow_up(interaction, out))
+            self.remember(sent, reply)
+        except Exception:  # noqa: BLE001 - the bot keeps serving whatever one answer did
+            logger.exception("answering /ask failed")
+            await self.apologise(lambda out: self._follow_up(interaction, out))
+
+    async def _follow_up(self, interaction: discord.Interaction, out: Outgoing) -> discord.Message:
+        if out.embed is not None:
+            return await interaction.followup.send(
+                content=out.content or "", embed=out.embed, allowed_mentions=NO_MENTIONS, wait=True
+            )
+        return await interaction.followup.send(content=out.content or "", allowed_mentions=NO_MENTIONS, wait=True)
+
+    async def handle_sources(self, interaction: discord.Interaction) -> None:
+        articles = self.core.sources()
+        lines = []
+        for article in articles:
+            title = discord.utils.escape_markdown(article.title.replace("[", "(").replace("]", ")"))
+            linked = f"[{title}]({article.url})" if article.url.startswith(("http://", "https://")) else title
+            head = " · ".join(p for p in (article.outlet, article.date_iso) if p)
+            lines.append(f"• {head} · {linked}" if head else f"• {linked}")
+        text = "\n".join(lines) or "No articles are indexed yet."
+        pieces = split_text(text, 4000)
+        description = (
+            pieces[0] if len(pieces) == 1 else truncate(pieces[0], 3900) + f"\n…and more ({len(articles)} in all)"
+        )
+        embed = discord.Embed(title=f"{len(articles)} indexed articles", description=description)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    async def send_reply(self, reply: ChatReply, send: Callable[[Outgoing], object]) -> list[discord.Message]:
+        """Send the messages of ``reply`` with ``send``; returns what was sent (first: the answer)."""
+        sent: list[discord.Message] = []
+        for out in render_reply(reply):
+            message = await send(out)  # type: ignore[misc]
+            if isinstance(message, discord.Message):
+                sent.append(message)
+        return sent
+
+    async def apologise(self, send: Callable[[Outgoing], object]) -> None:
+        try:
+            await send(Outgoing(content=APOLOGY))  # type: ignore[misc]
+        except Exception:  # noqa: BLE001 - Discord itself may be what failed; the log has it
+            logger.exception("could not send the apology")
+
+    def remember(self, sent: list[discord.Message], reply: ChatReply) -> None:
+        if reply.turn is None:
+            return
+        for message in sent:
+            self.answers[message.id] = reply.turn
+        while len(self.answers) > REMEMBERED_ANSWERS:
+            self.answers.popitem(last=False)
+
+
+def parse_day(value: str | None, name: str) -> dt.date | None:
+    if value is None or not value.strip():
+        return None
+    from index.dates import parse_date
+
+    try:
+        return parse_date(value.strip())
+    except ValueError:
+        raise ValueError(f"`{name}` must be a date like 2021-04-14, not {value!r}.") from None
+
+
+def run(settings: Settings) -> None:
+    """Load the model and index once, connect, serve until SIGINT/SIGTERM. User errors: ConfigError."""
+    token = settings.discord_token.strip()
+    if not token:
+        raise ConfigError(
+            "no Discord bot token: set DISCORD_TOKEN (or discord_token in newsdesk.toml); README, 'Discord'"
+        )
+    parse_guild(settings.discord_guild)  # fail before the slow start-up
+    from index import Newsdesk
+
+    started = time.perf_counter()
+    desk = Newsdesk.open(settings)
+    core = ChatCore(desk, settings.max_question_chars)
+    core.reply("warm up")  # the first question pays for lazy loading; do it before anyone asks
+    logger.info(
+        "model and index loaded in %.1f s (%d articles, %s)",
+        time.perf_counter() - started,
+        len(desk.sources()),
+        settings.resolved_index_dir(),
+    )
+    asyncio.run(serve(NewsdeskBot(core, settings), token))
+
+
+async def serve(bot: NewsdeskBot, token: str) -> None:
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def stop(name: str) -> None:
+        logger.info("%s received: shutting down", name)
+        stopping.append(asyncio.ensure_future(bot.close()))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig.name)
+    try:
+        async with bot:
+            await bot.start(token)
+    except discord.LoginFailure:
+        raise ConfigError(
+            "Discord rejected the bot token: copy it again from the Developer Portal (Bot, Reset Token)"
+        ) from None
+    except discord.PrivilegedIntentsRequired:
+        raise ConfigError(
+            "Discord refused the Message Content intent: enable it in the Developer Portal (Bot, Privileged "
+            "Gateway Intents) or set discord_mentions = false to use slash commands only"
+        ) from None
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    logger.info("stopped")

@@ -1,0 +1,227 @@
+"""A :class:`bot.chat.ChatReply` as Discord messages, always within Discord's limits.
+
+An answer is an embed: the answer text (with its ``[n]`` markers) as the description, one field per
+source (name ``[n] outlet · date``, value the title linked to the url and the quoted sentence), and a
+footer with the time taken. When it does not fit, quotes are shortened first (each keeps its opening
+words and ends with "…"); only an answer text that is itself too long is split into several embeds, at
+sentence boundaries (at word boundaries only for a single sentence longer than a whole embed).
+
+An abstention or a refusal is a short plain message. Each :class:`Outgoing` is sent as its own message
+(Discord counts the 6,000-character embed limit over all embeds of one message).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import discord
+from discord.utils import escape_markdown
+
+from bot.chat import ChatReply
+from index import Answer, Citation
+from index.sentences import split_sentences
+
+MESSAGE_LIMIT = 2000
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+TITLE_LIMIT = 256
+EMBED_LIMIT = 6000
+FIELD_COUNT_LIMIT = 25
+# The shortest a quote is cut to before the answer text itself is split over several embeds.
+MIN_QUOTE_CHARS = 80
+ELLIPSIS = "…"
+COLOUR = discord.Colour.blurple()
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Discord message: plain ``content``, an ``embed``, or both."""
+
+    content: str | None = None
+    embed: discord.Embed | None = None
+
+
+def render_reply(reply: ChatReply) -> list[Outgoing]:
+    """The messages that show ``reply``; the first one is the reply itself, the rest continue it."""
+    if reply.answer is None:
+        return [Outgoing(content=piece) for piece in split_text(reply.message or reply.text, MESSAGE_LIMIT)]
+    answer = reply.answer
+    if answer.abstained:
+        return [Outgoing(content=piece) for piece in split_text(abstention_text(answer), MESSAGE_LIMIT)]
+    return [Outgoing(embed=embed) for embed in answer_embeds(answer, footer_text(reply))]
+
+
+def abstention_text(answer: Answer) -> str:
+    """A short, polite "not in my articles", with the closest article titles to look at instead."""
+    lines = [f"Sorry — {lower_first(answer.text)}" if answer.text else "Sorry — I found nothing on this."]
+    if answer.closest_matches:
+        lines.append("Closest matches:")
+        lines += [f"• {escape_markdown(title)}" for title in answer.closest_matches]
+    return "\n".join(lines)
+
+
+def footer_text(reply: ChatReply) -> str:
+    text = f"Answered in {duration(reply.elapsed_s)}"
+    if reply.followup_of:
+        text += f" · follow-up to: {reply.followup_of}"
+    return truncate(text, FOOTER_LIMIT)
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def answer_embeds(answer: Answer, footer: str) -> list[discord.Embed]:
+    """The answer as one embed when it fits (quotes shortened as needed), else several."""
+    fields = [source_field(c) for c in answer.citations[:FIELD_COUNT_LIMIT]]
+    fixed = len(footer) + sum(len(name) + len(link) for name, link, _ in fields)
+    while fields and fixed > EMBED_LIMIT // 2:  # only an absurd number of sources: keep the best ones
+        name, link, _ = fields.pop()
+        fixed -= len(name) + len(link)
+    description = answer.text
+    if len(description) <= DESCRIPTION_LIMIT:
+        quote_budget = EMBED_LIMIT - fixed - len(description)
+        quotes = fit_quotes([q for _, _, q in fields], fields, quote_budget)
+        if quotes is not None:
+            embed = new_embed(description)
+            add_sources(embed, fields, quotes)
+            embed.set_footer(text=footer)
+            return [embed]
+    # Too long for one embed: the text over as many embeds as needed, the sources on the last one
+    # (or on an embed of their own when even the shortest quotes leave no room for text).
+    quotes = fit_quotes([q for _, _, q in fields], fields, EMBED_LIMIT - fixed) or ["" for _ in fields]
+    sources_size = fixed + sum(len(q) for q in quotes)
+    pieces = split_text(description, DESCRIPTION_LIMIT)
+    embeds = [new_embed(piece) for piece in pieces]
+    last = embeds[-1]
+    if len(last.description or "") + sources_size > EMBED_LIMIT:
+        last = new_embed(None)
+        embeds.append(last)
+    add_sources(last, fields, quotes)
+    last.set_footer(text=footer)
+    return embeds
+
+
+def new_embed(description: str | None) -> discord.Embed:
+    return discord.Embed(description=description, colour=COLOUR)
+
+
+def source_field(citation: Citation) -> tuple[str, str, str]:
+    """(field name, linked title line, quote) of one source."""
+    head = " · ".join(p for p in (citation.outlet, citation.date) if p) or "source"
+    name = truncate(f"[{citation.number}] {head}", FIELD_NAME_LIMIT)
+    title = link_text(citation.title or citation.doc_id)
+    link = f"[{title}]({citation.url})" if citation.url.startswith(("http://", "https://")) else f"**{title}**"
+    if len(link) > FIELD_VALUE_LIMIT // 2:  # an absurd title or url must not crowd out the quote
+        link = f"**{truncate(title, FIELD_VALUE_LIMIT // 2 - 4)}**"
+    return name, link, escape_markdown(citation.quote)
+
+
+def fit_quotes(quotes: list[str], fields: list[tuple[str, str, str]], budget: int) -> list[str] | None:
+    """The quotes shortened (longest first) so each field fits 1,024 and all together fit ``budget``.
+
+    ``None`` when even :data:`MIN_QUOTE_CHARS` a quote does not fit."""
+    fitted = []
+    for quote, (_, link, _) in zip(quotes, fields, strict=True):
+        room = FIELD_VALUE_LIMIT - len(link) - len("\n> “”")
+        fitted.append(truncate(quote, max(room, 0)))
+    overflow = sum(len(q) for q in fitted) + len(fitted) * len("\n> “”") - budget
+    while overflow > 0:
+        longest = max(range(len(fitted)), key=lambda i: len(fitted[i]))
+        current = len(fitted[longest])
+        if current <= MIN_QUOTE_CHARS:
+            return None
+        target = max(MIN_QUOTE_CHARS, current - overflow)
+        fitted[longest] = truncate(fitted[longest], target)
+        overflow -= current - len(fitted[longest])
+    return fitted
+
+
+def add_sources(embed: discord.Embed, fields: list[tuple[str, str, str]], quotes: list[str]) -> None:
+    for (name, link, _), quote in zip(fields, quotes, strict=True):
+        value = f"{link}\n> “{quote}”" if quote else link
+        embed.add_field(name=name, value=value, inline=False)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut between sentences (or lines).
+
+    A single sentence longer than ``limit`` is cut between words, and a word longer than it anywhere."""
+    text = text.strip()
+    if len(text) <= limit:
+        return [text] if text else []
+    units: list[str] = []
+    for line in text.splitlines():
+        spans = split_sentences(line)
+        units += [line[s.start : s.end] for s in spans] if spans else [line]
+    pieces: list[str] = []
+    current = ""
+    for unit in units:
+        for part in _cut(unit.strip(), limit):
+            joined = f"{current} {part}" if current else part
+            if len(joined) <= limit:
+                current = joined
+            else:
+                pieces.append(current)
+                current = part
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p]
+
+
+def _cut(sentence: str, limit: int) -> list[str]:
+    if len(sentence) <= limit:
+        return [sentence]
+    parts: list[str] = []
+    current = ""
+    for word in sentence.split(" "):
+        while len(word) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(word[:limit])
+            word = word[limit:]
+        joined = f"{current} {word}" if current else word
+        if len(joined) <= limit:
+            current = joined
+        else:
+            parts.append(current)
+            current = word
+    if current:
+        parts.append(current)
+    return parts
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    if limit <= len(ELLIPSIS):
+        return text[:limit]
+    cut = text[: limit - len(ELLIPSIS)]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + ELLIPSIS
+
+
+def link_text(title: str) -> str:
+    """A title safe inside ``[...](url)``: brackets would end the link early."""
+    return escape_markdown(title.replace("[", "(").replace("]", ")"))
+
+
+def lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:1].isupper() and not text[1:2].isupper() else text
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """Discord's count for the 6,000 limit: title, description, field names and values, footer, author."""
+    return len(embed)
+
+
+def retry_at(seconds: float) -> str:
+    """A Discord timestamp that each reader's client shows as "in 7 seconds"."""
+    return f"<t:{int(time.time() + seconds + 0.999)}:R>"
