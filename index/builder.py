@@ -12,7 +12,7 @@ import numpy as np
 
 from index.chunking import ChunkingConfig, chunk_article, embedding_text, title_prefix
 from index.embedding import Embedder
-from index.errors import IndexUnusableError
+from index.errors import ConfigError, IndexUnusableError
 from index.loading import SUPPORTED_SUFFIXES, load_corpus, text_hash
 from index.manifest import FORMAT_VERSION, ArticleEntry, IndexManifest
 from index.records import Article, Chunk
@@ -84,27 +84,39 @@ def open_index(settings: Settings, embedder: Embedder, rebuild: bool = False) ->
     index_dir = settings.resolved_index_dir()
     recipe = _recipe(settings, embedder)
     if not rebuild:
-        current = _read_manifest_or_none(index_dir)
-        if current and current.same_recipe(recipe) and current.corpus_fingerprint == recipe.corpus_fingerprint:
-            stored = read_index(index_dir)
-            if stored is not None:
-                return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
-    with build_lock(index_dir, wait=False) as locked:
-        if not locked:
-            stored = _read_index_or_none(index_dir)
-            if stored is not None:
-                log.warning("another process is building this index; answering from the previous one")
-                return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
+        # A damaged index, one of another format version or one embedded by another model raises here
+        # with a line that says what to do: it is never served, and never thrown away unasked (a rebuild
+        # can take hours on a big corpus; the user decides).
+        current = read_manifest(index_dir)
+        if current is not None:
+            _check_model(current, recipe, index_dir)
+            if current.same_recipe(recipe) and current.corpus_fingerprint == recipe.corpus_fingerprint:
+                stored = read_index(index_dir)
+                if stored is not None:
+                    return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
+    if not rebuild:
+        with build_lock(index_dir, wait=False) as locked:
+            if not locked:
+                stored = _read_index_or_none(index_dir)
+                if stored is not None and _same_model(stored.manifest, recipe):
+                    log.warning("another process is building this index; answering from the previous one")
+                    return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
     with build_lock(index_dir, wait=True):
         return _update(settings, embedder, recipe, index_dir, rebuild)
 
 
-def _read_manifest_or_none(index_dir: Path) -> IndexManifest | None:
-    try:
-        return read_manifest(index_dir)
-    except IndexUnusableError as err:
-        log.warning("%s", err)
-        return None
+def _same_model(current: IndexManifest, recipe: IndexManifest) -> bool:
+    return current.model_id == recipe.model_id and current.dimension == recipe.dimension
+
+
+def _check_model(current: IndexManifest, recipe: IndexManifest, index_dir: Path) -> None:
+    """Vectors of another model cannot answer this model's queries; say so rather than re-embed."""
+    if not _same_model(current, recipe):
+        raise ConfigError(
+            f"the index at {index_dir} was embedded with model '{current.model_id}' but the settings ask for "
+            f"'{recipe.model_id}': set model = '{current.model_id}' (NEWSDESK_MODEL) to use it, or re-embed "
+            f"the corpus with 'newsdesk index --rebuild --index-dir {index_dir}'"
+        )
 
 
 def _read_index_or_none(index_dir: Path) -> StoredIndex | None:
@@ -158,11 +170,13 @@ def _update(
 
 
 def _reusable(index_dir: Path, recipe: IndexManifest) -> StoredIndex | None:
-    stored = _read_index_or_none(index_dir)
+    stored = read_index(index_dir)  # raises when damaged: the user chooses to rebuild, we do not
     if stored is None:
         return None
+    _check_model(stored.manifest, recipe, index_dir)
     if not stored.manifest.same_recipe(recipe):
-        log.warning("the index was built with another model or chunking; rebuilding it")
+        # Same model, other chunking: the old vectors are of no use for the new chunks.
+        log.warning("the chunking settings changed since the index was built; re-embedding every article")
         return None
     return stored
 

@@ -3,8 +3,8 @@
 Layout of an index directory::
 
     <index_dir>/CURRENT        name of the live generation (replaced atomically)
-    <index_dir>/gen-<stamp>/   manifest.json, articles.jsonl, chunks.jsonl, vectors.npy, dense.faiss,
-                               lexical.npz (BM25 over the same chunks, rebuilt whole on every write)
+    <index_dir>/gen-<stamp>/   manifest.json (+ manifest.sha256), articles.jsonl, chunks.jsonl, vectors.npy,
+                               dense.faiss, lexical.npz (BM25 over the same chunks, rebuilt whole on every write)
     <index_dir>/.lock          held while a build runs
 
 A build writes a new generation into a temporary folder, renames it into place and only then points
@@ -44,6 +44,7 @@ CHUNKS_NAME = "chunks.jsonl"
 VECTORS_NAME = "vectors.npy"
 ANN_NAME = "dense.faiss"
 DATA_FILES = (ARTICLES_NAME, CHUNKS_NAME, VECTORS_NAME, ANN_NAME, LEXICAL_NAME)
+MANIFEST_DIGEST_NAME = "manifest.sha256"
 
 
 @dataclass
@@ -72,19 +73,25 @@ def build_lexical(articles: dict[str, Article], chunks: list[Chunk]) -> LexicalI
 
 
 def rebuild_hint(index_dir: Path) -> str:
-    return f"rebuild it with 'newsdesk index --rebuild --index-dir {index_dir}'"
+    return f"rebuild it with {_rebuild_command(index_dir)}"
+
+
+def _rebuild_command(index_dir: Path) -> str:
+    return f"'newsdesk index --rebuild --index-dir {index_dir}'"
 
 
 def current_generation(index_dir: Path) -> Path | None:
     pointer = index_dir / CURRENT_NAME
     try:
-        name = pointer.read_text().strip()
+        name = pointer.read_bytes().decode("ascii").strip()
     except FileNotFoundError:
         return None
     except OSError as err:
         raise IndexUnusableError(f"cannot read {pointer} ({err.strerror}): check its permissions") from None
+    except UnicodeDecodeError:
+        name = ""  # a damaged pointer: generation names are plain ASCII
     generation = index_dir / name
-    if not name or "/" in name or not generation.is_dir():
+    if not name.startswith("gen-") or "/" in name or not generation.is_dir():
         raise IndexUnusableError(f"the index at {index_dir} points at a missing generation: {rebuild_hint(index_dir)}")
     return generation
 
@@ -93,24 +100,47 @@ def read_manifest(index_dir: Path) -> IndexManifest | None:
     generation = current_generation(index_dir)
     if generation is None:
         return None
+    return _read_generation_manifest(generation, index_dir)
+
+
+def _read_generation_manifest(generation: Path, index_dir: Path) -> IndexManifest:
     try:
-        text = (generation / MANIFEST_NAME).read_text(encoding="utf-8")
+        data = (generation / MANIFEST_NAME).read_bytes()
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         raise IndexUnusableError(
             f"the index manifest at {generation} is unreadable: {rebuild_hint(index_dir)}"
         ) from None
-    return IndexManifest.from_json(text, str(generation))
+    # The manifest holds the checksums of the other files, so it has its own: a flipped byte in it could
+    # otherwise still parse (a changed date, id or checksum) and go unnoticed. Generations written before
+    # this file existed have none and are read as they are.
+    digest_file = generation / MANIFEST_DIGEST_NAME
+    if digest_file.exists():
+        try:
+            expected = digest_file.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            expected = ""
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise IndexUnusableError(
+                f"the index manifest at {generation} is damaged (checksum mismatch): {rebuild_hint(index_dir)}"
+            )
+    try:
+        return IndexManifest.from_json(text, str(generation))
+    except IndexUnusableError as err:
+        # from_json's hint cannot know the folder; name it so the command can be pasted as it is.
+        raise IndexUnusableError(str(err).replace("'newsdesk index --rebuild'", _rebuild_command(index_dir))) from None
 
 
 def read_index(index_dir: Path) -> StoredIndex | None:
     """Load the live generation, checking every file against the manifest's checksums.
 
     Returns ``None`` when there is no index yet; raises :class:`IndexUnusableError` when it is damaged."""
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        return None
+    # CURRENT is resolved once: a build may swap it while we read, and the manifest and the data
+    # files must come from the same generation.
     generation = current_generation(index_dir)
-    assert generation is not None
+    if generation is None:
+        return None
+    manifest = _read_generation_manifest(generation, index_dir)
     for name in DATA_FILES:
         file = generation / name
         if not file.is_file() or file_sha256(file) != manifest.files.get(name):
@@ -157,8 +187,11 @@ def write_index(
         lexical = build_lexical({a.id: a for a in articles}, chunks)
         lexical.save(staging / LEXICAL_NAME)
         manifest.files = {name: file_sha256(staging / name) for name in DATA_FILES}
-        (staging / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+        manifest_bytes = manifest.to_json().encode("utf-8")
+        (staging / MANIFEST_NAME).write_bytes(manifest_bytes)
+        (staging / MANIFEST_DIGEST_NAME).write_text(hashlib.sha256(manifest_bytes).hexdigest() + "\n")
         _fsync_dir(staging)
+        previous = _current_name(index_dir)
         staging.rename(final)
         _replace_text(index_dir / CURRENT_NAME, final.name)
     except OSError as err:
@@ -169,7 +202,7 @@ def write_index(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _prune_generations(index_dir, keep={final.name})
+    _prune_generations(index_dir, keep={final.name, previous})
     return StoredIndex(manifest, {a.id: a for a in articles}, chunks, vectors, ann, final, lexical)
 
 
@@ -213,12 +246,20 @@ def _ensure_writable(index_dir: Path) -> None:
         ) from None
 
 
+def _current_name(index_dir: Path) -> str:
+    try:
+        return (index_dir / CURRENT_NAME).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
 def _prune_generations(index_dir: Path, keep: set[str]) -> None:
-    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
-    # Keep the live one and the one before it (a reader may have just resolved CURRENT to it).
-    survivors = keep | {p.name for p in generations[-2:]}
-    for old in generations:
-        if old.name not in survivors:
+    """Delete every generation but ``keep``: the live one and the one that was live until now (a
+    reader may have just resolved CURRENT to it). Choosing by name order instead would keep a
+    generation orphaned by a crash between its rename and the CURRENT swap, and delete the one
+    readers are using."""
+    for old in index_dir.glob("gen-*"):
+        if old.is_dir() and old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
 
 

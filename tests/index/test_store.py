@@ -53,9 +53,10 @@ def test_changing_the_model_or_chunking_rebuilds_everything(embedder, corpus_cop
     first, _ = open_index(settings, embedder)
     stored, report = open_index(settings.replace(chunk_tokens=128), embedder)
     assert report.rebuilt and report.embedded_chunks == len(stored.chunks) > len(first.chunks)
-    # A different model id (same weights, another name) is a different recipe too.
+    # A different model id (same weights, another name) is a different recipe too; its vectors are
+    # never re-embedded unasked (tests/index/test_config_mistakes.py), only with rebuild=True.
     model_dir = str(embedder.path)
-    stored, report = open_index(settings.replace(chunk_tokens=128, model=model_dir), embedder)
+    stored, report = open_index(settings.replace(chunk_tokens=128, model=model_dir), embedder, rebuild=True)
     assert report.rebuilt and report.embedded_chunks == len(stored.chunks)
     assert stored.manifest.model_id == model_dir
 
