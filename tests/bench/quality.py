@@ -31,14 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from index.builder import open_index
+from index.builder import BuildReport, open_index
 from index.chunking import embedding_text
 from index.embedding import Embedder, make_embedder
 from index.fusion import Fusion
 from index.lexical import LexicalConfig, LexicalIndex
 from index.newsdesk import Newsdesk
+from index.records import Hit
 from index.search import DEFAULT_FUSION, SearchOptions, retrieve
-from index.settings import DEFAULT_MODEL, load_settings
+from index.settings import BUNDLED_CORPUS, DEFAULT_MODEL, load_settings
 from index.store import StoredIndex
 from tests.bench.datasets import REPO_ROOT, Collection, DatasetMissing, data_root, load_time, load_xquad
 
@@ -61,6 +62,7 @@ class Run:
 class Report:
     runs: list[Run] = field(default_factory=list)
     answers: dict[str, Any] = field(default_factory=dict)
+    separation: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -152,6 +154,47 @@ def tokenizer_runs(
     return runs
 
 
+def score_separation(collection: Collection, desk: Newsdesk, elsewhere: Newsdesk) -> dict[str, Any]:
+    """How well the top hit's score tells answerable from unanswerable questions.
+
+    Answerable: the collection's questions against its own index. Unanswerable: the same questions
+    against ``elsewhere`` (the bundled news corpus, which holds none of their answers). For each
+    retriever and score, the ROC AUC (1.0: a threshold separates them perfectly; 0.5: chance)."""
+    questions = [q.question for q in collection.queries]
+    vectors = desk.embedder.encode(questions, batch_size=64)
+    signals: dict[str, Callable[[Hit], float]] = {
+        "hybrid score": lambda h: h.score,
+        "cosine (dense_score)": lambda h: h.dense_score or 0.0,
+    }
+    out: dict[str, Any] = {}
+    tops: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in signals}
+    for question, vector in zip(questions, vectors, strict=True):
+        for target, side in ((desk, 0), (elsewhere, 1)):
+            hits = retrieve(target.stored, question, vector, 1, None, SearchOptions(retriever="hybrid"))
+            for name, signal in signals.items():
+                tops[name][side].append(max((signal(h) for h in hits), default=0.0))
+    for name, (answerable, unanswerable) in tops.items():
+        out[name] = {
+            "auc": roc_auc(answerable, unanswerable),
+            "answerable_median": statistics.median(answerable),
+            "unanswerable_median": statistics.median(unanswerable),
+        }
+    return out
+
+
+def roc_auc(positives: list[float], negatives: list[float]) -> float:
+    """P(a random positive scores above a random negative), ties counting half."""
+    scores = np.array(positives + negatives)
+    ranks = np.empty(len(scores))
+    order = np.argsort(scores, kind="stable")
+    ranks[order] = np.arange(1, len(scores) + 1)
+    for value in np.unique(scores):  # average ranks of ties
+        tied = scores == value
+        ranks[tied] = ranks[tied].mean()
+    n_pos, n_neg = len(positives), len(negatives)
+    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def xquad_metrics(ranking: list[str], relevant: frozenset[str]) -> dict[str, float]:
     rank = next((i for i, a in enumerate(ranking) if a in relevant), None)
     return {
@@ -215,7 +258,9 @@ def markdown_table(runs: Iterable[Run], keys: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.quality", description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("retrieval", "answers", "xquad", "time"), help="Run one part only.")
+    parser.add_argument(
+        "--only", choices=("retrieval", "answers", "xquad", "time", "abstain-signal"), help="Run one part only."
+    )
     parser.add_argument("--sweep", action="store_true", help="Also score every fusion method and weight tried.")
     parser.add_argument("--no-titles", action="store_true", help="Also index xquad without its Wikipedia titles.")
     parser.add_argument("--limit", type=int, help="Ask only the first N xquad questions in the answer part.")
@@ -250,6 +295,12 @@ def main(argv: list[str] | None = None) -> int:
         report.runs += score_runs(time_collection, desk_time, configs, TIME_DEPTH, time_metrics)
         if args.sweep:
             report.runs += tokenizer_runs(time_collection, desk_time, TIME_DEPTH, time_metrics)
+    if args.only in (None, "abstain-signal"):
+        seed = load_settings({"corpus_dir": BUNDLED_CORPUS, "index_dir": CACHE / "seed" / "index",
+                              "show_progress": False}, env={})  # fmt: skip
+        seed_stored, _ = open_index(seed, embedder)
+        seed_desk = Newsdesk(seed, embedder, seed_stored, BuildReport())
+        report.separation = score_separation(xquad, desk_for(xquad, embedder), seed_desk)
     if args.only in (None, "answers"):
         report.answers = answer_containment(xquad, desk_for(xquad, embedder), args.limit)
     report.info["seconds"] = round(time.perf_counter() - started, 1)
@@ -267,12 +318,18 @@ def main(argv: list[str] | None = None) -> int:
             f"first citation is the gold paragraph: {a['first_citation_is_gold_article']:.3f}; "
             f"ask p50 {a['ask_ms_p50']:.0f} ms, p95 {a['ask_ms_p95']:.0f} ms"
         )
+    if report.separation:
+        print("\n### top-hit score: xquad questions on xquad (answerable) vs on the seed corpus (not)\n")
+        print("| score | ROC AUC | median answerable | median unanswerable |\n|---|---|---|---|")
+        for name, row in report.separation.items():
+            print(f"| {name} | {row['auc']:.3f} | {row['answerable_median']:.3f} | {row['unanswerable_median']:.3f} |")
     print(f"\n({report.info['seconds']} s in all; timings are noisy on a shared machine)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "info": report.info,
         "runs": [run.__dict__ for run in report.runs],
         "answers": report.answers,
+        "separation": report.separation,
     }
     args.out.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
