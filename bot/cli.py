@@ -118,6 +118,29 @@ def sources(corpus: CorpusOption = None, index_dir: IndexDirOption = None) -> No
         typer.echo(f"{article.id}  " + " · ".join(parts))
 
 
+@app.command()
+def repl(
+    corpus: CorpusOption = None,
+    index_dir: IndexDirOption = None,
+    k: Annotated[int | None, typer.Option("--k", help="How many passages to retrieve.")] = None,
+) -> None:
+    """Ask questions one after another, with follow-ups (reads one question a line from a pipe)."""
+    from bot.repl import run
+
+    run(settings_from(corpus=corpus, index_dir=index_dir, k=k, show_progress=sys.stderr.isatty()))
+
+
+@app.command()
+def discord(corpus: CorpusOption = None, index_dir: IndexDirOption = None) -> None:
+    """Run the Discord bot (token from DISCORD_TOKEN; see README, "Discord")."""
+    # A long-running service: time-stamped INFO lines (start-up time, syncs, shutdown) to stderr.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.getLogger("faiss").setLevel(logging.WARNING)  # which CPU build it loaded is not news
+    from bot.discord_bot import run
+
+    run(settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty()))
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="newsdesk: %(levelname)s: %(message)s")
     try:

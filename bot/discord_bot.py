@@ -23,12 +23,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import aiohttp
 import discord
 from discord import app_commands
 
 from bot.chat import APOLOGY, AskOptions, ChatCore, ChatReply, ChatTurn, Conversation
 from bot.render_discord import Outgoing, render_reply, retry_at, split_text, truncate
-from index import ConfigError, Settings
+from index import ConfigError, NewsdeskError, Settings
 
 logger = logging.getLogger("newsdesk.discord")
 
@@ -97,6 +98,8 @@ class NewsdeskBot(discord.Client):
             intents = discord.Intents.default()
             # Message content is a privileged intent: asked for only when mention/reply mode is on.
             intents.message_content = settings.discord_mentions
+        # Newsdesk never joins voice: the warnings about missing voice libraries are noise in its log.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
         self.core = core
         self.settings = settings
@@ -339,6 +342,8 @@ async def serve(bot: NewsdeskBot, token: str) -> None:
         raise ConfigError(
             "Discord rejected the bot token: copy it again from the Developer Portal (Bot, Reset Token)"
         ) from None
+    except (aiohttp.ClientConnectionError, OSError) as err:
+        raise NewsdeskError(f"cannot reach Discord ({type(err).__name__}): check the network and try again") from None
     except discord.PrivilegedIntentsRequired:
         raise ConfigError(
             "Discord refused the Message Content intent: enable it in the Developer Portal (Bot, Privileged "

@@ -1,0 +1,116 @@
+"""The REPL: the prompt loop driven through prompt_toolkit's pipe input, and the piped (scripted) mode."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.input.base import PipeInput
+from prompt_toolkit.output import DummyOutput
+from rich.console import Console
+
+from bot.chat import ChatCore
+from bot.repl import PlainOutput, Repl, RichOutput, run_interactive, run_piped
+from index import Newsdesk
+from index.settings import BUNDLED_CORPUS
+
+TROOPS = "How many German troops will be deployed to Afghanistan?"
+ENTER = "\r"
+CTRL_C = "\x03"
+CTRL_D = "\x04"
+
+
+@pytest.fixture
+def pipe() -> Iterator[PipeInput]:
+    with create_pipe_input() as inp:
+        yield inp
+
+
+def interactive(desk: Newsdesk, pipe: PipeInput, keys: str) -> tuple[str, Repl]:
+    """Type ``keys`` into the prompt loop; returns what the console showed and the session."""
+    buffer = io.StringIO()
+    repl = Repl(ChatCore(desk), RichOutput(Console(file=buffer, width=120, color_system=None)), desk.settings.k)
+    pipe.send_text(keys)
+    with create_app_session(input=pipe, output=DummyOutput()):
+        run_interactive(repl, PromptSession(input=pipe, output=DummyOutput()))
+    return buffer.getvalue(), repl
+
+
+@pytest.mark.slow
+def test_an_answer_with_sources_then_show_k_and_quit(seed_desk: Newsdesk, pipe: PipeInput) -> None:
+    keys = ENTER.join([TROOPS, ":show 1", ":k 2", ":quit", "never asked"]) + ENTER
+    shown, repl = interactive(seed_desk, pipe, keys)
+    answer, _, rest = shown.partition("[1] DW · 2014-12-29 · Taliban declare 'defeat' of NATO")
+    assert "850" in answer and "[1]" in answer  # the answer, then its numbered source
+    assert "“Up to 850 German troops" in rest
+    passage = repl.state.last.citations[0].passage  # type: ignore[union-attr]
+    assert len(passage) > len(repl.state.last.citations[0].quote)  # type: ignore[union-attr]
+    assert " ".join(passage.split()[:12]) in " ".join(rest.split())  # :show 1 printed the whole passage
+    assert "retrieving 2 passages per question" in rest and repl.state.options.k == 2
+    assert "never asked" not in shown  # :quit ended the session
+
+
+@pytest.mark.slow
+def test_ctrl_c_abandons_the_line_and_ctrl_d_exits(seed_desk: Newsdesk, pipe: PipeInput) -> None:
+    keys = "half a question" + CTRL_C + ":k 3" + ENTER + CTRL_D + ":k 4" + ENTER
+    shown, repl = interactive(seed_desk, pipe, keys)
+    assert repl.state.options.k == 3  # the abandoned line was never asked; nothing after Ctrl-D ran
+    assert repl.state.last is None and "retrieving 3" in shown
+
+
+def test_commands_check_their_arguments(seed_desk: Newsdesk) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    repl = Repl(ChatCore(seed_desk), PlainOutput(out, err), seed_desk.settings.k)
+    for line in [":show 1", ":k zero", ":since last week", ":since 2020-01-01", ":until", ":frobnicate", ":json"]:
+        assert repl.handle(line)
+    errors = err.getvalue()
+    assert "ask a question" in errors and "whole number" in errors and "YYYY-MM-DD" in errors
+    assert "unknown command ':frobnicate'" in errors
+    assert str(repl.state.options.since) == "2020-01-01" and repl.state.options.until is None
+    assert repl.state.as_json and out.getvalue() == ""  # commands say nothing on the answer stream
+
+
+@pytest.mark.slow
+def test_piped_mode_prints_plain_answers_and_honours_commands(seed_desk: Newsdesk) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    repl = Repl(ChatCore(seed_desk), PlainOutput(out, err), seed_desk.settings.k)
+    lines = io.StringIO(f"{TROOPS}\n\n:json\n{TROOPS}\n:quit\n{TROOPS}\n")
+    run_piped(repl, lines)
+    plain, _, raw_json = out.getvalue().partition("{")
+    assert "850" in plain and "\n[1] DW · 2014-12-29 · Taliban declare" in plain  # plain text, sources listed
+    data = json.loads("{" + raw_json)  # one JSON object, and nothing after :quit
+    assert "850" in data["answer"] and data["citations"][0]["date"] == "2014-12-29"
+
+
+@pytest.mark.slow
+def test_newsdesk_repl_reads_questions_from_a_pipe(tmp_path: Path) -> None:
+    """The issue's acceptance check, as a user runs it (a new process: loads the model itself)."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(BUNDLED_CORPUS.parent),
+        "HOME": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "repl"],
+        input=f"{TROOPS}\nand who said that?\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    first, _, second = result.stdout.partition("\n\n")
+    assert "850" in first
+    assert "[1] DW · 2014-12-29 · Taliban declare 'defeat' of NATO" in second
+    assert "Traceback" not in result.stderr
