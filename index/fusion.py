@@ -1,6 +1,6 @@
 """Fusing the dense and the BM25 ranking of the same chunks into one ranking.
 
-Three methods, compared in ``tests/bench/quality.py`` (numbers in docs/QUALITY.md):
+Three methods, compared by ``python -m tests.bench.quality --sweep``:
 
 * ``rrf``: reciprocal rank fusion, ``sum w / (k + rank)``; uses ranks only, robust, but its score says
   nothing about how good the best passage is.
