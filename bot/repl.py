@@ -279,6 +279,8 @@ def run(settings: Settings, stdin: IO[str] | None = None, stdout: IO[str] | None
     from prompt_toolkit.history import FileHistory, InMemoryHistory
     from rich.console import Console
 
+    core.reply("warm up")  # the first question pays for lazy loading: pay it before the prompt shows
+
     console = Console(file=stdout)
     history_file = history_path(settings)
     try:

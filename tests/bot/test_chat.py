@@ -83,7 +83,6 @@ def test_followups_are_answered_against_the_thread(desk: RecordingDesk) -> None:
     reply = core.reply("and in 2020?", conversation)
     assert reply.followup_of == LEAVE and desk.calls[-1][0] == f"and in 2020? {LEAVE}"
     assert reply.answer is not None and [c.date for c in reply.answer.citations] == ["2020-10-21"]
-    assert "May 2021" in reply.answer.text  # the 2020 article's date for the exit
     # The thread's topic stays the first question, so follow-ups do not snowball.
     core.reply("what about 2021?", conversation)
     assert desk.calls[-1][0] == f"what about 2021? {LEAVE}"
