@@ -141,6 +141,50 @@ def discord(corpus: CorpusOption = None, index_dir: IndexDirOption = None) -> No
     run(settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty()))
 
 
+@app.command("eval")
+def evaluate(
+    files: Annotated[list[Path], typer.Argument(help="YAML question files (see tests/questions/seed.yaml).")],
+    corpus: CorpusOption = None,
+    index_dir: IndexDirOption = None,
+    k: Annotated[int | None, typer.Option("--k", help="How many passages to retrieve.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the full report as JSON here.")] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="An earlier --json report: fail on questions that passed there.")
+    ] = None,
+    min_hit3: Annotated[float | None, typer.Option("--min-hit3", help="Fail when hit@3 is lower.")] = None,
+    min_answer: Annotated[
+        float | None, typer.Option("--min-answer", help="Fail when answer accuracy is lower.")
+    ] = None,
+    min_abstain: Annotated[
+        float | None,
+        typer.Option("--min-abstain", help="Fail when abstention recall (and precision, unless given below) is lower."),
+    ] = None,
+    min_abstain_precision: Annotated[
+        float | None, typer.Option("--min-abstain-precision", help="Fail when abstention precision is lower.")
+    ] = None,
+) -> None:
+    """Run regression question sets: a pass/fail table, metrics, and a non-zero exit on failed thresholds."""
+    from bot.evaluation import Thresholds, evaluate, load_baseline, load_questions, render_plain, render_rich
+
+    questions = load_questions(files)  # fail fast on a malformed file, before any loading
+    old = load_baseline(baseline) if baseline is not None else None
+    settings = settings_from(corpus=corpus, index_dir=index_dir, k=k, show_progress=sys.stderr.isatty())
+    desk = open_desk(settings)
+    thresholds = Thresholds(min_hit3, min_answer, min_abstain, min_abstain_precision)
+    report = evaluate(desk, questions, thresholds, k=k, baseline=old)
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        Console().print(render_rich(report))
+    else:
+        typer.echo(render_plain(report))
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="newsdesk: %(levelname)s: %(message)s")
     try:

@@ -1,44 +1,146 @@
-"""From retrieved chunks to an :class:`Answer`: the sentences that answer, each cited.
+"""From retrieved chunks to an :class:`Answer`: the sentences that answer, each cited, or an abstention.
 
-Every ``[n]`` marker in the answer text is produced from the same list that becomes the citations,
-so a marker can only point at a listed source, and a source is listed only when a marker cites it.
+How a sentence is chosen (all in :func:`weigh_evidence`):
+
+1. Every sentence of the retrieved passages is a candidate (headings left out, each sentence once even
+   when overlapping chunks repeat it). Its *context* is the sentence before it and the article title:
+   "He said the move would begin on May 1 and conclude by September 11." is about Biden only through
+   the sentence before it.
+2. A cheap score ranks all candidates: the IDF-weighted share of the question's terms (BM25 tokens,
+   stemmed) found in the sentence, half credit for terms found only in its context, whether it holds
+   the kind of fact asked for (:mod:`index.answer_types`), and how well its passage ranked.
+3. Only the best few are embedded (one small batch; vectors are cached per process) and the final
+   score adds their cosine similarity to the question.
+
+The answer is the best sentence, with the sentence before it when it opens with a pronoun. When other
+articles of *other dates* hold a close-scoring sentence that says something different (another
+number for "how many"), each is given, newest first, as "As of DATE: ...": news facts change.
+
+Every ``[n]`` marker is produced from the same list that becomes the citations (:func:`cite`), so a
+marker can only point at a listed source, and a source is listed only when a marker cites it; an
+article is listed once.
+
+Abstention: when the best sentence's evidence (:attr:`Evidence.strength`, cosine and term coverage
+together) is under ``Settings.abstain_threshold``, the answer says the articles do not cover it and
+names the closest article titles instead.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from index.answer_types import AnswerType, expected_type, typed_values, years
 from index.embedding import Embedder
-from index.records import Answer, Citation, Hit
-from index.sentences import is_heading, split_sentences
+from index.lexical import LexicalIndex, tokenize
+from index.records import Answer, Article, Citation, Hit
+from index.sentences import Span, is_heading, split_sentences
 from index.store import StoredIndex
 
 ABSTAIN_TEXT = "The articles I have do not cover this."
-_WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
-_STOPWORDS = frozenset(
-    """a an the of to in on at for by with from and or but is are was were be been being do does did has have
-    had what which who whom whose when where why how many much will would shall should can could may might
-    it its this that these those there their they them he she his her i you we our us not no as about into
-    than then so if any all some tell me say said""".split()  # noqa: SIM905 - a word list reads better so
-)
+# How many candidates (by cheap score) are embedded per question: one small batch.
+EMBED_CANDIDATES = 10
+# Weights of the final sentence score (cosine + these). Chosen on xquad-en (docs/QUALITY.md).
+W_TERMS = 0.45
+W_CONTEXT = 0.2
+W_TYPE = 0.15
+W_PASSAGE = 0.1
+# A sentence about other years than the question names ("killed in 2019" vs. a 2014 figure) loses this.
+W_OTHER_YEAR = 0.3
+# A sentence from another, differently dated article joins the answer when it scores this close.
+DATED_MARGIN = 0.12
+MAX_SOURCES = 3
+# Words that make a sentence lean on the one before it.
+_ANAPHORS = frozenset(["he", "she", "it", "they", "this", "that", "these", "those", "his", "her", "its", "their"])
+_ANAPHOR_PHRASES = frozenset(["the move", "the decision", "the plan", "the group", "the deal", "the step"])
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A sentence of a retrieved chunk, with absolute offsets into its article."""
+    """A sentence of a retrieved passage; offsets are absolute in its article."""
 
     article_id: str
     start: int
     end: int
     text: str
     hit: Hit
+    previous: Span | None  # the sentence before it in the same paragraph (absolute offsets), if any
+
+    def previous_text(self, article: Article) -> str:
+        return article.text[self.previous.start : self.previous.end] if self.previous else ""
+
+    def leans_on_previous(self) -> bool:
+        first = self.text.split(maxsplit=2)
+        return (
+            self.previous is not None
+            and bool(first)
+            and (first[0].lower().strip("\"'“‘") in _ANAPHORS or " ".join(first[:2]).lower() in _ANAPHOR_PHRASES)
+        )
 
 
-def content_words(text: str) -> set[str]:
-    return {w.lower().strip("'’") for w in _WORD.findall(text)} - _STOPWORDS
+@dataclass
+class Scored:
+    candidate: Candidate
+    terms: float  # IDF-weighted share of question terms in the sentence
+    context: float  # ... found only in the previous sentence or title
+    typed: list[str]  # values of the wanted kind the sentence holds
+    cheap: float
+    other_year: bool = False  # the question names years; neither the sentence nor its article's date has one
+    cosine: float = 0.0
+    score: float = 0.0
+
+    @property
+    def coverage(self) -> float:
+        return self.terms + self.context
+
+
+@dataclass
+class Evidence:
+    """The candidates of one question, best first, and what the question asks for."""
+
+    wanted: AnswerType
+    ranked: list[Scored] = field(default_factory=list)
+
+    @property
+    def best(self) -> Scored | None:
+        return self.ranked[0] if self.ranked else None
+
+    @property
+    def strength(self) -> float:
+        """How well the best sentence supports an answer: its cosine and term coverage together."""
+        best = self.best
+        if best is None:
+            return 0.0
+        return 0.5 * best.cosine + 0.5 * min(1.0, best.coverage) - W_OTHER_YEAR * best.other_year
+
+
+class SentenceVectors:
+    """Unit embeddings of sentences, cached (bounded, thread-safe) so repeated evidence is not re-embedded."""
+
+    def __init__(self, embedder: Embedder, capacity: int = 50_000) -> None:
+        self.embedder = embedder
+        self.capacity = capacity
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.encoded = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vectors = self.embedder.encode(missing)
+            with self._lock:
+                self.encoded += len(missing)
+                for text, vector in zip(missing, vectors, strict=True):
+                    self._cache[text] = vector
+                while len(self._cache) > self.capacity:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            return np.stack([self._cache[t] for t in texts])
 
 
 def candidate_sentences(hits: list[Hit]) -> list[Candidate]:
@@ -47,116 +149,197 @@ def candidate_sentences(hits: list[Hit]) -> list[Candidate]:
     out: list[Candidate] = []
     for hit in hits:
         chunk = hit.chunk
+        previous: Span | None = None
         for span in split_sentences(chunk.text):
             text = chunk.text[span.start : span.end]
-            key = (chunk.article_id, chunk.start + span.start)
+            absolute = Span(chunk.start + span.start, chunk.start + span.end)
+            key = (chunk.article_id, absolute.start)
+            # Context crosses no paragraph break: a new line starts a new thought (or is a heading).
+            same_paragraph = previous is not None and "\n" not in chunk.text[previous.end - chunk.start : span.start]
+            context = previous if same_paragraph else None
+            previous = None if is_heading(text) else absolute
             if key in seen or is_heading(text):
                 continue
             seen.add(key)
-            out.append(Candidate(chunk.article_id, key[1], chunk.start + span.end, text, hit))
+            out.append(Candidate(chunk.article_id, absolute.start, absolute.end, text, hit, context))
     return out
+
+
+def term_weights(lexical: LexicalIndex, terms: list[str]) -> dict[str, float]:
+    """IDF of each question term in the corpus (a term the corpus never uses gets the highest IDF)."""
+    retriever = lexical.retriever
+    vocab = retriever.vocab_dict if retriever is not None else {}
+    df = lexical._df  # document frequencies of the BM25 vocabulary, by term id
+    return {t: float(lexical.idf(df[vocab[t]] if t in vocab else 0.0)) for t in terms}
+
+
+def weigh_evidence(
+    question: str, hits: list[Hit], stored: StoredIndex, vectors: SentenceVectors, query_vector: np.ndarray
+) -> Evidence:
+    """Score the sentences of ``hits`` for ``question``, best first (see the module doc)."""
+    wanted = expected_type(question)
+    evidence = Evidence(wanted)
+    candidates = candidate_sentences(hits)
+    if not candidates:
+        return evidence
+    terms = list(dict.fromkeys(tokenize(question)))
+    weights = term_weights(stored.lexical_index(), terms)
+    total = sum(weights.values()) or 1.0
+    top_score = hits[0].score
+    asked_years = years(question)
+    title_terms: dict[str, set[str]] = {}
+    scored: list[Scored] = []
+    for c in candidates:
+        article = stored.articles[c.article_id]
+        if c.article_id not in title_terms:
+            title_terms[c.article_id] = set(tokenize(article.title))
+        own = set(tokenize(c.text))
+        around = set(tokenize(c.previous_text(article))) | title_terms[c.article_id]
+        in_sentence = sum(w for t, w in weights.items() if t in own) / total
+        in_context = sum(w for t, w in weights.items() if t not in own and t in around) / total
+        typed = typed_values(c.text, wanted, question)
+        # The passage's retrieval score, relative to the best passage (0 for the best, negative below).
+        passage = c.hit.score - top_score
+        other_year = bool(asked_years) and not asked_years & _years_of(c, article)
+        cheap = (
+            W_TERMS * in_sentence
+            + W_CONTEXT * in_context
+            + W_TYPE * bool(typed)
+            + W_PASSAGE * passage
+            - W_OTHER_YEAR * other_year
+        )
+        scored.append(Scored(c, in_sentence, in_context, typed, cheap, other_year))
+    scored.sort(key=lambda s: -s.cheap)
+    shortlist = scored[:EMBED_CANDIDATES]
+    texts = [_embedding_text(s.candidate, stored.articles[s.candidate.article_id]) for s in shortlist]
+    similarity = vectors.encode(texts) @ query_vector.reshape(-1)
+    for s, cosine in zip(shortlist, similarity, strict=True):
+        s.cosine = float(cosine)
+        s.score = s.cosine + s.cheap
+    evidence.ranked = sorted(shortlist, key=lambda s: -s.score)
+    return evidence
+
+
+def _years_of(candidate: Candidate, article: Article) -> set[int]:
+    """The years a sentence speaks of: those it (or the sentence it leans on) names, else its article's year."""
+    named = years(candidate.text)
+    if candidate.leans_on_previous():
+        named |= years(candidate.previous_text(article))
+    return named or ({article.date.year} if article.date else set())
+
+
+def _embedding_text(candidate: Candidate, article: Article) -> str:
+    """What is embedded for a sentence: with the sentence before it when it leans on it."""
+    if candidate.leans_on_previous():
+        return f"{candidate.previous_text(article)} {candidate.text}"
+    return candidate.text
 
 
 def compose_answer(
     question: str,
     hits: list[Hit],
     stored: StoredIndex,
-    embedder: Embedder,
+    vectors: SentenceVectors | Embedder,
     query_vector: np.ndarray,
     abstain_threshold: float,
-    max_sentences: int = 2,
 ) -> Answer:
     """The best sentences of ``hits`` as a cited answer, or an abstention when evidence is weak."""
-    if not hits or hits[0].score < abstain_threshold:
+    if not isinstance(vectors, SentenceVectors):
+        vectors = SentenceVectors(vectors)
+    if not hits:
         return abstention(question, hits, stored)
-    candidates = candidate_sentences(hits)
-    if not candidates:
+    evidence = weigh_evidence(question, hits, stored, vectors, query_vector)
+    if evidence.best is None or evidence.strength < abstain_threshold:
         return abstention(question, hits, stored)
-    vectors = embedder.encode([c.text for c in candidates])
-    similarity = vectors @ query_vector.reshape(-1)
-    q_words = content_words(question)
-    wanted = expected_type(question)
-    scores = [
-        float(sim) + 0.15 * _overlap(q_words, c.text) + 0.1 * c.hit.score + 0.12 * has_type(c.text, wanted)
-        for sim, c in zip(similarity, candidates, strict=True)
-    ]
-    order = sorted(range(len(candidates)), key=lambda i: -scores[i])
-    chosen = [order[0]] + [i for i in order[1:max_sentences] if scores[i] >= scores[order[0]] - 0.05]
-    return cite(question, [candidates[i] for i in chosen], [scores[i] for i in chosen], stored)
+    return cite(question, choose(evidence, stored), stored)
 
 
-_NUMBER = re.compile(
-    r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?)\b",
-    re.I,
-)
-_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_DATE = re.compile(
-    _MONTH + r"|\b(?:1[89]|20)\d\d\b|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
-    r"|\b(?:yesterday|today|tomorrow|last (?:week|month|year)|next (?:week|month|year))\b"
-)
-_NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+(?: [A-Z][a-z]+)+")
-_PLACE = re.compile(r"\b(?:in|at|from|to|near) (?:the )?[A-Z][a-z]+")
+@dataclass(frozen=True)
+class Quote:
+    """A contiguous span of one article that the answer quotes, with its score."""
+
+    candidate: Candidate
+    start: int
+    end: int
+    score: float
 
 
-def expected_type(question: str) -> str:
-    """What kind of fact the question asks for: number, date, person, place, or '' (anything)."""
-    q = question.lower()
-    if re.search(r"\bhow (?:many|much|long|far|old)\b|\bwhat (?:number|percentage|share)\b", q):
-        return "number"
-    if re.search(r"\bwhen\b|\bwhat (?:date|day|year|month|time)\b|\bby what date\b", q):
-        return "date"
-    if re.search(r"\bwho(?:m|se)?\b", q):
-        return "person"
-    if re.search(r"\bwhere\b|\bwhich (?:city|country|place)\b", q):
-        return "place"
-    return ""
+def choose(evidence: Evidence, stored: StoredIndex) -> list[Quote]:
+    """The quotes of the answer: the best sentence, then dated alternatives (module doc), newest first."""
+    best = evidence.best
+    assert best is not None
+    chosen = [best]
+    given = {v.casefold() for v in best.typed}
+    dates = {stored.articles[best.candidate.article_id].date}
+    for other in evidence.ranked[1:]:
+        if len(chosen) >= MAX_SOURCES or other.score < best.score - DATED_MARGIN:
+            break
+        article = stored.articles[other.candidate.article_id]
+        if article.date is None or article.date in dates or None in dates:
+            continue  # only differently dated articles: the same date is the same state of the facts
+        if any(c.candidate.article_id == other.candidate.article_id for c in chosen):
+            continue
+        if evidence.wanted is not AnswerType.ANY:
+            values = {v.casefold() for v in other.typed}
+            if not values or values <= given:
+                continue  # holds nothing new of the kind asked for
+            given |= values
+        chosen.append(other)
+        dates.add(article.date)
+    quotes = [_quote(s, stored) for s in chosen]
+    if len(quotes) > 1:
+        quotes.sort(key=lambda q: stored.articles[q.candidate.article_id].date or dt.date.min, reverse=True)
+    return quotes
 
 
-def has_type(sentence: str, wanted: str) -> float:
-    """1.0 when ``sentence`` holds the kind of fact the question asks for."""
-    pattern = {"number": _NUMBER, "date": _DATE, "person": _NAME, "place": _PLACE}.get(wanted)
-    return 1.0 if pattern is not None and pattern.search(sentence) else 0.0
+def _quote(scored: Scored, stored: StoredIndex) -> Quote:
+    c = scored.candidate
+    start = c.previous.start if c.previous is not None and c.leans_on_previous() else c.start
+    return Quote(c, start, c.end, scored.score)
 
 
-def _overlap(q_words: set[str], sentence: str) -> float:
-    if not q_words:
-        return 0.0
-    return len(q_words & content_words(sentence)) / len(q_words)
+def cite(question: str, quotes: list[Quote], stored: StoredIndex) -> Answer:
+    """Number the articles of ``quotes`` in order of use and build the text and the citations together.
 
-
-def cite(question: str, sentences: list[Candidate], scores: list[float], stored: StoredIndex) -> Answer:
-    """Number the articles of ``sentences`` in order of first use and build text and citations together."""
+    Markers are never typed by hand: each is the number of the citation appended in the same step, so
+    an out-of-range marker or an uncited source cannot be produced."""
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
     parts: list[str] = []
-    for candidate, score in zip(sentences, scores, strict=True):
-        if candidate.article_id not in numbers:
-            numbers[candidate.article_id] = len(numbers) + 1
-            article = stored.articles[candidate.article_id]
-            chunk = candidate.hit.chunk
+    dated = len({stored.articles[q.candidate.article_id].date for q in quotes}) > 1
+    for quote in quotes:
+        article = stored.articles[quote.candidate.article_id]
+        text = article.text[quote.start : quote.end]
+        if article.id not in numbers:
+            numbers[article.id] = len(numbers) + 1
+            chunk = quote.candidate.hit.chunk
+            # The passage shown covers its chunk and the quote (the quote may reach one sentence back).
+            start, end = min(chunk.start, quote.start), max(chunk.end, quote.end)
             citations.append(
                 Citation(
-                    number=numbers[candidate.article_id],
+                    number=numbers[article.id],
                     doc_id=article.id,
                     title=article.title,
                     outlet=article.outlet,
                     date=article.date_iso,
                     url=article.url,
-                    passage=chunk.text,
-                    quote=candidate.text,
-                    score=round(score, 4),
-                    start=chunk.start,
-                    end=chunk.end,
+                    passage=article.text[start:end],
+                    quote=text,
+                    score=round(quote.score, 4),
+                    start=start,
+                    end=end,
                 )
             )
-        parts.append(f"{candidate.text} [{numbers[candidate.article_id]}]")
+        prefix = f"As of {article.date_iso}: " if dated and article.date_iso else ""
+        parts.append(f"{prefix}{text} [{numbers[article.id]}]")
     return Answer(question=question, text=" ".join(parts), citations=citations, abstained=False)
 
 
 def abstention(question: str, hits: list[Hit], stored: StoredIndex, limit: int = 3) -> Answer:
+    """The plain "not covered" answer, naming the titles of the closest articles."""
     titles: list[str] = []
     for hit in hits:
         title = stored.articles[hit.chunk.article_id].title
-        if title not in titles:
+        if title and title not in titles:
             titles.append(title)
     return Answer(question, ABSTAIN_TEXT, [], abstained=True, closest_matches=titles[:limit])

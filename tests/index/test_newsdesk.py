@@ -9,8 +9,8 @@ from index.errors import QuestionError
 CASES = [
     ("How many German troops will be deployed to Afghanistan?", "000", "850"),
     ("How many Afghan civilians were killed in 2014?", "000", "3,200"),
-    ("Where are the intra-Afghan peace talks being held?", "001", None),
-    ("When did Biden say the withdrawal would be finished?", "002", None),
+    ("Where are the intra-Afghan peace talks being held?", "001", "Qatar"),
+    ("When did Biden say the withdrawal would be finished?", "002", "September 11"),
     ("What did Trump tweet about US troops?", "001", "December 25"),
     ("How many NATO soldiers are still in Afghanistan in 2021?", "002", "10,000"),
 ]

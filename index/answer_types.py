@@ -1,0 +1,103 @@
+"""What kind of fact a question asks for, and whether a sentence holds one.
+
+"How many ..." wants a number, "When ..." a date, "Who ..." a person, "Where ..." a place. A sentence
+holds the wanted kind only through a value the question does not already contain: for "How many
+soldiers were in Afghanistan in 2021?" the year 2021 is not an answer, 10,000 is.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+
+class AnswerType(Enum):
+    ANY = ""
+    NUMBER = "number"
+    DATE = "date"
+    PERSON = "person"
+    PLACE = "place"
+
+
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|third|quarter"
+)
+_NUMBER = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b|\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
+_YEAR = re.compile(r"^(?:1[5-9]|20)\d\d$")
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+)
+_DATE = re.compile(
+    _MONTH + r"(?:\s+\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s+\d{4})?"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r"(?:\s+\d{4})?"
+    r"|\b(?:1[5-9]|20)\d\d(?:s)?\b"
+    r"|\b\d{1,2}(?:st|th) century\b"
+    r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    r"|\b(?:yesterday|today|tomorrow|(?:last|next|this) (?:week|month|year|spring|summer|autumn|fall|winter))\b"
+)
+# Two or more capitalised words ("Jens Stoltenberg", "Ashraf Ghani"), or a title and a name.
+_NAME = re.compile(
+    r"\b(?:President|Chancellor|Secretary|Minister|General|Gen\.|Dr\.|Mr\.|Mrs\.|Ms\.|King|Queen|Pope|Prince|"
+    r"Sir|Lord|Saint|St\.)\s+[A-Z][\w'’-]+"
+    r"|\b[A-Z][a-z][\w'’-]*(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-z][\w'’-]*)+"
+)
+# A preposition of place before a capitalised word ("in Qatar", "at NATO headquarters").
+_PLACE = re.compile(
+    r"\b(?:in|at|from|near|to|into|across|outside|inside|throughout|capital,?)\s+(?:the\s+)?[A-Z][\w'’-]+"
+)
+_AFTER_MONTH = re.compile(_MONTH + r"\s+$")
+_YEAR_IN_TEXT = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_PATTERNS = {
+    AnswerType.NUMBER: _NUMBER,
+    AnswerType.DATE: _DATE,
+    AnswerType.PERSON: _NAME,
+    AnswerType.PLACE: _PLACE,
+}
+
+
+def expected_type(question: str) -> AnswerType:
+    """The kind of fact ``question`` asks for (``ANY`` when it does not say)."""
+    q = question.lower()
+    if re.search(r"\bhow (?:many|much|long|far|old|big|large|high|tall)\b|\bwhat (?:number|percentage|amount)\b", q):
+        return AnswerType.NUMBER
+    if re.search(
+        r"\bwhen\b|\b(?:what|which) (?:date|day|year|month|time|century|decade)\b|\bby (?:what date|when)\b", q
+    ):
+        return AnswerType.DATE
+    if re.search(r"\bwho(?:m|se)?\b|\b(?:what|which) (?:person|man|woman|leader|president|official)\b", q):
+        return AnswerType.PERSON
+    if re.search(r"\bwhere\b|\b(?:what|which|in what|in which) (?:city|country|place|town|region|state|capital)\b", q):
+        return AnswerType.PLACE
+    return AnswerType.ANY
+
+
+def typed_values(sentence: str, wanted: AnswerType, question: str = "") -> list[str]:
+    """The values of kind ``wanted`` in ``sentence`` that the question does not already mention."""
+    pattern = _PATTERNS.get(wanted)
+    if pattern is None:
+        return []
+    asked = question.casefold()
+    values = []
+    for match in pattern.finditer(sentence):
+        value = match.group(0)
+        if wanted is AnswerType.NUMBER and (_YEAR.match(value) or _AFTER_MONTH.search(sentence, 0, match.start())):
+            continue  # a year or the day of a date answers "when", not "how many"
+        if wanted is AnswerType.PERSON and match.start() == 0 and " " not in value:
+            continue
+        core = value.split()[-1] if wanted is AnswerType.PLACE else value
+        if core.casefold() in asked:
+            continue
+        values.append(value)
+    return values
+
+
+def holds_type(sentence: str, wanted: AnswerType, question: str = "") -> bool:
+    """True when ``sentence`` holds a fact of the kind the question asks for (``ANY``: never)."""
+    return bool(typed_values(sentence, wanted, question))
+
+
+def years(text: str) -> set[int]:
+    """The years written in ``text`` ("in 2014", "May 2021")."""
+    return {int(y) for y in _YEAR_IN_TEXT.findall(text)}
