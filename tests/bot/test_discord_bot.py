@@ -345,3 +345,29 @@ async def test_a_bad_date_in_the_slash_command_is_one_private_line(
     data = response["params"].payload["data"]
     assert "2021-04-14" in data["content"] and data["flags"] & 64  # ephemeral
     assert not desk.asked and not interaction_calls.followups
+
+
+async def test_direct_messages_follow_the_dm_policy(make_bot: Any, desk: FlakyDesk) -> None:
+    await make_bot(discord_dm_policy="deny")
+    member = dpytest.get_config().members[0]
+    channel = await member.create_dm()
+    data = dpy_facts.make_message_dict(channel, member, content=TROOPS)
+    dpy_backend.get_state().parse_message_create(data)
+    await dpytest.run_all_events()
+    (refusal,) = sent_messages()
+    assert refusal.content == "I only answer questions in servers. Please ask me there."
+    assert not desk.asked
+
+
+async def test_sources_lists_the_indexed_articles_privately(
+    make_bot: Any, interaction_calls: InteractionCalls, seed_desk: Newsdesk
+) -> None:
+    client = await make_bot()
+    command = client.tree.get_command("sources")
+    await command.callback(make_interaction(client, {}))  # type: ignore[union-attr,call-arg,arg-type]
+    (response,) = interaction_calls.responses
+    data = response["params"].payload["data"]
+    assert data["flags"] & 64
+    description = data["embeds"][0]["description"]
+    assert description.splitlines()[0].startswith("• DW · 2021-04-14 · NATO allies to begin withdrawal")
+    assert len(description.splitlines()) == len(seed_desk.sources()) == 3
