@@ -14,7 +14,8 @@ How a sentence is chosen (all in :func:`weigh_evidence`):
 
 The answer is the best sentence, with the sentence before it when it opens with a pronoun. When other
 articles of *other dates* hold a close-scoring sentence that says something different (another
-number for "how many"), each is given, newest first, as "As of DATE: ...": news facts change.
+number for "how many", another date for "when", another name for "who"), each is given, newest
+first, as "As of DATE: ...": news facts change.
 
 Every ``[n]`` marker is produced from the same list that becomes the citations (:func:`cite`), so a
 marker can only point at a listed source, and a source is listed only when a marker cites it; an
@@ -43,7 +44,7 @@ from index.store import StoredIndex
 
 ABSTAIN_TEXT = "The articles I have do not cover this."
 # How many candidates (by cheap score) are embedded per question: one small batch.
-EMBED_CANDIDATES = 10
+EMBED_CANDIDATES = 16
 # Weights of the final sentence score (cosine + these). Chosen on xquad-en (docs/QUALITY.md).
 W_TERMS = 0.45
 W_CONTEXT = 0.2
@@ -52,8 +53,11 @@ W_PASSAGE = 0.1
 # A sentence about other years than the question names ("killed in 2019" vs. a 2014 figure) loses this.
 W_OTHER_YEAR = 0.3
 # A sentence from another, differently dated article joins the answer when it scores this close.
-DATED_MARGIN = 0.12
+DATED_MARGIN = 0.2
 MAX_SOURCES = 3
+# The kinds of fact that change from report to report (a count, a deadline, who holds an office); a
+# place or a free-form answer is given once, from the best sentence.
+_CHANGING = frozenset([AnswerType.NUMBER, AnswerType.DATE, AnswerType.PERSON])
 # Words that make a sentence lean on the one before it.
 _ANAPHORS = frozenset(["he", "she", "it", "they", "this", "that", "these", "those", "his", "her", "its", "their"])
 _ANAPHOR_PHRASES = frozenset(["the move", "the decision", "the plan", "the group", "the deal", "the step"])
@@ -271,7 +275,8 @@ def choose(evidence: Evidence, stored: StoredIndex) -> list[Quote]:
     chosen = [best]
     given = {v.casefold() for v in best.typed}
     dates = {stored.articles[best.candidate.article_id].date}
-    for other in evidence.ranked[1:]:
+    alternatives = evidence.ranked[1:] if evidence.wanted in _CHANGING else []
+    for other in alternatives:
         if len(chosen) >= MAX_SOURCES or other.score < best.score - DATED_MARGIN:
             break
         article = stored.articles[other.candidate.article_id]
@@ -279,11 +284,10 @@ def choose(evidence: Evidence, stored: StoredIndex) -> list[Quote]:
             continue  # only differently dated articles: the same date is the same state of the facts
         if any(c.candidate.article_id == other.candidate.article_id for c in chosen):
             continue
-        if evidence.wanted is not AnswerType.ANY:
-            values = {v.casefold() for v in other.typed}
-            if not values or values <= given:
-                continue  # holds nothing new of the kind asked for
-            given |= values
+        values = {v.casefold() for v in other.typed}
+        if not values or values <= given:
+            continue  # holds nothing new of the kind asked for
+        given |= values
         chosen.append(other)
         dates.add(article.date)
     quotes = [_quote(s, stored) for s in chosen]

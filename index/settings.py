@@ -47,8 +47,10 @@ class Settings:
     retriever: str = "hybrid"
     index_type: str = "auto"
     max_question_chars: int = 2000
-    # Answers below this evidence score abstain (calibrated in docs/QUALITY.md).
-    abstain_threshold: float = 0.35
+    # Answers whose best sentence's evidence strength (index.answering.Evidence) is below this abstain.
+    # Calibrated on xquad-en (half the paragraphs indexed: their questions answerable, the others' near
+    # misses) and tests/questions/seed.yaml; see the eval report in issue 3.
+    abstain_threshold: float = 0.38
     show_progress: bool = True
     # Discord front end.
     discord_token: str = field(default="", repr=False)
