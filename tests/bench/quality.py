@@ -46,6 +46,7 @@ from tests.bench.datasets import REPO_ROOT, Collection, DatasetMissing, data_roo
 CACHE = REPO_ROOT / ".newsdesk" / "bench"
 REPORT = REPO_ROOT / "reports" / "quality.json"
 TIME_DEPTH = 100
+SEED_QUESTIONS = REPO_ROOT / "tests" / "questions" / "seed.yaml"
 
 
 @dataclass
@@ -94,6 +95,15 @@ def desk_for(collection: Collection, embedder: Embedder, tag: str = "") -> Newsd
     if report.wrote:
         print(f"[{collection.name}{tag}] {report.summary()}", file=sys.stderr)
     return Newsdesk(settings, embedder, stored, report)
+
+
+def bundled_desk(embedder: Embedder) -> Newsdesk:
+    """The bundled news corpus (3 articles), indexed under the bench cache."""
+    settings = load_settings(
+        {"corpus_dir": BUNDLED_CORPUS, "index_dir": CACHE / "seed" / "index", "show_progress": False}, env={}
+    )
+    stored, _ = open_index(settings, embedder)
+    return Newsdesk(settings, embedder, stored, BuildReport())
 
 
 def article_ranking(
@@ -195,6 +205,44 @@ def roc_auc(positives: list[float], negatives: list[float]) -> float:
     return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def seed_runs(desk: Newsdesk, configs: list[tuple[str, SearchOptions]]) -> tuple[list[Run], dict[str, float]]:
+    """Retrieval on the seed question set: article hit@1/@3 and MRR@5 over questions with sources
+    (a source matches as in ``newsdesk eval``), and the ROC AUC of the top hybrid score between
+    answerable questions and those marked ``abstain: true``."""
+    from bot.evaluation import load_questions, source_matches
+
+    questions = load_questions([SEED_QUESTIONS])
+    vectors = desk.embedder.encode([q.question for q in questions], batch_size=64)
+    runs = []
+    for name, options in configs:
+        per_query = []
+        for q, v in zip(questions, vectors, strict=True):
+            if q.abstain or not q.sources:
+                continue
+            ranking = article_ranking(desk.stored, q.question, v, 5, options)
+            titles = [{"doc_id": a, "title": desk.stored.articles[a].title} for a in ranking]
+            rank = next((i for i, t in enumerate(titles) if any(source_matches(s, t) for s in q.sources)), None)
+            per_query.append(
+                {
+                    "hit@1": float(rank == 0),
+                    "hit@3": float(rank is not None and rank < 3),
+                    "mrr@5": 1.0 / (rank + 1) if rank is not None else 0.0,
+                }  # fmt: skip
+            )
+        means = {key: statistics.fmean(m[key] for m in per_query) for key in per_query[0]}
+        runs.append(Run("seed", name, means, 0.0))
+    tops: dict[bool, list[float]] = {True: [], False: []}
+    for q, v in zip(questions, vectors, strict=True):
+        hits = retrieve(desk.stored, q.question, v, 1, None, SearchOptions())
+        tops[q.abstain].append(hits[0].score if hits else 0.0)
+    separation = {
+        "answerable": len(tops[False]),
+        "unanswerable": len(tops[True]),
+        "hybrid score auc": roc_auc(tops[False], tops[True]),
+    }
+    return runs, separation
+
+
 def xquad_metrics(ranking: list[str], relevant: frozenset[str]) -> dict[str, float]:
     rank = next((i for i, a in enumerate(ranking) if a in relevant), None)
     return {
@@ -259,7 +307,7 @@ def markdown_table(runs: Iterable[Run], keys: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.quality", description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--only", choices=("retrieval", "answers", "xquad", "time", "abstain-signal"), help="Run one part only."
+        "--only", choices=("retrieval", "answers", "xquad", "time", "seed", "abstain-signal"), help="Run one part only."
     )
     parser.add_argument("--sweep", action="store_true", help="Also score every fusion method and weight tried.")
     parser.add_argument("--no-titles", action="store_true", help="Also index xquad without its Wikipedia titles.")
@@ -295,20 +343,19 @@ def main(argv: list[str] | None = None) -> int:
         report.runs += score_runs(time_collection, desk_time, configs, TIME_DEPTH, time_metrics)
         if args.sweep:
             report.runs += tokenizer_runs(time_collection, desk_time, TIME_DEPTH, time_metrics)
+    if args.only in (None, "retrieval", "seed") and SEED_QUESTIONS.is_file():
+        seed_runs_, seed_separation = seed_runs(bundled_desk(embedder), configs)
+        report.runs += seed_runs_
+        report.separation["seed"] = seed_separation
     if args.only in (None, "abstain-signal"):
-        seed = load_settings({"corpus_dir": BUNDLED_CORPUS, "index_dir": CACHE / "seed" / "index",
-                              "show_progress": False}, env={})  # fmt: skip
-        seed_stored, _ = open_index(seed, embedder)
-        seed_desk = Newsdesk(seed, embedder, seed_stored, BuildReport())
-        report.separation = score_separation(xquad, desk_for(xquad, embedder), seed_desk)
+        report.separation |= score_separation(xquad, desk_for(xquad, embedder), bundled_desk(embedder))
     if args.only in (None, "answers"):
         report.answers = answer_containment(xquad, desk_for(xquad, embedder), args.limit)
     report.info["seconds"] = round(time.perf_counter() - started, 1)
 
     for collection in dict.fromkeys(r.collection for r in report.runs):
-        keys = time_keys if collection == "time" else xquad_keys
-        size = {"time": len(time_collection.queries) if time_collection else 0}.get(collection, len(xquad.queries))
-        print(f"\n### {collection} ({size} queries)\n")
+        keys = {"time": time_keys, "seed": ["hit@1", "hit@3", "mrr@5"]}.get(collection, xquad_keys)
+        print(f"\n### {collection}\n")
         print(markdown_table([r for r in report.runs if r.collection == collection], keys))
     if report.answers:
         a = report.answers
@@ -318,11 +365,19 @@ def main(argv: list[str] | None = None) -> int:
             f"first citation is the gold paragraph: {a['first_citation_is_gold_article']:.3f}; "
             f"ask p50 {a['ask_ms_p50']:.0f} ms, p95 {a['ask_ms_p95']:.0f} ms"
         )
-    if report.separation:
+    if any(name != "seed" for name in report.separation):
         print("\n### top-hit score: xquad questions on xquad (answerable) vs on the seed corpus (not)\n")
         print("| score | ROC AUC | median answerable | median unanswerable |\n|---|---|---|---|")
         for name, row in report.separation.items():
+            if name == "seed":
+                continue
             print(f"| {name} | {row['auc']:.3f} | {row['answerable_median']:.3f} | {row['unanswerable_median']:.3f} |")
+    if "seed" in report.separation:
+        seed = report.separation["seed"]
+        print(
+            f"\nseed set: top hybrid score ROC AUC, {seed['answerable']} answerable vs {seed['unanswerable']} "
+            f"'abstain: true' questions: {seed['hybrid score auc']:.3f}"
+        )
     print(f"\n({report.info['seconds']} s in all; timings are noisy on a shared machine)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
