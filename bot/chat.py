@@ -159,10 +159,11 @@ def clean_message(text: str, max_chars: int) -> str:
     """The message as a question: mentions removed, control characters folded, length checked.
 
     Raises :class:`index.QuestionError` (one line, says what to do) when nothing is left or it is too long."""
+    from index.errors import QuestionError
     from index.newsdesk import clean_question
 
     if len(text) > max_chars * _RAW_LIMIT_FACTOR:  # do no regex work on a megabyte of input
-        return clean_question(text[: max_chars * _RAW_LIMIT_FACTOR], max_chars)
+        raise QuestionError(f"the question is {len(text):,} characters long; keep it under {max_chars:,}")
     return clean_question(strip_mentions(text), max_chars)
 
 

@@ -108,6 +108,7 @@ class NewsdeskBot(discord.Client):
         self.channels = {c.strip().lstrip("#").lower() for c in settings.discord_channels if c.strip()}
         # Answer message id -> the turn it answered, so a reply to it is a follow-up.
         self.answers: OrderedDict[int, ChatTurn] = OrderedDict()
+        self.dm_conversations: OrderedDict[int, Conversation] = OrderedDict()
         self.tree = app_commands.CommandTree(self)
         self._add_commands()
 
@@ -155,8 +156,14 @@ class NewsdeskBot(discord.Client):
         if not self.settings.discord_mentions or message.author.bot or self.user is None:
             return
         previous = self.replied_turn(message)
-        # ``raw_mentions`` holds explicit user mentions only: @everyone does not address the bot.
-        addressed = self.user.id in message.raw_mentions or previous is not None
+        # ``raw_mentions`` holds explicit user mentions only: @everyone does not address the bot. People
+        # often pick the bot's own role from the mention list instead of the bot: that addresses it too.
+        own_role = message.guild.self_role if message.guild is not None else None
+        addressed = (
+            self.user.id in message.raw_mentions
+            or (own_role is not None and own_role.id in message.raw_role_mentions)
+            or previous is not None
+        )
         if not addressed and message.guild is not None:
             return
         if message.guild is not None and not self.channel_allowed(message.channel):
@@ -165,7 +172,14 @@ class NewsdeskBot(discord.Client):
         if refused is not None:
             await message.reply(refused, mention_author=False, allowed_mentions=NO_MENTIONS)
             return
-        conversation = Conversation(turns=[previous] if previous else [])
+        if message.guild is None and previous is None:
+            # A direct message is a conversation of its own: the next DM follows up on the last one.
+            conversation = self.dm_conversations.pop(message.author.id, None) or Conversation()
+            self.dm_conversations[message.author.id] = conversation
+            while len(self.dm_conversations) > REMEMBERED_ANSWERS:
+                self.dm_conversations.popitem(last=False)
+        else:
+            conversation = Conversation(turns=[previous] if previous else [])
         try:
             with contextlib.suppress(discord.HTTPException):  # "typing…" is a nicety; never fail on it
                 await message.channel.typing()  # shown for 10 s or until the answer arrives

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -17,8 +21,8 @@ from discord.webhook import async_ as webhook_async
 
 from bot import render_discord
 from bot.chat import APOLOGY, ChatCore
-from bot.discord_bot import NewsdeskBot
-from index import Answer, Newsdesk
+from bot.discord_bot import NewsdeskBot, run, serve
+from index import Answer, ConfigError, Newsdesk
 
 TROOPS = "How many German troops will be deployed to Afghanistan?"
 
@@ -371,3 +375,62 @@ async def test_sources_lists_the_indexed_articles_privately(
     description = data["embeds"][0]["description"]
     assert description.splitlines()[0].startswith("• DW · 2021-04-14 · NATO allies to begin withdrawal")
     assert len(description.splitlines()) == len(seed_desk.sources()) == 3
+
+
+async def test_sigterm_shuts_the_bot_down_cleanly(
+    desk: FlakyDesk, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "newsdesk.discord")
+    client = NewsdeskBot(ChatCore(desk), desk.desk.settings)
+    started = asyncio.Event()
+
+    async def gateway(token: str) -> None:  # stands in for login + gateway: runs until the client closes
+        started.set()
+        while not client.is_closed():
+            await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(client, "start", gateway)
+    serving = asyncio.create_task(serve(client, "secret-token"))
+    await asyncio.wait_for(started.wait(), 5)
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(serving, 5)
+    assert client.is_closed() and "SIGTERM received: shutting down" in caplog.text
+
+
+async def test_a_rejected_token_is_one_clear_line(desk: FlakyDesk, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = NewsdeskBot(ChatCore(desk), desk.desk.settings)
+
+    async def rejected(token: str) -> None:
+        raise discord.LoginFailure("Improper token has been passed.")
+
+    monkeypatch.setattr(client, "start", rejected)
+    with pytest.raises(ConfigError, match="Discord rejected the bot token") as caught:
+        await serve(client, "secret-token")
+    assert "secret-token" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_missing_token_is_one_clear_line(seed_desk: Newsdesk) -> None:
+    with pytest.raises(ConfigError, match="set DISCORD_TOKEN"):
+        run(seed_desk.settings.replace(discord_token="  "))
+
+
+@pytest.mark.slow
+async def test_direct_messages_are_a_conversation(make_bot: Any, desk: FlakyDesk) -> None:
+    await make_bot()
+    member = dpytest.get_config().members[0]
+    channel = await member.create_dm()
+    for text in [TROOPS, "and in 2020?"]:
+        dpy_backend.get_state().parse_message_create(dpy_facts.make_message_dict(channel, member, content=text))
+        await dpytest.run_all_events()
+    assert len(sent_messages()) == 2
+    assert desk.asked == [TROOPS, f"and in 2020? {TROOPS}"]
+
+
+async def test_the_bots_own_role_addresses_it(make_bot: Any, desk: FlakyDesk) -> None:
+    client = await make_bot()
+    guild = dpytest.get_config().guilds[0]
+    role = dpy_backend.make_role("Newsdesk", guild)
+    role.tags = discord.role.RoleTags({"bot_id": str(client.user.id)})  # type: ignore[union-attr,typeddict-item]
+    assert guild.self_role is role
+    await post(f"<@&{role.id}> {TROOPS}")
+    assert sent_messages()[0].embeds and desk.asked == [TROOPS]
