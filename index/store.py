@@ -84,8 +84,8 @@ def current_generation(index_dir: Path) -> Path | None:
     pointer = index_dir / CURRENT_NAME
     try:
         name = pointer.read_bytes().decode("ascii").strip()
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # no index yet (or a path that cannot hold one: writing it will say so)
     except OSError as err:
         raise IndexUnusableError(f"cannot read {pointer} ({err.strerror}): check its permissions") from None
     except UnicodeDecodeError:
