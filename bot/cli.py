@@ -66,9 +66,19 @@ def index(
     corpus: CorpusOption = None,
     index_dir: IndexDirOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything.")] = False,
+    index_type: Annotated[
+        str | None,
+        typer.Option(
+            "--index-type",
+            help="Vector index: auto (by size: flat, then hnsw from 200k chunks, ivfpq from 5M), flat (exact), "
+            "hnsw or ivfpq. Changing it re-embeds nothing.",
+        ),
+    ] = None,
 ) -> None:
     """Build or update the index of a corpus (only new or changed articles are embedded)."""
-    settings = settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty())
+    settings = settings_from(
+        corpus=corpus, index_dir=index_dir, index_type=index_type, show_progress=sys.stderr.isatty()
+    )
     desk = open_desk(settings, rebuild=rebuild)
     if not desk.build_report.wrote:
         typer.echo(desk.build_report.summary(), err=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.ann import choose_index_type
 from index.chunking import ChunkingConfig, chunk_article, embedding_text, title_prefix
 from index.embedding import Embedder
 from index.errors import ConfigError, IndexUnusableError
@@ -90,7 +91,12 @@ def open_index(settings: Settings, embedder: Embedder, rebuild: bool = False) ->
         current = read_manifest(index_dir)
         if current is not None:
             _check_model(current, recipe, index_dir)
-            if current.same_recipe(recipe) and current.corpus_fingerprint == recipe.corpus_fingerprint:
+            # An explicitly asked index type (settings, --index-type) other than the stored one rebuilds only
+            # the vector index: nothing is re-embedded. "auto" keeps what is there until the corpus changes.
+            same_type = settings.index_type == "auto" or current.index_type == choose_index_type(
+                settings.index_type, current.chunk_count
+            )
+            if same_type and current.same_recipe(recipe) and current.corpus_fingerprint == recipe.corpus_fingerprint:
                 stored = read_index(index_dir)
                 if stored is not None:
                     return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))

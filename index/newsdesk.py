@@ -10,7 +10,7 @@ import numpy as np
 
 from index.answering import SentenceVectors, compose_answer
 from index.builder import BuildReport, open_index
-from index.embedding import Embedder, make_embedder
+from index.embedding import Embedder, make_embedder, make_query_embedder
 from index.errors import QuestionError
 from index.records import Answer, Article, Hit
 from index.search import SearchFilters, SearchOptions, retrieve
@@ -38,7 +38,10 @@ class Newsdesk:
         settings = settings or load_settings()
         embedder = make_embedder(settings.model)
         stored, report = open_index(settings, embedder, rebuild=rebuild)
-        return cls(settings, embedder, stored, report)
+        # Documents were embedded by sentence-transformers; questions and answer sentences go through
+        # the fast-starting ONNX export of the same model when one is installed (index.embedding).
+        queries = make_query_embedder(settings.model, settings.query_backend, documents=embedder)
+        return cls(settings, queries, stored, report)
 
     def sources(self) -> list[Article]:
         """The indexed articles, newest first."""

@@ -46,6 +46,9 @@ class Settings:
     k: int = 5
     retriever: str = "hybrid"
     index_type: str = "auto"
+    # What embeds questions: "auto" = the int8 ONNX export of ``model`` when installed (starts in
+    # ~0.5 s, no PyTorch), else the model itself; "onnx" requires it; "sentence-transformers" never.
+    query_backend: str = "auto"
     max_question_chars: int = 2000
     # Answers whose best sentence's evidence strength (index.answering.Evidence) is below this abstain.
     # Calibrated on xquad-en (half the paragraphs indexed: their questions answerable, the others' near
@@ -162,6 +165,7 @@ def _coerce(key: str, raw: Any, hint: Any, origin: str) -> Any:
 _CHOICES = {
     "retriever": ("dense", "bm25", "hybrid"),
     "index_type": ("auto", "flat", "hnsw", "ivfpq"),
+    "query_backend": ("auto", "onnx", "sentence-transformers"),
     "discord_dm_policy": ("allow", "deny"),
 }
 

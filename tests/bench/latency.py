@@ -1,0 +1,106 @@
+"""Warm query latency, split by stage, against the hand-written sentence-transformers baseline.
+
+For each question, through the public API: ``Newsdesk.ask`` (its own ``timings_ms``: encode, search,
+answer) and ``render_text``. Dense search and BM25 are also timed on their own for the same question
+(``stored.ann.search`` with the pool the retriever asks for, ``LexicalIndex.scores``); fusion is what
+remains of the search stage (fusion, filters, diversity). The baseline is what a user would write:
+``model.encode`` + ``sentence_transformers.util.semantic_search`` over the same chunk embeddings
+(retrieval only, no answer).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bot.render_text import render_text
+from index.newsdesk import Newsdesk
+from index.search import MIN_POOL, POOL_FACTOR
+
+STAGES = ("encode", "dense", "bm25", "fusion", "answer", "render")
+WARM_UP = 5
+
+
+@dataclass
+class LatencyRun:
+    name: str
+    total_ms: list[float] = field(default_factory=list)
+    stages_ms: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
+    abstained: int = 0
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    from tests.bench.machine import percentiles
+
+    return percentiles(values)
+
+
+def measure_desk(name: str, desk: Newsdesk, questions: list[str]) -> LatencyRun:
+    """Warm latency of ``desk.ask`` + rendering over ``questions`` (after a few warm-up questions)."""
+    for question in questions[:WARM_UP]:
+        render_text(desk.ask(question))
+    run = LatencyRun(name)
+    lexical = desk.stored.lexical_index()
+    pool = max(MIN_POOL, POOL_FACTOR * desk.settings.k)
+    for question in questions:
+        started = time.perf_counter()
+        answer = desk.ask(question)
+        text = render_text(answer)
+        total = (time.perf_counter() - started) * 1000
+        timings = answer.timings_ms or {}
+        run.total_ms.append(total)
+        run.abstained += int(answer.abstained)
+        rendered = total - float(timings.get("total", total))
+        query = desk.embedder.encode([question])
+        mark = time.perf_counter()
+        desk.stored.ann.search(np.ascontiguousarray(query, dtype=np.float32), min(pool, len(desk.stored.chunks)))
+        dense = (time.perf_counter() - mark) * 1000
+        mark = time.perf_counter()
+        lexical.scores(question)
+        bm25 = (time.perf_counter() - mark) * 1000
+        search = float(timings.get("search", dense + bm25))
+        run.stages_ms["encode"].append(float(timings.get("encode", 0.0)))
+        run.stages_ms["dense"].append(dense)
+        run.stages_ms["bm25"].append(bm25)
+        run.stages_ms["fusion"].append(max(0.0, search - dense - bm25))
+        run.stages_ms["answer"].append(float(timings.get("answer", 0.0)))
+        run.stages_ms["render"].append(max(0.0, rendered))
+        assert text  # a rendered answer is never empty; guards against measuring a no-op
+    return run
+
+
+def measure_baseline(desk: Newsdesk, questions: list[str]) -> LatencyRun:
+    """``model.encode`` + ``util.semantic_search`` (top k) over the same chunk embeddings."""
+    import torch
+    from sentence_transformers import util
+
+    model = desk.embedder.documents.model if hasattr(desk.embedder, "documents") else desk.embedder.model  # type: ignore[attr-defined]
+    corpus = torch.from_numpy(np.ascontiguousarray(desk.stored.vectors))
+    k = desk.settings.k
+    for question in questions[:WARM_UP]:
+        util.semantic_search(
+            model.encode([question], convert_to_tensor=True, normalize_embeddings=True), corpus, top_k=k
+        )
+    run = LatencyRun("baseline_semantic_search")
+    for question in questions:
+        started = time.perf_counter()
+        query = model.encode([question], convert_to_tensor=True, normalize_embeddings=True)
+        encoded = time.perf_counter()
+        util.semantic_search(query, corpus, top_k=k)
+        done = time.perf_counter()
+        run.total_ms.append((done - started) * 1000)
+        run.stages_ms["encode"].append((encoded - started) * 1000)
+        run.stages_ms["dense"].append((done - encoded) * 1000)
+    return run
+
+
+def summarise(run: LatencyRun) -> dict[str, Any]:
+    out: dict[str, Any] = dict(_percentiles(run.total_ms))
+    out["stages_p50_ms"] = {s: round(float(np.median(v)), 2) for s, v in run.stages_ms.items() if v}
+    out["stages_p95_ms"] = {s: round(float(np.percentile(v, 95)), 2) for s, v in run.stages_ms.items() if v}
+    if run.name != "baseline_semantic_search":
+        out["abstained"] = run.abstained
+    return out

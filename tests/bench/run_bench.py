@@ -1,0 +1,311 @@
+"""``make bench``: speed and scale of Newsdesk, measured the same way every time, in one run.
+
+Parts (``--only`` runs a subset): ``throughput`` (indexing Reuters: pipeline vs bare encode),
+``latency`` (warm p50/p95/p99 by stage on the seeds and on Reuters, vs the semantic_search
+baseline), ``coldstart`` (whole-process ``newsdesk ask``), ``memory`` (peak RSS of ask and of a
+serving process on Reuters), ``scale`` (flat / ivfpq / hnsw over 1,000,000 vectors).
+
+Writes ``reports/bench.json``, ``reports/bench.md`` and PNG figures into ``reports/`` and prints the
+markdown table. Data comes from ``$NEWSDESK_DATA`` (default ``../shared/data``); a part whose data is
+absent is skipped with a message saying so. Never part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tests.bench.machine import REPORTS_DIR, WORK_DIR, Machine, data_dir
+
+PARTS = ("throughput", "latency", "coldstart", "memory", "scale")
+TARGETS = {
+    "pipeline_vs_encode": 0.9,
+    "seed_p50_ms": 30.0,
+    "reuters_p50_ms": 60.0,
+    "p95_over_p50": 2.0,
+    "cold_ask_s": 2.0,
+    "scale_recall": 0.95,
+    "scale_p50_ms": 10.0,
+}
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def seed_questions(count: int) -> list[str]:
+    """The regression question sets under tests/questions (if any), topped up with xquad questions."""
+    questions: list[str] = []
+    folder = Path(__file__).resolve().parents[1] / "questions"
+    if folder.is_dir():
+        import yaml
+
+        for path in sorted(folder.glob("*.y*ml")):
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError:
+                continue
+            items = data.get("questions", []) if isinstance(data, dict) else data or []
+            questions += [str(i["question"]) for i in items if isinstance(i, dict) and i.get("question")]
+    xquad = data_dir() / "xquad-en" / "xquad.en.json"
+    if len(questions) < count and xquad.is_file():
+        for article in json.loads(xquad.read_text(encoding="utf-8"))["data"]:
+            for paragraph in article["paragraphs"]:
+                questions += [qa["question"] for qa in paragraph["qas"]]
+    if len(questions) < count:
+        from index.loading import load_corpus
+        from index.settings import BUNDLED_CORPUS
+
+        # No question data at all: the first words of each seed sentence, as a query.
+        for article in load_corpus(BUNDLED_CORPUS).articles:
+            for sentence in article.text.split(". "):
+                words = sentence.split()
+                if len(words) >= 6:
+                    questions.append("What about " + " ".join(words[:8]) + "?")
+    return questions[:count]
+
+
+def open_desk(corpus: Path, index_dir: Path) -> Any:
+    from index.newsdesk import Newsdesk
+    from tests.bench.throughput import bench_settings
+
+    return Newsdesk.open(bench_settings(corpus, index_dir))
+
+
+def run(parts: tuple[str, ...], scale_vectors: int, question_count: int) -> dict[str, Any]:
+    from index.settings import BUNDLED_CORPUS
+    from tests.bench import reuters
+
+    machine = Machine.describe()
+    report: dict[str, Any] = {"machine": machine.__dict__, "skipped": {}}
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    stories = reuters.load_stories(data_dir())
+    reuters_corpus = WORK_DIR / "reuters-corpus"
+    reuters_index = WORK_DIR / "reuters-index"
+    seed_index = WORK_DIR / "seed-index"
+    if stories:
+        reuters.write_corpus(stories, reuters_corpus)
+    else:
+        message = f"no Reuters-21578 data under {data_dir() / 'reuters21578'} (set NEWSDESK_DATA)"
+        for part in ("throughput", "memory", "scale"):
+            report["skipped"][part] = message
+        log(message + ": skipping throughput, Reuters latency, memory and scale")
+    headlines = reuters.headline_questions(stories, question_count)
+
+    if "throughput" in parts and stories:
+        from index.embedding import make_embedder
+        from index.settings import DEFAULT_MODEL
+        from tests.bench.throughput import bench_settings, measure_throughput
+
+        log(f"throughput: indexing {len(stories):,} Reuters stories, then bare encode of the same chunks")
+        result, _ = measure_throughput(bench_settings(reuters_corpus, reuters_index), make_embedder(DEFAULT_MODEL))
+        report["index_throughput"] = result.to_json()
+        log(f"throughput: {report['index_throughput']}")
+
+    if "latency" in parts:
+        from tests.bench.latency import measure_baseline, measure_desk, summarise
+
+        latency: dict[str, Any] = {}
+        questions = seed_questions(question_count)
+        log(f"latency: {len(questions)} questions on the seed corpus")
+        seed_desk = open_desk(BUNDLED_CORPUS, seed_index)
+        latency["seed"] = summarise(measure_desk("seed", seed_desk, questions))
+        latency["baseline_semantic_search_seed"] = summarise(measure_baseline(seed_desk, questions))
+        if stories:
+            log(f"latency: {len(headlines)} questions on Reuters")
+            desk = open_desk(reuters_corpus, reuters_index)
+            latency["reuters"] = summarise(measure_desk("reuters", desk, headlines))
+            latency["baseline_semantic_search"] = summarise(measure_baseline(desk, headlines))
+            latency["reuters"]["chunks"] = len(desk.stored.chunks)
+        report["latency_ms"] = latency
+        report["latency_load_average"] = Machine.describe().load_at_start
+
+    if "coldstart" in parts:
+        from tests.bench.coldstart import measure_cold_start
+
+        log("cold start: newsdesk ask / --help / sources, 5 fresh processes each, on the seed index")
+        open_desk(BUNDLED_CORPUS, seed_index)  # make sure it exists; its build is not measured
+        cold = measure_cold_start(BUNDLED_CORPUS, seed_index, "How many German troops will be deployed?")
+        report["cold_start"] = cold
+        report["cold_start_s"] = {
+            k: v.get("median_s") for k, v in cold.items() if isinstance(v, dict) and k != "breakdown"
+        }
+
+    if "memory" in parts and stories:
+        from tests.bench.coldstart import measure_memory
+
+        log("memory: peak RSS of newsdesk ask and of a serving process on Reuters")
+        open_desk(reuters_corpus, reuters_index)
+        report["memory"] = measure_memory(reuters_corpus, reuters_index, headlines[:50], WORK_DIR)
+
+    if "scale" in parts and stories:
+        from tests.bench.scale import measure_scale
+
+        desk = open_desk(reuters_corpus, reuters_index)
+        queries = desk.embedder.encode(headlines)
+        log(f"scale: {scale_vectors:,} vectors from {len(desk.stored.vectors):,} Reuters chunk embeddings")
+        report["scale"] = measure_scale(np.asarray(desk.stored.vectors), queries, scale_vectors, WORK_DIR / "scale")
+    return report
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.3g}{unit}" if value < 100 else f"{value:,.0f}{unit}"
+    return f"{value}{unit}"
+
+
+def _met(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("yes" if ok else "**no**")
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    rows: list[tuple[str, str, str, str]] = []
+    thr = report.get("index_throughput")
+    if thr:
+        rows.append(("Indexing, pipeline (Reuters)", f"{_fmt(thr['pipeline_chunks_per_s'])} chunks/s", "", ""))
+        rows.append(
+            ("Indexing, bare model.encode (same chunks)", f"{_fmt(thr['encode_chunks_per_s'])} chunks/s", "", "")
+        )
+        rows.append(("Pipeline / bare encode", _fmt(thr["ratio"]), ">= 0.9", _met(thr["ratio"] >= 0.9)))
+    lat = report.get("latency_ms", {})
+    for name, target in (("seed", TARGETS["seed_p50_ms"]), ("reuters", TARGETS["reuters_p50_ms"])):
+        if name in lat:
+            p50, p95 = lat[name]["p50"], lat[name]["p95"]
+            rows.append(
+                (
+                    f"Warm ask, {name}: p50 / p95 / p99",
+                    f"{_fmt(p50)} / {_fmt(p95)} / {_fmt(lat[name]['p99'])} ms",
+                    f"p50 <= {target:g}, p95 <= 2 x p50",
+                    _met(p50 <= target and p95 <= 2 * p50),
+                )
+            )
+            stages = lat[name]["stages_p50_ms"]
+            rows.append((f"  {name} p50 by stage", ", ".join(f"{k} {_fmt(v)}" for k, v in stages.items()), "", ""))
+    for name in ("baseline_semantic_search_seed", "baseline_semantic_search"):
+        if name in lat:
+            label = "seeds" if name.endswith("seed") else "Reuters"
+            rows.append(
+                (
+                    f"Baseline encode + semantic_search ({label}), p50 / p95",
+                    f"{_fmt(lat[name]['p50'])} / {_fmt(lat[name]['p95'])} ms",
+                    "retrieval only",
+                    "",
+                )
+            )
+    cold = report.get("cold_start", {})
+    if "ask" in cold and "median_s" in cold["ask"]:
+        ask = cold["ask"]["median_s"]
+        rows.append(
+            ("Cold `newsdesk ask` (median of 5)", f"{_fmt(ask)} s", "<= 2 s", _met(ask <= TARGETS["cold_ask_s"]))
+        )
+        for key in ("help", "sources"):
+            if "median_s" in cold.get(key, {}):
+                rows.append(
+                    (
+                        f"Cold `newsdesk {'--help' if key == 'help' else key}`",
+                        f"{_fmt(cold[key]['median_s'])} s",
+                        "",
+                        "",
+                    )
+                )
+        b = cold.get("breakdown", {})
+        if "imports_s" in b:
+            rows.append(
+                (
+                    "  where the time goes",
+                    f"imports {_fmt(b['imports_s'])} s, open index {_fmt(b['open_index_s'])} s, "
+                    f"first ask {_fmt(b['first_ask_s'])} s, next ask {_fmt(b['second_ask_s'])} s; "
+                    f"torch imported: {b['torch_imported']}",
+                    "",
+                    "",
+                )
+            )
+    mem = report.get("memory")
+    if mem:
+        rows.append(("Peak RSS, `newsdesk ask` on Reuters", f"{_fmt(mem['ask_peak_rss_mb'])} MB", "", ""))
+        rows.append(
+            (
+                f"Peak RSS, serving process on Reuters ({mem['serving_questions']} questions)",
+                f"{_fmt(mem['serving_peak_rss_mb'])} MB",
+                "",
+                "",
+            )
+        )
+    scale = report.get("scale")
+    if scale:
+        for kind in ("flat", "ivfpq", "hnsw"):
+            row = scale.get(kind)
+            if not row or "recall_at_10" not in row:
+                continue
+            ok = row["recall_at_10"] >= TARGETS["scale_recall"] and row["search_p50_ms"] <= TARGETS["scale_p50_ms"]
+            rows.append(
+                (
+                    f"Scale {scale['vectors']:,} vectors, {kind}",
+                    f"recall@10 {row['recall_at_10']:.3f}, p50 {_fmt(row['search_p50_ms'])} ms, build "
+                    f"{_fmt(row['build_s'])} s, {_fmt(row['memory_mb'])} MB RAM, file {_fmt(row['file_mb'])} MB",
+                    "one type: recall >= 0.95 at p50 <= 10 ms",
+                    _met(ok),
+                )
+            )
+    lines = [
+        f"Machine: {m['cores']} cores, {m['cpu']}, {m['memory_gb']:g} GB RAM; Python {m['python']}; {m['date']}; "
+        f"load average at start {m['load_at_start']} (other work on the machine disturbs the timings).",
+        "",
+        "| measure | result | target | met |",
+        "|---|---|---|---|",
+        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
+    ]
+    for part, why in report.get("skipped", {}).items():
+        lines.append(f"\nSkipped {part}: {why}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts of: {', '.join(PARTS)}")
+    parser.add_argument("--scale-vectors", type=int, default=1_000_000, help="vectors in the scale part")
+    parser.add_argument("--questions", type=int, default=220, help="questions per latency run (>= 200)")
+    parser.add_argument("--out", type=Path, default=REPORTS_DIR, help="report folder (default reports/)")
+    args = parser.parse_args(argv)
+    parts = tuple(p.strip() for p in args.only.split(",") if p.strip())
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    started = time.perf_counter()
+    report = run(parts, args.scale_vectors, args.questions)
+    report["bench_seconds"] = round(time.perf_counter() - started, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    table = markdown(report)
+    from tests.bench.machine import Machine as _Machine
+    from tests.bench.plots import plot_cold_start, plot_latency, plot_scale
+
+    label = _Machine(**report["machine"]).label()
+    figures = [
+        f
+        for f in (
+            plot_latency(report, label, args.out),
+            plot_scale(report, label, args.out),
+            plot_cold_start(report, label, args.out),
+        )
+        if f
+    ]
+    (args.out / "bench.md").write_text(
+        "# Newsdesk benchmark\n\n" + table + "".join(f"\n![{f.stem}]({f.name})\n" for f in figures), encoding="utf-8"
+    )
+    print(table)
+    log(f"wrote bench.json, bench.md and {len(figures)} figures to {args.out} in {report['bench_seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
