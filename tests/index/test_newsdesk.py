@@ -9,7 +9,7 @@ from index.errors import QuestionError
 CASES = [
     ("How many German troops will be deployed to Afghanistan?", "000", "850"),
     ("How many Afghan civilians were killed in 2014?", "000", "3,200"),
-    ("Where are the intra-Afghan peace talks being held?", "001", "Qatar"),
+    ("Where are the intra-Afghan peace talks being held?", "001", "Qatar|Doha"),
     ("When did Biden say the withdrawal would be finished?", "002", "September 11"),
     ("What did Trump tweet about US troops?", "001", "December 25"),
     ("How many NATO soldiers are still in Afghanistan in 2021?", "002", "10,000"),
@@ -21,8 +21,8 @@ def test_top_citation_is_the_right_article(seed_desk, question: str, article: st
     answer = seed_desk.ask(question)
     assert not answer.abstained
     assert answer.citations[0].doc_id.startswith(article)
-    if expected is not None:
-        assert expected in answer.text
+    if expected is not None:  # "a|b": either is right
+        assert any(option in answer.text for option in expected.split("|"))
 
 
 def test_every_marker_points_at_a_listed_source(seed_desk) -> None:  # type: ignore[no-untyped-def]
