@@ -30,7 +30,8 @@ _MONTH = (
     r"Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
 )
 _DATE = re.compile(
-    _MONTH + r"(?:\s+\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s+\d{4})?"
+    # "May 1", "May 1, 2015", "May 2021": the day is 1-2 digits standing alone, not the start of a year.
+    _MONTH + r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b)?(?:,?\s+\d{4})?"
     r"|\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r"(?:\s+\d{4})?"
     r"|\b(?:1[5-9]|20)\d\d(?:s)?\b"
     r"|\b\d{1,2}(?:st|th) century\b"
@@ -63,7 +64,7 @@ def expected_type(question: str) -> AnswerType:
     if re.search(r"\bhow (?:many|much|long|far|old|big|large|high|tall)\b|\bwhat (?:number|percentage|amount)\b", q):
         return AnswerType.NUMBER
     if re.search(
-        r"\bwhen\b|\b(?:what|which) (?:date|day|year|month|time|century|decade)\b|\bby (?:what date|when)\b", q
+        r"\bwhen\b|\b(?:what|which) (?:date|day|year|month|time|century|decade)s?\b|\bby (?:what date|when)\b", q
     ):
         return AnswerType.DATE
     if re.search(r"\bwho(?:m|se)?\b|\b(?:what|which) (?:person|man|woman|leader|president|official)\b", q):

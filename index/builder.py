@@ -17,6 +17,8 @@ from index.errors import ConfigError, IndexUnusableError
 from index.loading import SUPPORTED_SUFFIXES, load_corpus, text_hash
 from index.manifest import FORMAT_VERSION, ArticleEntry, IndexManifest
 from index.records import Article, Chunk
+from index.sentence_index import SentenceIndex, article_sentences
+from index.sentences import Span
 from index.settings import Settings
 from index.store import StoredIndex, build_lock, read_index, read_manifest, write_index
 
@@ -32,6 +34,7 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     embedded_chunks: int = 0
+    embedded_sentences: int = 0
     total_chunks: int = 0
     rebuilt: bool = False
     wrote: bool = False
@@ -45,7 +48,7 @@ class BuildReport:
         return (
             f"index {what} in {self.seconds:.1f} s: {self.articles} articles, {self.total_chunks} chunks "
             f"({len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
-            f"{self.embedded_chunks} chunks embedded)"
+            f"{self.embedded_chunks} chunks and {self.embedded_sentences} sentences embedded)"
         )
 
 
@@ -142,11 +145,13 @@ def _update(
     report.rebuilt = old is None
     old_chunks = _chunks_by_article(old) if old else {}
     old_hashes = {e.id: e.content_hash for e in old.manifest.articles} if old else {}
+    old_sentences = old.sentences.spans_by_article() if old and old.sentences is not None else {}
     config = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap_tokens, embedder.max_tokens)
 
     chunks: list[Chunk] = []
     rows: list[np.ndarray | None] = []
     fresh: list[tuple[int, str]] = []  # (position in chunks, text to embed)
+    sentence_parts: list[tuple[str, list[Span], np.ndarray | None]] = []
     entries: list[ArticleEntry] = []
     for article in loaded.articles:
         digest = article_hash(article)
@@ -154,7 +159,10 @@ def _update(
             kept = old_chunks[article.id]
             chunks.extend(c for c, _ in kept)
             rows.extend(v for _, v in kept)
+            # An article without sentences (headings only) has no rows to keep.
+            sentence_parts.append((article.id, *old_sentences.get(article.id, ([], np.zeros((0, 1))))))
         else:
+            sentence_parts.append((article.id, article_sentences(article), None))
             (report.changed if article.id in old_hashes else report.added).append(article.id)
             prefix = title_prefix(article.title, embedder.count_tokens)
             for chunk in chunk_article(article, config, embedder.count_tokens):
@@ -167,9 +175,12 @@ def _update(
     report.embedded_chunks = len(fresh)
 
     vectors = _assemble_vectors(rows, fresh, embedder, settings, recipe.dimension)
+    sentences, report.embedded_sentences = _assemble_sentences(
+        sentence_parts, {a.id: a for a in loaded.articles}, embedder, settings, recipe.dimension
+    )
     recipe.articles = entries
     recipe.chunk_count = len(chunks)
-    stored = write_index(index_dir, recipe, loaded.articles, chunks, vectors)
+    stored = write_index(index_dir, recipe, loaded.articles, chunks, vectors, sentences)
     report.wrote = True
     report.seconds = time.perf_counter() - started
     return stored, report
@@ -209,3 +220,27 @@ def _assemble_vectors(
         embedded = embedder.encode([t for _, t in fresh], settings.batch_size, settings.show_progress)
         vectors[[i for i, _ in fresh]] = embedded
     return vectors
+
+
+def _assemble_sentences(
+    parts: list[tuple[str, list[Span], np.ndarray | None]],
+    articles: dict[str, Article],
+    embedder: Embedder,
+    settings: Settings,
+    dimension: int,
+) -> tuple[SentenceIndex, int]:
+    """Sentence vectors of every article: kept ones reused, new ones embedded in one batched call."""
+    texts = [articles[aid].text[s.start : s.end] for aid, spans, kept in parts if kept is None for s in spans]
+    embedded = (
+        embedder.encode(texts, settings.batch_size, settings.show_progress)
+        if texts
+        else np.zeros((0, dimension), dtype=np.float32)
+    )
+    complete: list[tuple[str, list[Span], np.ndarray]] = []
+    used = 0
+    for aid, spans, kept in parts:
+        if kept is None:
+            kept = embedded[used : used + len(spans)]
+            used += len(spans)
+        complete.append((aid, spans, kept))
+    return SentenceIndex.assemble(complete, dimension), len(texts)

@@ -12,7 +12,8 @@ from index.errors import IndexUnusableError
 # Bump on any change to the files of an index (including index.lexical.LEXICAL_VERSION, the BM25
 # tokenizer); an index of another version is rebuilt.
 # 2: lexical.npz (BM25) added to every generation.
-FORMAT_VERSION = 2
+# 3: sentences.npz (sentence spans and embeddings for answer extraction) added.
+FORMAT_VERSION = 3
 MANIFEST_NAME = "manifest.json"
 
 

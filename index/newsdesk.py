@@ -8,7 +8,7 @@ import unicodedata
 
 import numpy as np
 
-from index.answering import SentenceVectors, compose_answer
+from index.answering import compose_answer
 from index.builder import BuildReport, open_index
 from index.embedding import Embedder, make_embedder, make_query_embedder
 from index.errors import QuestionError
@@ -30,8 +30,6 @@ class Newsdesk:
         self.embedder = embedder
         self.stored = stored
         self.build_report = report
-        # Sentence embeddings for answer extraction, cached across questions (index.answering).
-        self.sentence_vectors = SentenceVectors(embedder)
 
     @classmethod
     def open(cls, settings: Settings | None = None, rebuild: bool = False) -> Newsdesk:
@@ -91,9 +89,7 @@ class Newsdesk:
         hits = self._retrieve(question, query, k, SearchFilters(since, until, outlet), retriever)
         timings["search"] = _ms(mark)
         mark = time.perf_counter()
-        answer = compose_answer(
-            question, hits, self.stored, self.sentence_vectors, query, self.settings.abstain_threshold
-        )
+        answer = compose_answer(question, hits, self.stored, query, self.settings.abstain_threshold)
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
         answer.timings_ms = timings

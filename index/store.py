@@ -4,7 +4,8 @@ Layout of an index directory::
 
     <index_dir>/CURRENT        name of the live generation (replaced atomically)
     <index_dir>/gen-<stamp>/   manifest.json (+ manifest.sha256), articles.jsonl, chunks.jsonl, vectors.npy,
-                               dense.faiss, lexical.npz (BM25 over the same chunks, rebuilt whole on every write)
+                               dense.faiss, lexical.npz (BM25 over the same chunks, rebuilt whole on every write),
+                               sentences.npz (every sentence's span and embedding, for answer extraction)
     <index_dir>/.lock          held while a build runs
 
 A build writes a new generation into a temporary folder, renames it into place and only then points
@@ -37,13 +38,14 @@ from index.errors import IndexUnusableError
 from index.lexical import LEXICAL_NAME, LexicalIndex
 from index.manifest import MANIFEST_NAME, IndexManifest
 from index.records import Article, Chunk
+from index.sentence_index import SENTENCES_NAME, SentenceIndex
 
 CURRENT_NAME = "CURRENT"
 ARTICLES_NAME = "articles.jsonl"
 CHUNKS_NAME = "chunks.jsonl"
 VECTORS_NAME = "vectors.npy"
 ANN_NAME = "dense.faiss"
-DATA_FILES = (ARTICLES_NAME, CHUNKS_NAME, VECTORS_NAME, ANN_NAME, LEXICAL_NAME)
+DATA_FILES = (ARTICLES_NAME, CHUNKS_NAME, VECTORS_NAME, ANN_NAME, LEXICAL_NAME, SENTENCES_NAME)
 MANIFEST_DIGEST_NAME = "manifest.sha256"
 
 
@@ -59,6 +61,7 @@ class StoredIndex:
     ann: Any
     path: Path
     lexical: LexicalIndex | None = None
+    sentences: SentenceIndex | None = None
 
     def lexical_index(self) -> LexicalIndex:
         """The BM25 index (built in memory if this object was made without one)."""
@@ -153,13 +156,19 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         vectors = np.load(generation / VECTORS_NAME, allow_pickle=False)
         ann = read_ann(generation / ANN_NAME)
         lexical = LexicalIndex.load(generation / LEXICAL_NAME)
+        sentences = SentenceIndex.load(generation / SENTENCES_NAME)
     except (ValueError, TypeError, KeyError, OSError, RuntimeError) as err:
         raise IndexUnusableError(
             f"the index at {generation} cannot be read ({err}): {rebuild_hint(index_dir)}"
         ) from None
-    if len(chunks) != len(vectors) or ann.ntotal != len(chunks) or lexical.doc_count != len(chunks):
+    if (
+        len(chunks) != len(vectors)
+        or ann.ntotal != len(chunks)
+        or lexical.doc_count != len(chunks)
+        or sentences.vectors.shape[1:] != vectors.shape[1:]
+    ):
         raise IndexUnusableError(f"the index at {generation} is inconsistent: {rebuild_hint(index_dir)}")
-    return StoredIndex(manifest, articles, chunks, vectors, ann, generation, lexical)
+    return StoredIndex(manifest, articles, chunks, vectors, ann, generation, lexical, sentences)
 
 
 def write_index(
@@ -168,6 +177,7 @@ def write_index(
     articles: list[Article],
     chunks: list[Chunk],
     vectors: np.ndarray,
+    sentences: SentenceIndex,
 ) -> StoredIndex:
     """Write a new generation and make it live atomically. Call with :func:`build_lock` held."""
     _ensure_writable(index_dir)
@@ -186,6 +196,7 @@ def write_index(
         # needs no embedding, which is what makes an update expensive.
         lexical = build_lexical({a.id: a for a in articles}, chunks)
         lexical.save(staging / LEXICAL_NAME)
+        sentences.save(staging / SENTENCES_NAME)
         manifest.files = {name: file_sha256(staging / name) for name in DATA_FILES}
         manifest_bytes = manifest.to_json().encode("utf-8")
         (staging / MANIFEST_NAME).write_bytes(manifest_bytes)
@@ -203,7 +214,7 @@ def write_index(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _prune_generations(index_dir, keep={final.name, previous})
-    return StoredIndex(manifest, {a.id: a for a in articles}, chunks, vectors, ann, final, lexical)
+    return StoredIndex(manifest, {a.id: a for a in articles}, chunks, vectors, ann, final, lexical, sentences)
 
 
 @contextlib.contextmanager

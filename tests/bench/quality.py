@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from index.answering import weigh_evidence
 from index.builder import BuildReport, open_index
 from index.chunking import embedding_text
 from index.embedding import Embedder, make_embedder
@@ -64,6 +65,7 @@ class Report:
     runs: list[Run] = field(default_factory=list)
     answers: dict[str, Any] = field(default_factory=dict)
     separation: dict[str, Any] = field(default_factory=dict)
+    abstention: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -192,6 +194,61 @@ def score_separation(collection: Collection, desk: Newsdesk, elsewhere: Newsdesk
     return out
 
 
+def evidence_strengths(
+    desk: Newsdesk, questions: list[str], exclude: list[frozenset[str]] | None = None
+) -> list[float]:
+    """:attr:`Evidence.strength` of each question's best sentence, as ``Newsdesk.ask`` computes it.
+    ``exclude``: per question, articles taken out of the results (the gold paragraph, for near misses)."""
+    vectors = desk.embedder.encode(questions, batch_size=64)
+    k = desk.settings.k
+    out = []
+    for n, (question, vector) in enumerate(zip(questions, vectors, strict=True)):
+        gone = exclude[n] if exclude else frozenset()
+        hits = retrieve(desk.stored, question, vector, k + (10 if gone else 0), None, SearchOptions())
+        hits = [h for h in hits if h.chunk.article_id not in gone][:k]
+        out.append(weigh_evidence(question, hits, desk.stored, vector).strength if hits else 0.0)
+    return out
+
+
+ABSTAIN_THRESHOLDS = (0.20, 0.25, 0.28, 0.30, 0.33, 0.35, 0.38, 0.40, 0.42, 0.45)
+
+
+def abstention_calibration(xquad: Collection, desk: Newsdesk, seed_desk: Newsdesk) -> dict[str, Any]:
+    """Evidence strength of answerable and unanswerable questions, and the error rates per threshold.
+
+    xquad answerable: its questions on its own index. xquad near misses: the same questions with their
+    gold paragraph removed from the results (the other paragraphs of the same Wikipedia article stay,
+    so the topic is there and the answer is not: the hard case). Seed: ``abstain: true`` or not."""
+    from bot.evaluation import load_questions
+
+    questions = [q.question for q in xquad.queries]
+    groups = {
+        "xquad answerable": evidence_strengths(desk, questions),
+        "xquad near miss": evidence_strengths(desk, questions, [q.relevant for q in xquad.queries]),
+    }
+    if SEED_QUESTIONS.is_file():
+        seed = load_questions([SEED_QUESTIONS])
+        strengths = evidence_strengths(seed_desk, [q.question for q in seed])
+        groups["seed answerable"] = [v for v, q in zip(strengths, seed, strict=True) if not q.abstain]
+        groups["seed unanswerable"] = [v for v, q in zip(strengths, seed, strict=True) if q.abstain]
+    rows = []
+    for threshold in ABSTAIN_THRESHOLDS:
+        row: dict[str, float] = {"threshold": threshold}
+        for name, values in groups.items():
+            answerable = name.endswith(" answerable")  # wrong: abstaining; else wrong: answering
+            wrong = [v < threshold for v in values] if answerable else [v >= threshold for v in values]
+            row[name] = statistics.fmean(wrong) if values else float("nan")
+        rows.append(row)
+    return {
+        "counts": {name: len(v) for name, v in groups.items()},
+        "auc xquad": roc_auc(groups["xquad answerable"], groups["xquad near miss"]),
+        "auc seed": (
+            roc_auc(groups["seed answerable"], groups["seed unanswerable"]) if "seed answerable" in groups else None
+        ),
+        "error_rates": rows,
+    }
+
+
 def roc_auc(positives: list[float], negatives: list[float]) -> float:
     """P(a random positive scores above a random negative), ties counting half."""
     scores = np.array(positives + negatives)
@@ -307,7 +364,9 @@ def markdown_table(runs: Iterable[Run], keys: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.quality", description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--only", choices=("retrieval", "answers", "xquad", "time", "seed", "abstain-signal"), help="Run one part only."
+        "--only",
+        choices=("retrieval", "answers", "xquad", "time", "seed", "abstain-signal", "abstention"),
+        help="Run one part only.",
     )
     parser.add_argument("--sweep", action="store_true", help="Also score every fusion method and weight tried.")
     parser.add_argument("--no-titles", action="store_true", help="Also index xquad without its Wikipedia titles.")
@@ -349,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         report.separation["seed"] = seed_separation
     if args.only in (None, "abstain-signal"):
         report.separation |= score_separation(xquad, desk_for(xquad, embedder), bundled_desk(embedder))
+    if args.only in (None, "abstention"):
+        report.abstention = abstention_calibration(xquad, desk_for(xquad, embedder), bundled_desk(embedder))
     if args.only in (None, "answers"):
         report.answers = answer_containment(xquad, desk_for(xquad, embedder), args.limit)
     report.info["seconds"] = round(time.perf_counter() - started, 1)
@@ -378,6 +439,18 @@ def main(argv: list[str] | None = None) -> int:
             f"\nseed set: top hybrid score ROC AUC, {seed['answerable']} answerable vs {seed['unanswerable']} "
             f"'abstain: true' questions: {seed['hybrid score auc']:.3f}"
         )
+    if report.abstention:
+        a = report.abstention
+        names = list(a["counts"])
+        print(
+            "\n### abstention: wrong decisions per threshold (evidence strength; answerable: false abstain, "
+            "unanswerable: false answer)\n"
+        )
+        print("| threshold | " + " | ".join(f"{n} ({a['counts'][n]})" for n in names) + " |")
+        print("|---" * (len(names) + 1) + "|")
+        for row in a["error_rates"]:
+            print(f"| {row['threshold']:.2f} | " + " | ".join(f"{row[n]:.3f}" for n in names) + " |")
+        print(f"\nROC AUC answerable vs not: xquad {a['auc xquad']:.3f}, seed {a['auc seed'] or float('nan'):.3f}")
     print(f"\n({report.info['seconds']} s in all; timings are noisy on a shared machine)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -385,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": [run.__dict__ for run in report.runs],
         "answers": report.answers,
         "separation": report.separation,
+        "abstention": report.abstention,
     }
     args.out.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)

@@ -33,7 +33,10 @@ def test_changing_one_article_embeds_only_its_chunks(embedder, corpus_copy: Path
     before = embedder.encoded
     stored, report = open_index(settings, embedder)
     assert report.changed == ["001_b94ca92403931482"] and not report.added and not report.removed
-    assert report.embedded_chunks == chunk_count(stored, "001") == embedder.encoded - before
+    assert report.embedded_chunks == chunk_count(stored, "001")
+    # Its sentences are embedded again too (for answer extraction), and nothing of the other articles.
+    assert report.embedded_sentences == len(stored.sentences.rows_of("001_b94ca92403931482")) > 0
+    assert embedder.encoded - before == report.embedded_chunks + report.embedded_sentences
     assert any("met again in December" in c.text for c in stored.chunks)
 
 
@@ -45,6 +48,8 @@ def test_deleting_an_article_prunes_its_chunks(embedder, corpus_copy: Path, make
     stored, report = open_index(settings, embedder)
     assert report.removed == ["002_82899474a50329b3"] and embedder.encoded == before
     assert chunk_count(stored, "002") == 0 and "002_82899474a50329b3" not in stored.articles
+    assert not stored.sentences.rows_of("002_82899474a50329b3")
+    assert set(stored.sentences.article_ids) == set(stored.articles)
     assert stored.ann.ntotal == len(stored.chunks)
 
 
@@ -106,7 +111,8 @@ def test_bm25_is_stored_checksummed_and_follows_updates(embedder, corpus_copy: P
     (corpus_copy / "extra.txt").write_text("Quarry story. Workers found zanzibarite in a quarry near Oslo on Monday.")
     before = embedder.encoded
     updated, report = open_index(settings, embedder)
-    assert report.added == ["extra"] and embedder.encoded - before == report.embedded_chunks == 1
+    assert report.added == ["extra"] and report.embedded_chunks == 1 and report.embedded_sentences == 2
+    assert embedder.encoded - before == report.embedded_chunks + report.embedded_sentences
     reread = read_index(settings.resolved_index_dir())
     assert reread is not None and reread.lexical is not None
     matches = reread.lexical.search("zanzibarite quarry", 3)
