@@ -325,8 +325,11 @@ def time_metrics(ranking: list[str], relevant: frozenset[str]) -> dict[str, floa
 def answer_containment(collection: Collection, desk: Newsdesk, limit: int | None) -> dict[str, Any]:
     """Share of questions whose ``Newsdesk.ask`` answer text contains a gold answer."""
     queries = collection.queries[:limit] if limit else collection.queries
+    from index.sentences import split_sentences
+
     contained = abstained = right_article = 0
     latencies: list[float] = []
+    lengths: list[int] = []  # sentences quoted per answer: containment is cheap with long answers
     misses: list[dict[str, Any]] = []
     for n, q in enumerate(queries, start=1):
         if n % 200 == 0:
@@ -339,6 +342,8 @@ def answer_containment(collection: Collection, desk: Newsdesk, limit: int | None
         contained += ok
         abstained += answer.abstained
         right_article += bool(answer.citations) and answer.citations[0].doc_id in q.relevant
+        if not answer.abstained:
+            lengths.append(sum(len(split_sentences(c.quote)) for c in answer.citations))
         if not ok and len(misses) < 25:
             misses.append({"question": q.question, "gold": list(q.answers), "answer": answer.text})
     n = len(queries)
@@ -347,6 +352,7 @@ def answer_containment(collection: Collection, desk: Newsdesk, limit: int | None
         "contains_gold": contained / n,
         "abstained": abstained / n,
         "first_citation_is_gold_article": right_article / n,
+        "sentences_per_answer": statistics.fmean(lengths) if lengths else 0.0,
         "ask_ms_p50": statistics.median(latencies),
         "ask_ms_p95": float(np.percentile(latencies, 95)),
         "sample_misses": misses,
@@ -424,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\n### xquad answers (Newsdesk.ask, hybrid; {a['questions']} questions)\n\n"
             f"answer text contains the gold answer: {a['contains_gold']:.3f}; abstained: {a['abstained']:.3f}; "
             f"first citation is the gold paragraph: {a['first_citation_is_gold_article']:.3f}; "
+            f"sentences quoted per answer: {a['sentences_per_answer']:.2f}; "
             f"ask p50 {a['ask_ms_p50']:.0f} ms, p95 {a['ask_ms_p95']:.0f} ms"
         )
     if any(name != "seed" for name in report.separation):
