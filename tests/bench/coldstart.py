@@ -4,6 +4,8 @@
 * Where the time goes: a fresh interpreter timing its own imports, ``Newsdesk.open`` (index load),
   the first question (query encoder start-up included) and a second one; and whether PyTorch was
   imported at all.
+* The Discord bot's start-up: from process start to its "model and index loaded" log line, after
+  which it only connects (there is no network here, so the handshake itself is not timed).
 * Peak resident memory (the process's own ``ru_maxrss``) of ``newsdesk ask`` and of a serving process
   that keeps a desk open and answers questions, as a bot does.
 """
@@ -67,10 +69,46 @@ def measure_cold_start(corpus: Path, index_dir: Path, question: str) -> dict[str
         "ask": _median_wall([*base, "ask", *where, "--", question]),
         "help": _median_wall([*base, "--help"]),
         "sources": _median_wall([*base, "sources", *where]),
+        "discord_bot": measure_bot_start_up(corpus, index_dir),
     }
     probe = run_child([sys.executable, "-c", _PROBE, str(corpus), str(index_dir), question])
     out["breakdown"] = json.loads(probe.stdout) if probe.returncode == 0 else {"error": probe.stderr[-500:]}
     return out
+
+
+READY_LINE = "model and index loaded"
+
+
+def bot_start_up(corpus: Path, index_dir: Path) -> float | None:
+    """Seconds from spawning ``newsdesk discord`` to its ready-to-connect log line (None: never came)."""
+    import subprocess
+    import time
+
+    from tests.bench.machine import REPO_ROOT, child_env
+
+    env = child_env() | {"DISCORD_TOKEN": "benchmark-token-not-real", "NEWSDESK_CORPUS_DIR": str(corpus),
+                         "NEWSDESK_INDEX_DIR": str(index_dir)}  # fmt: skip
+    started = time.perf_counter()
+    with subprocess.Popen(
+        [str(NEWSDESK_BIN), "discord"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+        cwd=REPO_ROOT,
+    ) as process:  # fmt: skip
+        assert process.stderr is not None
+        for line in process.stderr:
+            if READY_LINE in line:
+                seconds = time.perf_counter() - started
+                process.kill()
+                return seconds
+        process.wait()
+    return None
+
+
+def measure_bot_start_up(corpus: Path, index_dir: Path) -> dict[str, Any]:
+    times = [t for t in (bot_start_up(corpus, index_dir) for _ in range(RUNS)) if t is not None]
+    if not times:
+        return {"error": "the bot never logged that it was ready"}
+    times.sort()
+    return {"median_s": round(statistics.median(times), 3), "min_s": round(times[0], 3), "runs_s": times}
 
 
 def measure_memory(corpus: Path, index_dir: Path, questions: list[str], scratch: Path) -> dict[str, Any]:

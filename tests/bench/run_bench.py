@@ -230,11 +230,16 @@ def markdown(report: dict[str, Any]) -> str:
         rows.append(
             ("Cold `newsdesk ask` (median of 5)", f"{_fmt(ask)} s", "<= 2 s", _met(ask <= TARGETS["cold_ask_s"]))
         )
-        for key in ("help", "sources"):
+        labels = {
+            "help": "Cold `newsdesk --help`",
+            "sources": "Cold `newsdesk sources`",
+            "discord_bot": "Discord bot, process start to ready to connect (median of 5)",
+        }
+        for key, label in labels.items():
             if "median_s" in cold.get(key, {}):
                 rows.append(
                     (
-                        f"Cold `newsdesk {'--help' if key == 'help' else key}`",
+                        label,
                         f"{_fmt(cold[key]['median_s'])} s",
                         "",
                         "",

@@ -75,7 +75,5 @@ def measure_throughput(settings: Settings, embedder: SentenceTransformerEmbedder
         started = time.perf_counter()
         embedder.model.encode(batch, batch_size=settings.batch_size, normalize_embeddings=True, convert_to_numpy=True)
         timings.append(time.perf_counter() - started)
-    result = Throughput(
-        len(stored.chunks), report.articles, pipeline, sum(timings), len(sentence_texts), timings[1]
-    )
+    result = Throughput(len(stored.chunks), report.articles, pipeline, sum(timings), len(sentence_texts), timings[1])
     return result, stored
