@@ -70,7 +70,7 @@ def index(
         str | None,
         typer.Option(
             "--index-type",
-            help="Vector index: auto (flat, exact, below 50,000 chunks, hnsw up to 5M, then ivfpq), flat, "
+            help="Vector index: auto (flat, exact, below 100,000 chunks, then ivfpq), flat, "
             "hnsw or ivfpq. Changing it re-embeds nothing.",
         ),
     ] = None,

@@ -4,18 +4,19 @@ Three types (``Settings.index_type``, ``newsdesk index --index-type``), all inne
 vectors, so the scores the search layer sees are cosine similarities:
 
 * ``flat``: exact search, every vector compared. No recall loss; time grows with the collection.
-* ``hnsw``: a navigable graph (HNSW, 32 links per node). Under a millisecond per query with
-  recall@10 0.97-0.975 (efSearch 128) at 30,000-100,000 vectors; ~0.25 kB per vector on top of the
-  vectors.
+* ``hnsw``: a navigable graph (HNSW, 32 links per node). Fast to build, under a millisecond per
+  query, but its recall falls on news collections full of near-copies (the same wire story in many
+  outlets): on Reuters-derived vectors (`make bench`, scale part) recall@10 was 0.975 at 30,000,
+  0.87 at 100,000, 0.69 at 300,000 and 0.53 at 1,000,000 (efSearch 128; 0.88 at efSearch 512 with
+  efConstruction 128). Chosen only on request.
 * ``ivfpq``: vectors bucketed by k-means (IVF), candidates found with 8-bit product-quantised codes,
   then re-ranked exactly with the full vectors (``RFlat``), so the scores are true cosines and
-  recall stays close to exact. Slow to train (k-means and PQ codebooks); 48 bytes per vector on top.
+  recall stays close to exact: 0.955 at 100,000, 0.991 at 300,000 and 0.980 at 1,000,000 vectors,
+  0.35-0.9 ms a query. Slow to train (35-50 s at these sizes); 48 bytes per vector on top.
 
-``auto`` (the default) picks by the number of chunks: ``flat`` below :data:`HNSW_FROM`, ``hnsw``
-up to :data:`IVFPQ_FROM`, then ``ivfpq``. Measured (docs/PERFORMANCE.md): exact search costs ~0.1-0.5
-ms per 1,000 chunks per query (3.8 ms at 30,000 on a quiet machine, 48 ms at 100,000 on a loaded
-one); at 30,000 vectors HNSW built in 2.8 s and answered in 0.42 ms with recall@10 0.975, while
-IVF-PQ took 82 s to train and reached 0.91.
+``auto`` (the default) picks by the number of chunks: ``flat`` below :data:`IVFPQ_FROM`, ``ivfpq``
+from there. Exact search costs ~0.06 ms per 1,000 chunks per query on one core (57 ms at 1,000,000),
+so below 100,000 chunks it stays under ~6 ms with no recall loss.
 """
 
 from __future__ import annotations
@@ -27,12 +28,10 @@ from typing import Any
 import numpy as np
 
 INDEX_TYPES = ("flat", "hnsw", "ivfpq")
-# Exact search is ~5-25 ms per query at 50,000 chunks on 2 cores: past that an approximate index is
-# faster by orders of magnitude for a recall loss of a few percent.
-HNSW_FROM = 50_000
-# HNSW keeps every vector and ~0.25 kB of graph each in memory; past a few million IVF-PQ trains once
-# and stays cheaper to rebuild.
-IVFPQ_FROM = 5_000_000
+# Exact search is ~6 ms per query at 100,000 chunks: past that IVF-PQ is two orders of magnitude
+# faster at recall@10 >= 0.95 (measured, module doc); HNSW was faster still but lost recall on
+# near-copies, so ``auto`` never picks it.
+IVFPQ_FROM = 100_000
 # IVF-PQ needs enough vectors to train its k-means and codebooks; below this it is not worth it.
 IVFPQ_MIN_VECTORS = 10_000
 
@@ -45,10 +44,12 @@ class AnnParams:
     hnsw_ef_construction: int = 40
     # 64 gave recall@10 0.92 at 100k clustered vectors, 128 gave 0.97 for 0.4 ms (docs/PERFORMANCE.md).
     hnsw_ef_search: int = 128
-    ivf_probe: int = 16
-    # Candidates re-ranked exactly per wanted result in IVF-PQ (8-bit PQ codes of 8 dimensions rank
-    # coarsely: 4 per result gave recall@10 0.65 on tests/index/test_ann.py, 20 gave 1.0).
-    refine_factor: int = 20
+    # Lists probed and candidates re-ranked exactly per wanted result in IVF-PQ (8-bit PQ codes of 8
+    # dimensions rank coarsely). At 1,000,000 Reuters-derived vectors (`make bench`, scale part; one
+    # thread): nprobe 16 / x20 gave recall@10 0.927 in 0.43 ms, 32 / x50 0.980 in 0.87 ms, 64 / x50
+    # 0.990 in 1.52 ms.
+    ivf_probe: int = 32
+    refine_factor: int = 50
     # Vectors used to train IVF-PQ (k-means cost grows with it; more adds little).
     train_sample: int = 100_000
 
@@ -62,7 +63,7 @@ def choose_index_type(requested: str, count: int) -> str:
         raise ValueError(f"unknown index type {requested!r}")
     kind = requested
     if requested == "auto":
-        kind = "ivfpq" if count >= IVFPQ_FROM else "hnsw" if count >= HNSW_FROM else "flat"
+        kind = "ivfpq" if count >= IVFPQ_FROM else "flat"
     if kind == "ivfpq" and count < IVFPQ_MIN_VECTORS:
         return "flat"  # k-means and PQ codebooks cannot be trained on so few vectors
     return kind

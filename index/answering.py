@@ -2,28 +2,30 @@
 
 How a sentence is chosen (all in :func:`weigh_evidence`):
 
-1. Every sentence of the retrieved passages is a candidate (headings left out, each sentence once even
-   when overlapping chunks repeat it). Its *context* is the sentence before it and the article title:
-   "He said the move would begin on May 1 and conclude by September 11." is about Biden only through
-   the sentence before it.
-2. A cheap score ranks all candidates: the IDF-weighted share of the question's terms (BM25 tokens,
-   stemmed) found in the sentence, half credit for terms found only in its context, whether it holds
-   the kind of fact asked for (:mod:`index.answer_types`), and how well its passage ranked.
-3. Only the best few are embedded (one small batch; vectors are cached per process) and the final
-   score adds their cosine similarity to the question.
+1. Every stored sentence of the retrieved passages is a candidate (headings left out, each sentence
+   once even when overlapping chunks repeat it). Sentences were embedded with the articles
+   (:mod:`index.sentence_index`), so a question costs one dot product per candidate, no model call.
+   Its *context* is the sentence before it and the article title: "He said the move would begin on
+   May 1 and conclude by September 11." is about Biden only through the sentence before it; such a
+   leaning sentence is scored and quoted together with that one.
+2. The score adds to the sentence's cosine with the question: the IDF-weighted share of the
+   question's terms (BM25 tokens, stemmed) in it, a smaller share for terms found only in its context,
+   whether it holds the kind of fact asked for (:mod:`index.answer_types`), how well its passage
+   ranked, and a penalty when the question names years the sentence does not speak of.
 
-The answer is the best sentence, with the sentence before it when it opens with a pronoun. When other
-articles of *other dates* hold a close-scoring sentence that says something different (another
-number for "how many", another date for "when", another name for "who"), each is given, newest
-first, as "As of DATE: ...": news facts change.
+The answer is the best sentence, with the sentence before it when it leans on it and a neighbour that
+scored nearly as well. When other articles of *other dates* hold a close-scoring sentence that says
+something different (another number for "how many", another date for "when", another name for
+"who"), each is given, newest first, as "As of DATE: ...":
+news facts change.
 
 Every ``[n]`` marker is produced from the same list that becomes the citations (:func:`cite`), so a
 marker can only point at a listed source, and a source is listed only when a marker cites it; an
 article is listed once.
 
-Abstention: when the best sentence's evidence (:attr:`Evidence.strength`, cosine and term coverage
-together) is under ``Settings.abstain_threshold``, the answer says the articles do not cover it and
-names the closest article titles instead.
+Abstention: when the best sentence's evidence (:attr:`Evidence.strength`: cosine and term coverage,
+less what the question names that no passage mentions) is under ``Settings.abstain_threshold``, the
+answer says the articles do not cover it and names the closest article titles instead.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ W_PASSAGE = 0.4
 W_OTHER_YEAR = 0.3
 # A sentence from another, differently dated article joins the answer when it scores this close.
 DATED_MARGIN = 0.2
+# ... and only when it supports an answer on its own nearly as well as the best sentence does.
+SUPPORT_MARGIN = 0.05
 MAX_SOURCES = 3
 # The sentence next to the best one joins the quote when it scores this close: the claim spans both.
 # On xquad-en (`make bench-quality`, 1,190 questions) the gold answer is in the answer for 0.849 of the
@@ -63,8 +67,10 @@ NEIGHBOUR_MARGIN = 0.15
 W_MISSING_NAMES = 0.3
 # A question asking for a number, date, person or place whose best sentence holds none loses this.
 W_UNTYPED = 0.1
-# The kinds of fact that change from report to report (a count, a deadline, who holds an office); a
-# place or a free-form answer is given once, from the best sentence.
+# The kinds of fact that change from report to report (a count, a deadline, who holds an office): a
+# differently dated article joins the answer when it gives another value. A place or a free-form
+# answer is given once, from the best sentence (tried: free-form statements of other dates within 0.1
+# brought in off-question sentences on the seed set, placed first by the newest-first order).
 _CHANGING = frozenset([AnswerType.NUMBER, AnswerType.DATE, AnswerType.PERSON])
 # Words that make a sentence lean on the one before it.
 _ANAPHORS = frozenset(["he", "she", "it", "they", "this", "that", "these", "those", "his", "her", "its", "their"])
@@ -109,6 +115,11 @@ class Scored:
     def coverage(self) -> float:
         return self.terms + self.context
 
+    @property
+    def support(self) -> float:
+        """How well this sentence alone answers: cosine and term coverage (as in Evidence.strength)."""
+        return 0.5 * self.cosine + 0.5 * min(1.0, self.coverage)
+
 
 @dataclass
 class Evidence:
@@ -131,11 +142,7 @@ class Evidence:
             return 0.0
         untyped = self.wanted is not AnswerType.ANY and not best.typed
         return (
-            0.5 * best.cosine
-            + 0.5 * min(1.0, best.coverage)
-            - W_OTHER_YEAR * best.other_year
-            - W_MISSING_NAMES * self.missing_names
-            - W_UNTYPED * untyped
+            best.support - W_OTHER_YEAR * best.other_year - W_MISSING_NAMES * self.missing_names - W_UNTYPED * untyped
         )
 
 
@@ -296,6 +303,8 @@ def choose(evidence: Evidence, stored: StoredIndex) -> list[Quote]:
     for other in alternatives:
         if len(chosen) >= MAX_SOURCES or other.score < best.score - DATED_MARGIN:
             break
+        if other.support < best.support - SUPPORT_MARGIN:
+            continue  # close in rank, but not nearly as good an answer on its own
         article = stored.articles[other.candidate.article_id]
         if article.date is None or article.date in dates or None in dates:
             continue  # only differently dated articles: the same date is the same state of the facts
@@ -307,13 +316,20 @@ def choose(evidence: Evidence, stored: StoredIndex) -> list[Quote]:
         given |= values
         chosen.append(other)
         dates.add(article.date)
-    quotes = [_quote(s, evidence.ranked) for s in chosen]
+    quotes = [_quote(s, evidence.ranked, stored) for s in chosen]
     if len(quotes) > 1:
         quotes.sort(key=lambda q: stored.articles[q.candidate.article_id].date or dt.date.min, reverse=True)
     return quotes
 
 
-def _quote(scored: Scored, ranked: list[Scored]) -> Quote:
+def _contiguous(one: Candidate, other: Candidate, stored: StoredIndex) -> bool:
+    """Nothing but white space between the two: a paragraph break is fine (news paragraphs are often
+    one sentence long), a heading or caption between them (not a stored sentence) is not."""
+    low, high = sorted((one, other), key=lambda c: c.start)
+    return not stored.articles[one.article_id].text[low.end : high.start].strip()
+
+
+def _quote(scored: Scored, ranked: list[Scored], stored: StoredIndex) -> Quote:
     """The sentence, with the one before it when it leans on it, and with a neighbour that scored
     within :data:`NEIGHBOUR_MARGIN` of it (the claim then spans both)."""
     c = scored.candidate
@@ -323,7 +339,7 @@ def _quote(scored: Scored, ranked: list[Scored]) -> Quote:
         if other.score < scored.score - NEIGHBOUR_MARGIN:
             break
         o = other.candidate
-        if o.article_id != c.article_id:
+        if o.article_id != c.article_id or not _contiguous(o, c, stored):
             continue
         if o.row == c.row + 1:
             end = max(end, o.end)

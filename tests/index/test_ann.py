@@ -9,7 +9,6 @@ import pytest
 
 from index.ann import (
     DEFAULT_PARAMS,
-    HNSW_FROM,
     IVFPQ_FROM,
     IVFPQ_MIN_VECTORS,
     build_ann,
@@ -80,8 +79,7 @@ def test_search_parameters_survive_a_round_trip(kind: str, vectors: np.ndarray, 
 
 def test_auto_chooses_by_collection_size() -> None:
     assert choose_index_type("auto", 12) == "flat"
-    assert choose_index_type("auto", HNSW_FROM - 1) == "flat"
-    assert choose_index_type("auto", HNSW_FROM) == "hnsw"
+    assert choose_index_type("auto", IVFPQ_FROM - 1) == "flat"
     assert choose_index_type("auto", IVFPQ_FROM) == "ivfpq"
     assert choose_index_type("hnsw", 12) == "hnsw"
     # IVF-PQ cannot be trained on a handful of vectors: exact search is used (and recorded) instead.
