@@ -16,8 +16,7 @@ How a sentence is chosen (all in :func:`weigh_evidence`):
 The answer is the best sentence, with the sentence before it when it leans on it and a neighbour that
 scored nearly as well. When other articles of *other dates* hold a close-scoring sentence that says
 something different (another number for "how many", another date for "when", another name for
-"who"), each is given, newest first, as "As of DATE: ...":
-news facts change.
+"who"), each is given, newest first, as "As of DATE: ...": news facts change.
 
 Every ``[n]`` marker is produced from the same list that becomes the citations (:func:`cite`), so a
 marker can only point at a listed source, and a source is listed only when a marker cites it; an
