@@ -240,6 +240,11 @@ def _similarities(candidates: list[Candidate], stored: StoredIndex, query: np.nd
 
 
 _NAME_OR_NUMBER = re.compile(r"[\w'’-]+")
+# Capitalised by convention, not names: an article says "on Wednesday" or gives its date instead.
+_CALENDAR_WORDS = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
 
 
 def missing_names(question: str, hits: list[Hit], stored: StoredIndex) -> float:
@@ -247,7 +252,7 @@ def missing_names(question: str, hits: list[Hit], stored: StoredIndex) -> float:
     that no retrieved passage or its title contains. A paraphrase can swap "reporters" for
     "journalists"; it rarely swaps "Finland" or "2019" for anything, so their absence says the articles
     are about something else."""
-    words = _NAME_OR_NUMBER.findall(question)[1:]
+    words = [w for w in _NAME_OR_NUMBER.findall(question)[1:] if w.lower() not in _CALENDAR_WORDS]
     named = [t for w in words if w[:1].isupper() or w[:1].isdigit() for t in tokenize(w)]
     if not named:
         return 0.0

@@ -182,3 +182,14 @@ def test_a_question_naming_what_no_passage_mentions_abstains(seed_desk) -> None:
     # NATO, its members and its history are all over the articles; Finland is not.
     answer = seed_desk.ask("When did Finland join NATO?")
     assert answer.abstained and not answer.citations
+
+
+def test_missing_names_count_names_and_numbers_not_calendar_words(seed_desk) -> None:  # type: ignore[no-untyped-def]
+    from index.answering import missing_names
+
+    def share(question: str) -> float:
+        return missing_names(question, seed_desk.search(question), seed_desk.stored)
+
+    assert share("How many NATO soldiers were in Afghanistan in April 2021?") == 0.0  # April: a date, not a name
+    assert share("When did Finland join NATO?") == 0.5  # Finland missing, NATO there
+    assert share("How many Afghan soldiers died in 2019?") == 0.5  # 2019 missing, Afghan there
