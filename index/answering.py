@@ -192,7 +192,6 @@ def weigh_evidence(question: str, hits: list[Hit], stored: StoredIndex, query_ve
     top_score = hits[0].score
     asked_years = years(question)
     title_terms: dict[str, set[str]] = {}
-    assert stored.sentences is not None  # candidate_sentences checked
     similarity = _similarities(candidates, stored, query_vector)
     evidence.missing_names = missing_names(question, hits, stored)
     scored: list[Scored] = []
@@ -241,10 +240,10 @@ def _similarities(candidates: list[Candidate], stored: StoredIndex, query: np.nd
 
 _NAME_OR_NUMBER = re.compile(r"[\w'’-]+")
 # Capitalised by convention, not names: an article says "on Wednesday" or gives its date instead.
-_CALENDAR_WORDS = frozenset(
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")  # fmt: skip
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_CALENDAR_WORDS = frozenset(_MONTHS + _WEEKDAYS)
 
 
 def missing_names(question: str, hits: list[Hit], stored: StoredIndex) -> float:

@@ -13,7 +13,7 @@ memory); each row is a unit vector of the same model as the chunks.
 
 from __future__ import annotations
 
-import bisect
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,11 +53,9 @@ class SentenceIndex:
 
     def __post_init__(self) -> None:
         # Rows of one article are contiguous: remember each article's [first, last) rows.
-        bounds = np.flatnonzero(np.diff(self.owners)) + 1 if len(self.owners) else np.array([], dtype=np.int64)
-        firsts = [0, *bounds.tolist()]
-        lasts = [*bounds.tolist(), len(self.owners)]
-        if len(self.owners):
-            for first, last in zip(firsts, lasts, strict=True):
+        bounds = [0, *(np.flatnonzero(np.diff(self.owners)) + 1).tolist(), len(self.owners)]
+        for first, last in itertools.pairwise(bounds):
+            if first < last:
                 self._ranges[self.article_ids[int(self.owners[first])]] = (first, last)
 
     def __len__(self) -> int:
@@ -72,11 +70,9 @@ class SentenceIndex:
         first, last = self._ranges.get(article_id, (0, 0))
         if first == last:
             return []
-        starts = self.starts[first:last]
-        ends = self.ends[first:last]
         # First sentence ending after ``start``; stop at the first starting at or after ``end``.
-        lo = first + bisect.bisect_right(ends.tolist(), start)
-        hi = first + bisect.bisect_left(starts.tolist(), end)
+        lo = first + int(np.searchsorted(self.ends[first:last], start, side="right"))
+        hi = first + int(np.searchsorted(self.starts[first:last], end, side="left"))
         return [SentenceRow(r, int(self.starts[r]), int(self.ends[r])) for r in range(lo, hi)]
 
     def similarity(self, rows: Sequence[int], query: np.ndarray) -> np.ndarray:
