@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,12 +65,17 @@ NEIGHBOUR_MARGIN = 0.15
 # Share of the question's names and numbers found in no retrieved passage costs the evidence this much
 # ("When did Finland join NATO?" over articles that never name Finland).
 W_MISSING_NAMES = 0.3
+# A name no passage spells out is taken as meant by the best sentence when taking it out of the question
+# lowers the question's cosine with that sentence by at least this much (names_meant).
+NAME_PULL = 0.05
 # A question asking for a number, date, person or place whose best sentence holds none loses this.
 W_UNTYPED = 0.1
 # The kinds of fact that change from report to report (a count, a deadline, who holds an office): a
 # differently dated article joins the answer when it gives another value. A place or a free-form
 # answer is given once, from the best sentence (tried: free-form statements of other dates within 0.1
 # brought in off-question sentences on the seed set, placed first by the newest-first order).
+# Embeds texts as unit vectors, one row each (Embedder.encode).
+Encode = Callable[[list[str]], np.ndarray]
 _CHANGING = frozenset([AnswerType.NUMBER, AnswerType.DATE, AnswerType.PERSON])
 # Words that make a sentence lean on the one before it.
 _ANAPHORS = frozenset(["he", "she", "it", "they", "this", "that", "these", "those", "his", "her", "its", "their"])
@@ -179,8 +185,12 @@ def term_weights(lexical: LexicalIndex, terms: list[str]) -> dict[str, float]:
     return {t: float(lexical.idf(df[vocab[t]] if t in vocab else 0.0)) for t in terms}
 
 
-def weigh_evidence(question: str, hits: list[Hit], stored: StoredIndex, query_vector: np.ndarray) -> Evidence:
-    """Score the sentences of ``hits`` for ``question``, best first (see the module doc)."""
+def weigh_evidence(
+    question: str, hits: list[Hit], stored: StoredIndex, query_vector: np.ndarray, encode: Encode | None = None
+) -> Evidence:
+    """Score the sentences of ``hits`` for ``question``, best first (see the module doc). ``encode``
+    lets a name the passages never spell out count as meant by the best sentence (:func:`names_meant`);
+    without it every such name counts as missing."""
     wanted = expected_type(question)
     evidence = Evidence(wanted)
     candidates = candidate_sentences(hits, stored)
@@ -193,7 +203,6 @@ def weigh_evidence(question: str, hits: list[Hit], stored: StoredIndex, query_ve
     asked_years = years(question)
     title_terms: dict[str, set[str]] = {}
     similarity = _similarities(candidates, stored, query_vector)
-    evidence.missing_names = missing_names(question, hits, stored)
     scored: list[Scored] = []
     for c, cosine in zip(candidates, similarity, strict=True):
         article = stored.articles[c.article_id]
@@ -219,6 +228,12 @@ def weigh_evidence(question: str, hits: list[Hit], stored: StoredIndex, query_ve
         )
         scored.append(Scored(c, in_sentence, in_context, typed, other_year, float(cosine), score))
     evidence.ranked = sorted(scored, key=lambda s: -s.score)
+    missing, named = unmentioned_names(question, hits, stored)
+    if missing and encode is not None:
+        best_vector = stored.sentences.vectors[evidence.ranked[0].candidate.row]  # type: ignore[union-attr]
+        meant = names_meant(question, missing, best_vector, encode)
+        missing = [w for w in missing if w not in meant]
+    evidence.missing_names = len(missing) / named if named else 0.0
     return evidence
 
 
@@ -248,17 +263,48 @@ _CALENDAR_WORDS = frozenset(_MONTHS + _WEEKDAYS)
 
 def missing_names(question: str, hits: list[Hit], stored: StoredIndex) -> float:
     """Share of the question's names and numbers (capitalised or numeric words after its first word)
-    that no retrieved passage or its title contains. A paraphrase can swap "reporters" for
-    "journalists"; it rarely swaps "Finland" or "2019" for anything, so their absence says the articles
-    are about something else."""
+    that no retrieved passage, its title or its date's year contains (see :func:`unmentioned_names`)."""
+    missing, named = unmentioned_names(question, hits, stored)
+    return len(missing) / named if named else 0.0
+
+
+def unmentioned_names(question: str, hits: list[Hit], stored: StoredIndex) -> tuple[list[str], int]:
+    """The question's names and numbers that no retrieved passage, its title or its date's year
+    contains, and how many it names in all. A paraphrase can swap "reporters" for "journalists"; it
+    rarely swaps "Finland" or "2019" for anything, so their absence says the articles are about
+    something else."""
     words = [w for w in _NAME_OR_NUMBER.findall(question)[1:] if w.lower() not in _CALENDAR_WORDS]
-    named = [t for w in words if w[:1].isupper() or w[:1].isdigit() for t in tokenize(w)]
+    named = [w for w in words if w[:1].isupper() or w[:1].isdigit()]
     if not named:
-        return 0.0
+        return [], 0
     seen: set[str] = set()
     for hit in hits:
-        seen.update(tokenize(f"{stored.articles[hit.chunk.article_id].title} {hit.chunk.text}"))
-    return sum(t not in seen for t in named) / len(named)
+        article = stored.articles[hit.chunk.article_id]
+        # An article speaks of the year it is dated even when its text says only "currently".
+        year = article.date.year if article.date else ""
+        seen.update(tokenize(f"{article.title} {year} {hit.chunk.text}"))
+    return [w for w in named if any(t not in seen for t in tokenize(w))], len(named)
+
+
+def names_meant(question: str, missing: list[str], sentence: np.ndarray, encode: Encode) -> list[str]:
+    """Of the ``missing`` names, those the sentence speaks of under another name ("Bundeswehr" for "German
+    troops"): their :func:`name_pulls` reach :data:`NAME_PULL`. Numbers are never meant under another
+    spelling here: a year or a count the passages do not hold is missing."""
+    words = [w for w in missing if not w[:1].isdigit()]
+    if not words:
+        return []
+    return [
+        w for w, pull in zip(words, name_pulls(question, words, sentence, encode), strict=True) if pull >= NAME_PULL
+    ]
+
+
+def name_pulls(question: str, words: list[str], sentence: np.ndarray, encode: Encode) -> list[float]:
+    """For each word, how much closer to ``sentence`` the question is with the word than without it.
+    A name the sentence means under another name pulls the question toward it (positive); a name of
+    something else ("Turkish" troops for a sentence on German troops) pulls it away (negative)."""
+    without = [" ".join(re.sub(rf"(?<![\w'’-]){re.escape(w)}(?![\w'’-])", " ", question).split()) for w in words]
+    cosines = encode([question, *without]) @ sentence.astype(np.float32)
+    return [float(cosines[0] - c) for c in cosines[1:]]
 
 
 def _years_of(candidate: Candidate, article: Article) -> set[int]:
@@ -275,11 +321,12 @@ def compose_answer(
     stored: StoredIndex,
     query_vector: np.ndarray,
     abstain_threshold: float,
+    encode: Encode | None = None,
 ) -> Answer:
     """The best sentences of ``hits`` as a cited answer, or an abstention when evidence is weak."""
     if not hits:
         return abstention(question, hits, stored)
-    evidence = weigh_evidence(question, hits, stored, query_vector)
+    evidence = weigh_evidence(question, hits, stored, query_vector, encode)
     if evidence.best is None or evidence.strength < abstain_threshold:
         return abstention(question, hits, stored)
     return cite(question, choose(evidence, stored), stored)

@@ -89,7 +89,9 @@ class Newsdesk:
         hits = self._retrieve(question, query, k, SearchFilters(since, until, outlet), retriever)
         timings["search"] = _ms(mark)
         mark = time.perf_counter()
-        answer = compose_answer(question, hits, self.stored, query, self.settings.abstain_threshold)
+        answer = compose_answer(
+            question, hits, self.stored, query, self.settings.abstain_threshold, self.embedder.encode
+        )
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
         answer.timings_ms = timings

@@ -193,3 +193,34 @@ def test_missing_names_count_names_and_numbers_not_calendar_words(seed_desk) -> 
     assert share("How many NATO soldiers were in Afghanistan in April 2021?") == 0.0  # April: a date, not a name
     assert share("When did Finland join NATO?") == 0.5  # Finland missing, NATO there
     assert share("How many Afghan soldiers died in 2019?") == 0.5  # 2019 missing, Afghan there
+
+
+def test_an_article_speaks_of_the_year_it_is_dated(seed_desk) -> None:  # type: ignore[no-untyped-def]
+    from index.answering import missing_names
+
+    # The RFE/RL article of 2020-10-21 says "currently has around 12,000 troops", never "2020".
+    question = "How many troops did NATO have in Afghanistan in 2020?"
+    assert "2020" not in seed_desk.stored.articles[seed_desk.search(question)[0].chunk.article_id].text
+    assert missing_names(question, seed_desk.search(question), seed_desk.stored) == 0.0
+
+
+def test_a_name_is_meant_when_taking_it_out_moves_the_question_away(seed_desk) -> None:  # type: ignore[no-untyped-def]
+    from index.answering import name_pulls, names_meant
+
+    sentence = "Up to 850 German troops will also be deployed to Afghanistan as part of the Resolute Support Mission."
+    vector = seed_desk.embedder.encode([sentence])[0]
+    encode = seed_desk.embedder.encode
+
+    def pull(question: str, name: str) -> float:
+        return name_pulls(question, [name], vector, encode)[0]
+
+    # The Bundeswehr is the German armed forces: the sentence speaks of it without the word, so the
+    # name pulls the question toward it; other nations' troops pull it away.
+    template = "How many {} soldiers were going to take part in the follow-on mission?"
+    meant = pull(template.format("Bundeswehr"), "Bundeswehr")
+    assert meant > 0
+    for other in ("Turkish", "French", "Dutch"):
+        assert pull(template.format(other), other) < 0 < meant
+    assert pull("How many soldiers will Finland deploy?", "Finland") < 0
+    # A number is never meant under another spelling.
+    assert names_meant("How many soldiers will be deployed in 2019?", ["2019"], vector, encode) == []
