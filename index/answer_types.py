@@ -49,6 +49,7 @@ _PLACE = re.compile(
     r"\b(?:in|at|from|near|to|into|across|outside|inside|throughout|capital,?)\s+(?:the\s+)?[A-Z][\w'’-]+"
 )
 _AFTER_MONTH = re.compile(_MONTH + r"\s+$")
+_MONTH_IN_TEXT = re.compile(r"\b" + _MONTH)
 _YEAR_IN_TEXT = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _PATTERNS = {
     AnswerType.NUMBER: _NUMBER,
@@ -80,6 +81,7 @@ def typed_values(sentence: str, wanted: AnswerType, question: str = "") -> list[
     if pattern is None:
         return []
     asked = question.casefold()
+    asked_months = months(question)
     values = []
     for match in pattern.finditer(sentence):
         value = match.group(0)
@@ -87,9 +89,14 @@ def typed_values(sentence: str, wanted: AnswerType, question: str = "") -> list[
             continue  # a year or the day of a date answers "when", not "how many"
         if wanted is AnswerType.PERSON and match.start() == 0 and " " not in value:
             continue
-        core = value.split()[-1] if wanted is AnswerType.PLACE else value
+        # A place is its name ("in Qatar": Qatar); a person their surname: "Who succeeded Stoltenberg?"
+        # is not answered by "Jens Stoltenberg".
+        core = value.split()[-1] if wanted in (AnswerType.PLACE, AnswerType.PERSON) else value
+        core = core.removesuffix("'s").removesuffix("’s")
         if core.casefold() in asked:
             continue
+        if wanted is AnswerType.DATE and asked_months and (months(value) - asked_months):
+            continue  # "in August 2021" asks for a day of August: "May 2021" is another time
         values.append(value)
     return values
 
@@ -97,6 +104,11 @@ def typed_values(sentence: str, wanted: AnswerType, question: str = "") -> list[
 def holds_type(sentence: str, wanted: AnswerType, question: str = "") -> bool:
     """True when ``sentence`` holds a fact of the kind the question asks for (``ANY``: never)."""
     return bool(typed_values(sentence, wanted, question))
+
+
+def months(text: str) -> set[str]:
+    """The months named in ``text``, as their first three letters ("aug" for "August" or "Aug.")."""
+    return {m[:3].lower() for m in _MONTH_IN_TEXT.findall(text)}
 
 
 def years(text: str) -> set[int]:

@@ -16,6 +16,7 @@ from index.records import Answer, Article, Hit
 from index.search import SearchFilters, SearchOptions, retrieve
 from index.settings import Settings, load_settings
 from index.store import StoredIndex
+from index.word_vectors import WordVectors
 
 
 class Newsdesk:
@@ -30,6 +31,7 @@ class Newsdesk:
         self.embedder = embedder
         self.stored = stored
         self.build_report = report
+        self.words = WordVectors(embedder.encode)
 
     @classmethod
     def open(cls, settings: Settings | None = None, rebuild: bool = False) -> Newsdesk:
@@ -89,9 +91,7 @@ class Newsdesk:
         hits = self._retrieve(question, query, k, SearchFilters(since, until, outlet), retriever)
         timings["search"] = _ms(mark)
         mark = time.perf_counter()
-        answer = compose_answer(
-            question, hits, self.stored, query, self.settings.abstain_threshold, self.embedder.encode
-        )
+        answer = compose_answer(question, hits, self.stored, query, self.settings.abstain_threshold, self.words)
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
         answer.timings_ms = timings

@@ -206,7 +206,7 @@ def evidence_strengths(
         gone = exclude[n] if exclude else frozenset()
         hits = retrieve(desk.stored, question, vector, k + (10 if gone else 0), None, SearchOptions())
         hits = [h for h in hits if h.chunk.article_id not in gone][:k]
-        evidence = weigh_evidence(question, hits, desk.stored, vector, desk.embedder.encode) if hits else None
+        evidence = weigh_evidence(question, hits, desk.stored, vector, desk.words) if hits else None
         out.append(evidence.strength if evidence else 0.0)
     return out
 

@@ -224,3 +224,40 @@ def test_a_name_is_meant_when_taking_it_out_moves_the_question_away(seed_desk) -
     assert pull("How many soldiers will Finland deploy?", "Finland") < 0
     # A number is never meant under another spelling.
     assert names_meant("How many soldiers will be deployed in 2019?", ["2019"], vector, encode) == []
+
+
+def test_a_sentence_saying_a_question_word_in_other_words_holds_it(embedder) -> None:  # type: ignore[no-untyped-def]
+    from index.answering import SOFT_FROM, paraphrased_terms
+    from index.word_vectors import WordVectors
+
+    words = WordVectors(embedder.encode)
+    asked = {"journalist": "journalists", "citi": "city"}
+    told, unrelated = paraphrased_terms(
+        asked, ["Stoltenberg told reporters in Brussels.", "The harvest was poor this year."], words
+    )
+    assert set(told) == {"journalist"} and told["journalist"] >= SOFT_FROM
+    assert unrelated == {}
+    # A word the text holds (stemmed) is not "paraphrased": exact overlap already counts it.
+    assert paraphrased_terms({"journalist": "journalists"}, ["Journalists asked him."], words) == [{}]
+    # Associated is not the same: heroin is not opium, a year is not annual.
+    assert paraphrased_terms({"opium": "opium"}, ["The country produces most of the world's heroin."], words) == [{}]
+
+
+def test_plain_words_leave_names_to_be_found_as_written() -> None:
+    from index.answering import _plain_words
+
+    weights = {"turkish": 1.0, "troop": 1.0, "afghanistan": 1.0, "station": 1.0}
+    question = "How many Turkish troops are stationed in Afghanistan?"
+    assert _plain_words(question, weights) == {"troop": "troops", "station": "stationed"}
+
+
+def test_a_date_outside_the_month_asked_about_is_not_an_answer() -> None:
+    question = "On what date did the Taliban enter Kabul in August 2021?"
+    sentence = "Foreign forces will leave by May 2021; the Taliban entered the city on August 15."
+    assert typed_values(sentence, AnswerType.DATE, question) == ["August 15"]
+    assert typed_values(sentence, AnswerType.DATE, "When will foreign forces leave?") == ["May 2021", "August 15"]
+
+
+def test_the_person_a_who_question_names_is_not_its_answer() -> None:
+    sentence = "NATO Secretary-General Jens Stoltenberg met Secretary of State Antony Blinken."
+    assert typed_values(sentence, AnswerType.PERSON, "Who succeeded Stoltenberg?") == ["State Antony Blinken"]
