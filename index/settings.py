@@ -53,8 +53,8 @@ class Settings:
     # Answers whose best sentence's evidence strength (index.answering.Evidence) is below this abstain.
     # Calibrated by `python -m tests.bench.quality --only abstention`: xquad-en questions on their own
     # index (answerable) and with their gold paragraph removed (near misses: same topic, no answer), and
-    # tests/questions/seed.yaml. At 0.30: 2.6 % of answerable xquad questions and 4 of 41 answerable
-    # seed questions abstain; 1 of 14 unanswerable seed questions is answered (docs/QUALITY.md).
+    # tests/questions/seed.yaml. At 0.30: 2.3 % of answerable xquad questions and 2 of 41 answerable
+    # seed questions abstain; no unanswerable seed question is answered (docs/QUALITY.md).
     abstain_threshold: float = 0.30
     show_progress: bool = True
     # Discord front end.
