@@ -9,8 +9,9 @@ How a sentence is chosen (all in :func:`weigh_evidence`):
    May 1 and conclude by September 11." is about Biden only through the sentence before it; such a
    leaning sentence is scored and quoted together with that one.
 2. The score adds to the sentence's cosine with the question: the IDF-weighted share of the
-   question's terms (BM25 tokens, stemmed) in it, a smaller share for terms found only in its context,
-   whether it holds the kind of fact asked for (:mod:`index.answer_types`), how well its passage
+   question's terms (BM25 tokens, stemmed) in it (a lower-case word it says in other words, such as
+   "reporters" for "journalists", counts at its similarity), a smaller share for terms found only in
+   its context, whether it holds the kind of fact asked for (:mod:`index.answer_types`), how well its passage
    ranked, and a penalty when the question names years the sentence does not speak of.
 
 The answer is the best sentence, with the sentence before it when it leans on it and a neighbour that
@@ -23,8 +24,9 @@ marker can only point at a listed source, and a source is listed only when a mar
 article is listed once.
 
 Abstention: when the best sentence's evidence (:attr:`Evidence.strength`: cosine and term coverage,
-less what the question names that no passage mentions) is under ``Settings.abstain_threshold``, the
-answer says the articles do not cover it and names the closest article titles instead.
+less what the question names that no passage mentions and the best sentence does not mean under
+another name) is under ``Settings.abstain_threshold``, the answer says the articles do not cover it
+and names the closest article titles instead.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ NAME_PULL = 0.05
 # journalists/reporters 0.87 and soldiers/troops 0.89 pass; opium/heroin 0.74 and annual/year 0.70 do
 # not. Only lower-case words: names stay exact (Turkish/German 0.57, Kabul/Afghanistan 0.87!). Chosen on
 # xquad-en (`make bench-quality`): at 0.8 answer containment 0.855 -> 0.857 and abstention AUC unchanged
-# (0.945); at 0.7 near misses were answered more often (false answers 0.524 -> 0.536 at 0.30).
+# (0.945); at 0.7 near misses were answered more often (false answers 0.524 -> 0.536 at 0.30). On the
+# seed set it turns "soldiers" into the "troops" of a 10,000 figure (troop-numbers-over-time).
 SOFT_FROM = 0.8
 # Paraphrases are looked for in this many of the best-scoring sentences (their words are embedded).
 SOFT_CANDIDATES = 10
