@@ -220,6 +220,7 @@ def weigh_evidence(
     title_terms: dict[str, set[str]] = {}
     similarity = _similarities(candidates, stored, query_vector)
     scored: list[Scored] = []
+    counted: dict[int, set[str]] = {}  # by sentence row: the terms its sentence or context holds
     for c, cosine in zip(candidates, similarity, strict=True):
         article = stored.articles[c.article_id]
         if c.article_id not in title_terms:
@@ -228,6 +229,7 @@ def weigh_evidence(
         # A sentence that leans on the one before it is quoted with it: the pair is the claim.
         own = set(tokenize(c.text)) | (before if c.leans_on_previous() else set())
         around = before | title_terms[c.article_id]
+        counted[c.row] = own | around
         in_sentence = sum(w for t, w in weights.items() if t in own) / total
         in_context = sum(w for t, w in weights.items() if t not in own and t in around) / total
         typed = typed_values(c.text, wanted, question)
@@ -245,7 +247,7 @@ def weigh_evidence(
         scored.append(Scored(c, in_sentence, in_context, typed, other_year, float(cosine), score))
     scored.sort(key=lambda s: -s.score)
     if words is not None:
-        _credit_paraphrases(question, scored[:SOFT_CANDIDATES], weights, total, stored, words)
+        _credit_paraphrases(question, scored[:SOFT_CANDIDATES], counted, weights, total, stored, words)
         scored.sort(key=lambda s: -s.score)
     evidence.ranked = scored
     missing, named = unmentioned_names(question, hits, stored)
@@ -261,10 +263,11 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
 def _credit_paraphrases(
-    question: str, scored: list[Scored], weights: dict[str, float], total: float, stored: StoredIndex,
-    words: WordVectors,
+    question: str, scored: list[Scored], counted: dict[int, set[str]], weights: dict[str, float], total: float,
+    stored: StoredIndex, words: WordVectors,
 ) -> None:  # fmt: skip
-    """Add to each sentence's term share the question words it says in other words (in place)."""
+    """Add to each sentence's term share the question words it says in other words (in place); a term
+    already counted for it (``counted``, by row: held by the sentence or its context) gets nothing more."""
     asked = _plain_words(question, weights)
     if not asked:
         return
@@ -273,10 +276,8 @@ def _credit_paraphrases(
         leaning = s.candidate.previous_text(stored.articles[s.candidate.article_id])
         texts.append(f"{leaning if s.candidate.leans_on_previous() else ''} {s.candidate.text}")
     for s, credit in zip(scored, paraphrased_terms(asked, texts, words), strict=True):
-        c = s.candidate
-        article = stored.articles[c.article_id]
-        around = set(tokenize(f"{article.title} {c.previous_text(article)}"))  # counted as context already
-        found = sum(weights[t] * similarity for t, similarity in credit.items() if t not in around) / total
+        known = counted[s.candidate.row]
+        found = sum(weights[t] * similarity for t, similarity in credit.items() if t not in known) / total
         s.terms += found
         s.score += W_TERMS * found
 
