@@ -59,6 +59,25 @@ _PATTERNS = {
 }
 
 
+# "What year ...", "In which city ...": the noun names the kind of answer, and the answer's sentence
+# gives an instance of it ("in 1995", "in Brussels") rather than the noun itself.
+_CLASS_NOUN = re.compile(
+    r"\b(?:what|which) (date|day|year|month|time|century|decade|person|man|woman|leader|president|official|"
+    r"city|country|place|town|region|state|capital|number|percentage|amount)s?\b"
+)
+
+
+def class_noun(question: str) -> str | None:
+    """The noun of a "what/which NOUN" question that names the kind of fact asked for ("year" in "In what
+    year did ..."): a sentence holding a value of that kind says it by giving the value."""
+    match = _CLASS_NOUN.search(question.lower())
+    if match is None:
+        return None
+    # "How many troops were in which country?" asks for a number: a number says nothing of "country".
+    noun = match.group(1)
+    return noun if expected_type(f"what {noun}") is expected_type(question) else None
+
+
 def expected_type(question: str) -> AnswerType:
     """The kind of fact ``question`` asks for (``ANY`` when it does not say)."""
     q = question.lower()

@@ -10,7 +10,8 @@ How a sentence is chosen (all in :func:`weigh_evidence`):
    leaning sentence is scored and quoted together with that one.
 2. The score adds to the sentence's cosine with the question: the IDF-weighted share of the
    question's terms (BM25 tokens, stemmed) in it (a lower-case word it says in other words, such as
-   "reporters" for "journalists", counts at its similarity), a smaller share for terms found only in
+   "reporters" for "journalists", counts at its similarity; the noun of "In what city ...?" counts as
+   said by a sentence holding a place, "in Brussels"), a smaller share for terms found only in
    its context, whether it holds the kind of fact asked for (:mod:`index.answer_types`), how well its passage
    ranked, and a penalty when the question names years the sentence does not speak of.
 
@@ -37,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.answer_types import AnswerType, expected_type, typed_values, years
+from index.answer_types import AnswerType, class_noun, expected_type, typed_values, years
 from index.lexical import STOPWORDS, LexicalIndex, tokenize
 from index.records import Answer, Article, Citation, Hit
 from index.sentences import Span
@@ -217,6 +218,8 @@ def weigh_evidence(
     total = sum(weights.values()) or 1.0
     top_score = hits[0].score
     asked_years = years(question)
+    noun = class_noun(question)
+    asked_class = set(tokenize(noun)) if noun else set()
     title_terms: dict[str, set[str]] = {}
     similarity = _similarities(candidates, stored, query_vector)
     scored: list[Scored] = []
@@ -229,10 +232,12 @@ def weigh_evidence(
         # A sentence that leans on the one before it is quoted with it: the pair is the claim.
         own = set(tokenize(c.text)) | (before if c.leans_on_previous() else set())
         around = before | title_terms[c.article_id]
+        typed = typed_values(c.text, wanted, question)
+        if typed:
+            own = own | asked_class  # "in Brussels" says the "city" of "In what city ...?"
         counted[c.row] = own | around
         in_sentence = sum(w for t, w in weights.items() if t in own) / total
         in_context = sum(w for t, w in weights.items() if t not in own and t in around) / total
-        typed = typed_values(c.text, wanted, question)
         # The passage's retrieval score, relative to the best passage (0 for the best, negative below).
         passage = c.hit.score - top_score
         other_year = bool(asked_years) and not asked_years & _years_of(c, article)

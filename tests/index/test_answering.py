@@ -261,3 +261,33 @@ def test_a_date_outside_the_month_asked_about_is_not_an_answer() -> None:
 def test_the_person_a_who_question_names_is_not_its_answer() -> None:
     sentence = "NATO Secretary-General Jens Stoltenberg met Secretary of State Antony Blinken."
     assert typed_values(sentence, AnswerType.PERSON, "Who succeeded Stoltenberg?") == ["State Antony Blinken"]
+
+
+def test_the_noun_a_question_asks_for_is_said_by_a_value_of_its_kind(seed_desk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from index import answering
+    from index.answer_types import class_noun
+    from index.lexical import tokenize
+
+    assert class_noun("In what city did the alliance's chief speak?") == "city"
+    assert class_noun("What years did the mission last?") == "year"
+    assert class_noun("How many troops were in which country?") is None  # a number says nothing of "country"
+    assert class_noun("What did the Taliban call the mission?") is None
+
+    question = "In what city did Stoltenberg speak to reporters?"
+    hits = seed_desk.search(question)
+    query = seed_desk.embedder.encode([question])[0]
+
+    def terms_by_sentence() -> dict[str, float]:
+        evidence = answering.weigh_evidence(question, hits, seed_desk.stored, query)
+        return {s.candidate.text: s.terms for s in evidence.ranked}
+
+    credited = terms_by_sentence()
+    monkeypatch.setattr(answering, "class_noun", lambda q: None)
+    plain = terms_by_sentence()
+    weights = answering.term_weights(seed_desk.stored.lexical_index(), list(dict.fromkeys(tokenize(question))))
+    city = weights["citi"] / sum(weights.values())
+    # "... told reporters in Brussels" says the city by naming it; a sentence naming no place does not.
+    brussels = next(t for t in credited if "reporters in Brussels" in t)
+    assert credited[brussels] == pytest.approx(plain[brussels] + city)
+    placeless = [t for t in credited if not answering.typed_values(t, AnswerType.PLACE, question)]
+    assert placeless and all(credited[t] == plain[t] for t in placeless)
