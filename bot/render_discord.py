@@ -19,6 +19,7 @@ import discord
 from discord.utils import escape_markdown
 
 from bot.chat import ChatReply
+from bot.quoting import nested
 from index import Answer, Citation
 from index.sentences import split_sentences
 
@@ -117,7 +118,7 @@ def source_field(citation: Citation) -> tuple[str, str, str]:
     link = f"[{title}]({citation.url})" if citation.url.startswith(("http://", "https://")) else f"**{title}**"
     if len(link) > FIELD_VALUE_LIMIT // 2:  # an absurd title or url must not crowd out the quote
         link = f"**{truncate(title, FIELD_VALUE_LIMIT // 2 - 4)}**"
-    return name, link, escape_markdown(citation.quote)
+    return name, link, escape_markdown(nested(citation.quote))
 
 
 def fit_quotes(quotes: list[str], fields: list[tuple[str, str, str]], budget: int) -> list[str] | None:

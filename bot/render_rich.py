@@ -8,6 +8,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from bot.chat import ChatReply
+from bot.quoting import in_quotes
 from index import Answer, Article, Citation
 
 
@@ -54,7 +55,7 @@ def source(citation: Citation) -> RenderableType:
     lines: list[RenderableType] = [head]
     if citation.url:
         lines.append(Padding(Text(citation.url, style="blue underline"), (0, 0, 0, 4)))
-    lines.append(Padding(Text(f"“{citation.quote}”", style="italic"), (0, 0, 0, 4)))
+    lines.append(Padding(Text(in_quotes(citation.quote), style="italic"), (0, 0, 0, 4)))
     return Group(*lines)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from bot.quoting import in_quotes
 from index.records import Answer, Citation
 
 
@@ -24,6 +25,6 @@ def render_text(answer: Answer, width: int = 100) -> str:
         lines.append(source_line(citation))
         if citation.url:
             lines.append(f"    {citation.url}")
-        quote = textwrap.wrap(f"“{citation.quote}”", width - 4)
+        quote = textwrap.wrap(in_quotes(citation.quote), width - 4)
         lines += [f"    {q}" for q in quote]
     return "\n".join(lines)
