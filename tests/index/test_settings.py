@@ -11,7 +11,8 @@ from index.settings import BUNDLED_CORPUS, load_settings
 def test_defaults_then_file_then_environment_then_flags(tmp_path: Path) -> None:
     config = tmp_path / "newsdesk.toml"
     config.write_text('k = 7\nmodel = "from-file"\nchunk_tokens = 128\n')
-    env = {"NEWSDESK_CONFIG": str(config), "NEWSDESK_K": "9", "DISCORD_TOKEN": "secret"}
+    # NEWSDESK_DATA (the benchmarks' data folder) is not a setting: exporting it must not break the app.
+    env = {"NEWSDESK_CONFIG": str(config), "NEWSDESK_K": "9", "DISCORD_TOKEN": "secret", "NEWSDESK_DATA": "../data"}
     settings = load_settings({"chunk_tokens": 100, "k": None}, env=env)
     assert settings.corpus_dir == BUNDLED_CORPUS
     assert (settings.model, settings.k, settings.chunk_tokens) == ("from-file", 9, 100)
