@@ -59,39 +59,40 @@ _PATTERNS = {
 }
 
 
-# "What year ...", "In which city ...": the noun names the kind of answer, and the answer's sentence
-# gives an instance of it ("in 1995", "in Brussels") rather than the noun itself.
-_CLASS_NOUN = re.compile(
-    r"\b(?:what|which) (date|day|year|month|time|century|decade|person|man|woman|leader|president|official|"
-    r"city|country|place|town|region|state|capital|number|percentage|amount)s?\b"
-)
-
-
-def class_noun(question: str) -> str | None:
-    """The noun of a "what/which NOUN" question that names the kind of fact asked for ("year" in "In what
-    year did ..."): a sentence holding a value of that kind says it by giving the value."""
-    match = _CLASS_NOUN.search(question.lower())
-    if match is None:
-        return None
-    # "How many troops were in which country?" asks for a number: a number says nothing of "country".
-    noun = match.group(1)
-    return noun if expected_type(f"what {noun}") is expected_type(question) else None
+# The nouns that name a kind of fact in "what/which NOUN" questions ("In what year ...", "Which city
+# ..."). The answer's sentence gives an instance of the noun ("in 1995", "in Brussels"), not the noun.
+_KIND_NOUNS = {
+    AnswerType.NUMBER: ("number", "percentage", "amount"),
+    AnswerType.DATE: ("date", "day", "year", "month", "time", "century", "decade"),
+    AnswerType.PERSON: ("person", "man", "woman", "leader", "president", "official"),
+    AnswerType.PLACE: ("city", "country", "place", "town", "region", "state", "capital"),
+}
+# ... and the other ways each kind is asked for. Checked in this order: "How many years ..." is a number.
+_ASKED_BY = {
+    AnswerType.NUMBER: r"\bhow (?:many|much|long|far|old|big|large|high|tall)\b",
+    AnswerType.DATE: r"\bwhen\b|\bby what date\b",
+    AnswerType.PERSON: r"\bwho(?:m|se)?\b",
+    AnswerType.PLACE: r"\bwhere\b",
+}
+_KIND_NOUN = {
+    kind: re.compile(r"\b(?:what|which) (" + "|".join(nouns) + r")s?\b") for kind, nouns in _KIND_NOUNS.items()
+}
+_ASKING = {kind: re.compile(_ASKED_BY[kind] + "|" + _KIND_NOUN[kind].pattern) for kind in _KIND_NOUNS}
 
 
 def expected_type(question: str) -> AnswerType:
     """The kind of fact ``question`` asks for (``ANY`` when it does not say)."""
     q = question.lower()
-    if re.search(r"\bhow (?:many|much|long|far|old|big|large|high|tall)\b|\bwhat (?:number|percentage|amount)\b", q):
-        return AnswerType.NUMBER
-    if re.search(
-        r"\bwhen\b|\b(?:what|which) (?:date|day|year|month|time|century|decade)s?\b|\bby (?:what date|when)\b", q
-    ):
-        return AnswerType.DATE
-    if re.search(r"\bwho(?:m|se)?\b|\b(?:what|which) (?:person|man|woman|leader|president|official)\b", q):
-        return AnswerType.PERSON
-    if re.search(r"\bwhere\b|\b(?:what|which|in what|in which) (?:city|country|place|town|region|state|capital)\b", q):
-        return AnswerType.PLACE
-    return AnswerType.ANY
+    return next((kind for kind, asking in _ASKING.items() if asking.search(q)), AnswerType.ANY)
+
+
+def class_noun(question: str) -> str | None:
+    """The noun of a "what/which NOUN" question that names the kind of fact asked for ("year" in "In what
+    year did ..."): a sentence holding a value of that kind says it by giving the value. None when the
+    question asks for another kind ("How many troops were in which country?" wants a number)."""
+    kind = expected_type(question)
+    match = _KIND_NOUN[kind].search(question.lower()) if kind in _KIND_NOUN else None
+    return match.group(1) if match else None
 
 
 def typed_values(sentence: str, wanted: AnswerType, question: str = "") -> list[str]:
