@@ -25,17 +25,19 @@ _NUMBER_WORDS = (
 )
 _NUMBER = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b|\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
 _YEAR = re.compile(r"^(?:1[5-9]|20)\d\d$")
-_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
-)
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December")  # fmt: skip
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Capitalised by convention, not names (index.answering.unmentioned_names).
+CALENDAR_WORDS = frozenset(w.lower() for w in MONTH_NAMES + WEEKDAY_NAMES)
+_MONTH = r"(?:" + "|".join(MONTH_NAMES) + r"|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
 _DATE = re.compile(
     # "May 1", "May 1, 2015", "May 2021": the day is 1-2 digits standing alone, not the start of a year.
     _MONTH + r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b)?(?:,?\s+\d{4})?"
     r"|\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r"(?:\s+\d{4})?"
     r"|\b(?:1[5-9]|20)\d\d(?:s)?\b"
     r"|\b\d{1,2}(?:st|th) century\b"
-    r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    r"|\b(?:" + "|".join(WEEKDAY_NAMES) + r")\b"
     r"|\b(?:yesterday|today|tomorrow|(?:last|next|this) (?:week|month|year|spring|summer|autumn|fall|winter))\b"
 )
 # Two or more capitalised words ("Jens Stoltenberg", "Ashraf Ghani"), or a title and a name.

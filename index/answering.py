@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.answer_types import AnswerType, class_noun, expected_type, typed_values, years
+from index.answer_types import CALENDAR_WORDS, AnswerType, class_noun, expected_type, typed_values, years
 from index.lexical import STOPWORDS, LexicalIndex, tokenize
 from index.records import Answer, Article, Citation, Hit
 from index.sentences import Span
@@ -280,9 +280,9 @@ def _credit_paraphrases(
     for s in scored:
         leaning = s.candidate.previous_text(stored.articles[s.candidate.article_id])
         texts.append(f"{leaning if s.candidate.leans_on_previous() else ''} {s.candidate.text}")
-    for s, credit in zip(scored, paraphrased_terms(asked, texts, words), strict=True):
-        known = counted[s.candidate.row]
-        found = sum(weights[t] * similarity for t, similarity in credit.items() if t not in known) / total
+    held = [counted[s.candidate.row] for s in scored]
+    for s, credit in zip(scored, paraphrased_terms(asked, texts, words, held), strict=True):
+        found = sum(weights[t] * similarity for t, similarity in credit.items()) / total
         s.terms += found
         s.score += W_TERMS * found
 
@@ -300,23 +300,27 @@ def _plain_words(question: str, weights: dict[str, float]) -> dict[str, str]:
     return out
 
 
-def paraphrased_terms(asked: dict[str, str], texts: list[str], words: WordVectors) -> list[dict[str, float]]:
+def paraphrased_terms(
+    asked: dict[str, str], texts: list[str], words: WordVectors, held: list[set[str]] | None = None
+) -> list[dict[str, float]]:
     """For each text, the asked terms (term -> question word) it does not hold but says in other words,
-    with the similarity of the closest of its words (at least :data:`SOFT_FROM`)."""
+    with the similarity of the closest of its words (at least :data:`SOFT_FROM`). ``held``: per text,
+    the terms already counted for it (default: its own BM25 terms), which get no credit."""
+    if held is None:
+        held = [set(tokenize(text)) for text in texts]
     per_text = []
-    for text in texts:
-        held = set(tokenize(text))
+    for text, terms in zip(texts, held, strict=True):
         own = [w for w in dict.fromkeys(x.lower() for x in _WORD.findall(text)) if w not in STOPWORDS]
-        per_text.append((held, own))
+        per_text.append((terms, own))
     vocabulary = list(dict.fromkeys([*asked.values(), *(w for _, own in per_text for w in own)]))
     if not vocabulary:
         return [{} for _ in texts]
     row = {w: i for i, w in enumerate(vocabulary)}
     vectors = words.of(vocabulary)
     out = []
-    for held, own in per_text:
+    for counted, own in per_text:
         credit: dict[str, float] = {}
-        missing = {t: w for t, w in asked.items() if t not in held}
+        missing = {t: w for t, w in asked.items() if t not in counted}
         if missing and own:
             close = vectors[[row[w] for w in missing.values()]] @ vectors[[row[w] for w in own]].T
             for (term, _), best in zip(missing.items(), close.max(axis=1), strict=True):
@@ -343,11 +347,6 @@ def _similarities(candidates: list[Candidate], stored: StoredIndex, query: np.nd
 
 
 _NAME_OR_NUMBER = re.compile(r"[\w'’-]+")
-# Capitalised by convention, not names: an article says "on Wednesday" or gives its date instead.
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")  # fmt: skip
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_CALENDAR_WORDS = frozenset(_MONTHS + _WEEKDAYS)
 
 
 def missing_names(question: str, hits: list[Hit], stored: StoredIndex) -> float:
@@ -362,7 +361,7 @@ def unmentioned_names(question: str, hits: list[Hit], stored: StoredIndex) -> tu
     contains, and how many it names in all. A paraphrase can swap "reporters" for "journalists"; it
     rarely swaps "Finland" or "2019" for anything, so their absence says the articles are about
     something else."""
-    words = [w for w in _NAME_OR_NUMBER.findall(question)[1:] if w.lower() not in _CALENDAR_WORDS]
+    words = [w for w in _NAME_OR_NUMBER.findall(question)[1:] if w.lower() not in CALENDAR_WORDS]
     named = [w for w in words if w[:1].isupper() or w[:1].isdigit()]
     if not named:
         return [], 0
