@@ -78,10 +78,15 @@ class Newsdesk:
         until: dt.date | None = None,
         outlet: str | None = None,
         retriever: str | None = None,
+        as_of: dt.date | None = None,
     ) -> Answer:
         """Answer ``question`` from the articles, citing each claim, or abstain.
 
-        ``retriever``: "dense", "bm25" or "hybrid" (default: ``Settings.retriever``)."""
+        ``as_of``: the day the question is asked ("now" for the question): articles published after it
+        are not used, as if it were that day (front ends pass today). ``retriever``: "dense", "bm25" or
+        "hybrid" (default: ``Settings.retriever``)."""
+        if as_of is not None:
+            until = min(until, as_of) if until else as_of
         timings: dict[str, float] = {}
         started = time.perf_counter()
         question = self.check_question(question)

@@ -42,17 +42,22 @@ NEAR_COPY_COSINE = 0.97
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """Which articles may answer: published in [since, until], by an outlet matching ``outlet``."""
+    """Which articles may answer: published in [since, until], by an outlet matching ``outlet``, and
+    not one of ``exclude`` (article ids: the benchmarks ask "near miss" questions with the article
+    that answers them taken out)."""
 
     since: dt.date | None = None
     until: dt.date | None = None
     outlet: str | None = None
+    exclude: frozenset[str] = frozenset()
 
     @property
     def active(self) -> bool:
-        return bool(self.since or self.until or self.outlet)
+        return bool(self.since or self.until or self.outlet or self.exclude)
 
     def allows(self, article: Article) -> bool:
+        if article.id in self.exclude:
+            return False
         if self.since and (article.date is None or article.date < self.since):
             return False
         if self.until and (article.date is None or article.date > self.until):

@@ -50,3 +50,23 @@ def test_json_object_is_stable(seed_desk) -> None:  # type: ignore[no-untyped-de
     data = seed_desk.ask("How many German troops will be deployed?").to_json()
     assert set(data) >= {"question", "answer", "abstained", "citations", "timings_ms"}
     assert set(data["citations"][0]) >= {"doc_id", "title", "outlet", "date", "url", "passage", "score"}
+
+
+def test_as_of_hides_articles_published_later(seed_desk) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    question = "When will NATO leave Afghanistan?"
+    now = seed_desk.ask(question)
+    assert any(c.date == "2021-04-14" for c in now.citations)
+    before = seed_desk.ask(question, as_of=dt.date(2020, 12, 31))
+    assert all(c.date <= "2020-12-31" for c in before.citations)
+    assert not any(c.date == "2021-04-14" for c in before.citations)
+
+
+def test_search_can_leave_out_named_articles(seed_desk) -> None:  # type: ignore[no-untyped-def]
+    from index.search import SearchFilters
+
+    question = "How many German troops will be deployed to Afghanistan?"
+    first = seed_desk.search(question)[0].chunk.article_id
+    hits = seed_desk.search(question, filters=SearchFilters(exclude=frozenset({first})))
+    assert hits and all(h.chunk.article_id != first for h in hits)
