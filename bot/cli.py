@@ -151,7 +151,28 @@ def discord(corpus: CorpusOption = None, index_dir: IndexDirOption = None) -> No
     run(settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty()))
 
 
-@app.command("eval")
+# `newsdesk eval --help`: one paragraph a line, since rich keeps a docstring's line breaks.
+EVAL_HELP = "\n\n".join(
+    [
+        "Run regression question sets: a table of questions, the metrics, and PASS or FAIL with how many failed.",
+        "Columns: question = file:id of the entry; result = pass or FAIL; rank = where each listed source "
+        "stands among the answer's citations, in the order listed ('-': not cited, so '2,-' means the first "
+        "source was cited second and the other not at all); ms = time to answer it (warm: the first question "
+        "is asked once, untimed, before the run); why = what failed. A failed row is followed by the answer "
+        "given and its first citation.",
+        "Answers match as whole words, case-insensitively, numbers by value ('13,500' = '13500'; 'Ghani' is "
+        "not found in 'Afghanistan').",
+        "Metrics: hit@1/3/5 = share of sourced questions with every listed source among the first 1/3/5 "
+        "citations; MRR = mean of 1/rank of the first listed source cited; answer accuracy = share answered "
+        "with an expected string; abstention recall = share of 'abstain: true' questions that abstained; "
+        "precision = share of abstentions that were expected; latency p50/p95 in ms (warm).",
+        "Exit code 1 when any question fails, unless --min-* thresholds (then: when one is missed) or "
+        "--baseline (then: on a regression) say which failures to accept. The last line says how many failed.",
+    ]
+)
+
+
+@app.command("eval", help=EVAL_HELP)
 def evaluate(
     files: Annotated[list[Path], typer.Argument(help="YAML question files (see tests/questions/seed.yaml).")],
     corpus: CorpusOption = None,
@@ -159,7 +180,12 @@ def evaluate(
     k: Annotated[int | None, typer.Option("--k", help="How many passages to retrieve.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the full report as JSON here.")] = None,
     baseline: Annotated[
-        Path | None, typer.Option("--baseline", help="An earlier --json report: fail on questions that passed there.")
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="An earlier --json report: list regressions (passed there, fail now: the run fails) and fixes "
+            "(failed there, pass now), and every metric's change.",
+        ),
     ] = None,
     min_hit3: Annotated[float | None, typer.Option("--min-hit3", help="Fail when hit@3 is lower.")] = None,
     min_answer: Annotated[
@@ -173,7 +199,6 @@ def evaluate(
         float | None, typer.Option("--min-abstain-precision", help="Fail when abstention precision is lower.")
     ] = None,
 ) -> None:
-    """Run regression question sets: a pass/fail table, metrics, and a non-zero exit on failed thresholds."""
     from bot.evaluation import Thresholds, evaluate, load_baseline, load_questions, render_plain, render_rich
 
     questions = load_questions(files)  # fail fast on a malformed file, before any loading

@@ -6,7 +6,8 @@ A file is a YAML list of entries::
       question: How many German troops will be deployed?
       sources: ["defeat"]             # every one must be cited: an article id, or a case-insensitive
                                       # substring of the article's title
-      answer: ["850"]                 # passes when any string appears in the answer (case-insensitive)
+      answer: ["850"]                 # passes when any string appears in the answer as whole words
+                                      # (case-insensitive; numbers by value: "13,500" = "13500")
     - id: q2
       question: What is the capital of France?
       abstain: true                   # the answer must abstain
@@ -17,15 +18,23 @@ Metrics (:func:`summarise`):
   among the first 1/3/5 citations (so a two-source question cannot score at hit@1);
 * ``mrr``: mean of 1 / rank of the first citation matching a listed source (0 when none does);
 * ``answer_accuracy``: over answerable questions that list answers, the share answered (not abstained)
-  with one of the strings in the text;
+  with one of the strings in the text (:func:`index.metrics.answer_matches`: whole words, numbers by
+  value, so "Ghani" is not found in "Afghanistan");
 * ``abstain_recall``: of the questions marked ``abstain: true``, the share that abstained;
   ``abstain_precision``: of the questions that abstained, the share marked ``abstain: true`` (1.0 when
   nothing abstained: no abstention was wrong);
-* ``latency_p50_ms`` / ``latency_p95_ms``: wall time of each ``ask``.
+* ``latency_p50_ms`` / ``latency_p95_ms``: wall time of each ``ask``, warm: the first question is
+  asked once untimed before the run, so loading the model and first-touch caches do not count.
 
-Thresholds: ``min_abstain`` applies to abstention recall, and to precision too unless
-``min_abstain_precision`` is given. A question that passed in ``--baseline`` and fails now is a
-regression; regressions make the run fail.
+What fails a run (``Report.ok``), so that a failing question is never reported as a pass:
+
+* with neither thresholds nor a baseline: any failing question;
+* with ``--min-*`` thresholds: a metric below its floor (failing questions are accepted, and counted);
+* with ``--baseline``: a question that passed there and fails now (a regression); questions that failed
+  there and pass now are listed as fixes. Thresholds given too must hold as well.
+
+``min_abstain`` applies to abstention recall, and to precision too unless ``min_abstain_precision`` is given.
+The metrics themselves are computed by :mod:`index.metrics`; this module runs questions and formats.
 
 This module uses only ``index``'s public API (:class:`~index.newsdesk.Newsdesk`, :class:`Answer`).
 """
@@ -33,7 +42,6 @@ This module uses only ``index``'s public API (:class:`~index.newsdesk.Newsdesk`,
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -42,8 +50,19 @@ from typing import Any, Protocol
 
 import yaml
 
-from index.errors import NewsdeskError
-from index.records import Answer, Citation
+from bot.quoting import in_quotes
+from index import (
+    Answer,
+    Citation,
+    MetricChange,
+    NewsdeskError,
+    answer_matches,
+    hit_at,
+    metric_changes,
+    percentile,
+    reciprocal_rank,
+    share,
+)
 
 _KEYS = {"id", "question", "sources", "answer", "abstain"}
 HIT_DEPTHS = (1, 3, 5)
@@ -90,12 +109,11 @@ class QuestionResult:
     why: str
 
     def hit(self, depth: int) -> bool:
-        return bool(self.source_ranks) and all(r is not None and r <= depth for r in self.source_ranks)
+        return hit_at(self.source_ranks, depth)
 
     @property
     def reciprocal_rank(self) -> float:
-        ranks = [r for r in self.source_ranks if r is not None]
-        return 1.0 / min(ranks) if ranks else 0.0
+        return reciprocal_rank(self.source_ranks)
 
 
 @dataclass
@@ -104,6 +122,12 @@ class Thresholds:
     min_answer: float | None = None
     min_abstain: float | None = None
     min_abstain_precision: float | None = None
+
+    @property
+    def given(self) -> bool:
+        return any(
+            v is not None for v in (self.min_hit3, self.min_answer, self.min_abstain, self.min_abstain_precision)
+        )
 
     def failures(self, metrics: dict[str, float | None]) -> list[str]:
         """One line per threshold the metrics miss."""
@@ -126,6 +150,14 @@ class Thresholds:
         return out
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """An earlier ``--json`` report: which questions passed, and its metrics."""
+
+    passed: dict[str, bool]
+    metrics: dict[str, float | None]
+
+
 @dataclass
 class Report:
     files: list[str]
@@ -133,10 +165,23 @@ class Report:
     metrics: dict[str, float | None]
     failures: list[str] = field(default_factory=list)
     regressions: list[str] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+    changes: list[MetricChange] = field(default_factory=list)
+    # Whether --min-* or --baseline said which failures to accept; without either, any failure fails the run.
+    judged_by_thresholds: bool = False
+    judged_by_baseline: bool = False
+
+    @property
+    def failed(self) -> list[QuestionResult]:
+        return [r for r in self.results if not r.passed]
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.regressions
+        if self.failures or self.regressions:
+            return False
+        if self.judged_by_thresholds or self.judged_by_baseline:
+            return True
+        return not self.failed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -144,6 +189,9 @@ class Report:
             "metrics": self.metrics,
             "failures": self.failures,
             "regressions": self.regressions,
+            "fixes": self.fixes,
+            "metric_changes": [asdict(c) | {"delta": c.delta} for c in self.changes],
+            "failed": len(self.failed),
             "ok": self.ok,
             "questions": [asdict(r) for r in self.results],
         }
@@ -233,8 +281,7 @@ def judge(question: EvalQuestion, answer: Answer, latency_ms: float) -> Question
     ranks: list[int | None] = []
     for source in question.sources:
         ranks.append(next((i for i, c in enumerate(citations, 1) if source_matches(source, c)), None))
-    text = answer.text.casefold()
-    found = any(a.casefold() in text for a in question.answers) if question.answers else None
+    found = any(answer_matches(answer.text, a) for a in question.answers) if question.answers else None
     reasons = []
     if question.abstain:
         if not answer.abstained:
@@ -266,6 +313,9 @@ def judge(question: EvalQuestion, answer: Answer, latency_ms: float) -> Question
 
 
 def run_questions(desk: Asker, questions: Sequence[EvalQuestion], k: int | None = None) -> list[QuestionResult]:
+    """Ask every question once, timed; the first is asked once before, untimed, to warm the caches."""
+    if questions:
+        desk.ask(questions[0].question, k=k)
     results = []
     for question in questions:
         started = time.perf_counter()
@@ -280,41 +330,31 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, float | None]:
     with_answers = [r for r in results if not r.expected_abstain and r.answer_found is not None]
     should_abstain = [r for r in results if r.expected_abstain]
     did_abstain = [r for r in results if r.abstained]
-    latencies = sorted(r.latency_ms for r in results)
+    latencies = [r.latency_ms for r in results]
     metrics: dict[str, float | None] = {}
     for depth in HIT_DEPTHS:
-        metrics[f"hit@{depth}"] = _share(sum(r.hit(depth) for r in sourced), len(sourced))
-    metrics["mrr"] = _share(sum(r.reciprocal_rank for r in sourced), len(sourced))
+        metrics[f"hit@{depth}"] = share(sum(r.hit(depth) for r in sourced), len(sourced))
+    metrics["mrr"] = share(sum(r.reciprocal_rank for r in sourced), len(sourced))
     answered = sum(bool(r.answer_found) and not r.abstained for r in with_answers)
-    metrics["answer_accuracy"] = _share(answered, len(with_answers))
-    metrics["abstain_recall"] = _share(sum(r.abstained for r in should_abstain), len(should_abstain))
+    metrics["answer_accuracy"] = share(answered, len(with_answers))
+    metrics["abstain_recall"] = share(sum(r.abstained for r in should_abstain), len(should_abstain))
     metrics["abstain_precision"] = (
-        _share(sum(r.expected_abstain for r in did_abstain), len(did_abstain)) if did_abstain else 1.0
+        share(sum(r.expected_abstain for r in did_abstain), len(did_abstain)) if did_abstain else 1.0
     )
-    metrics["latency_p50_ms"] = _percentile(latencies, 50)
-    metrics["latency_p95_ms"] = _percentile(latencies, 95)
+    metrics["latency_p50_ms"] = percentile(latencies, 50)
+    metrics["latency_p95_ms"] = percentile(latencies, 95)
     metrics["questions"] = float(len(results))
     metrics["passed"] = float(sum(r.passed for r in results))
     return metrics
 
 
-def _share(part: float, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-def _percentile(sorted_values: list[float], pct: float) -> float | None:
-    """Nearest-rank percentile."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
-    return round(sorted_values[rank - 1], 2)
-
-
-def load_baseline(path: Path) -> dict[str, bool]:
-    """``{question key: passed}`` from an earlier ``--json`` report."""
+def load_baseline(path: Path) -> Baseline:
+    """Which questions passed, and the metrics, of an earlier ``--json`` report."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {str(q["key"]): bool(q["passed"]) for q in data["questions"]}
+        passed = {str(q["key"]): bool(q["passed"]) for q in data["questions"]}
+        metrics = {str(k): (None if v is None else float(v)) for k, v in dict(data.get("metrics") or {}).items()}
+        return Baseline(passed, metrics)
     except FileNotFoundError:
         raise QuestionSetError(f"baseline {path} does not exist: write one with 'newsdesk eval ... --json'") from None
     except (OSError, ValueError, KeyError, TypeError) as err:
@@ -326,19 +366,27 @@ def regressions(results: Sequence[QuestionResult], baseline: dict[str, bool]) ->
     return [r.key for r in results if baseline.get(r.key) and not r.passed]
 
 
+def fixes(results: Sequence[QuestionResult], baseline: dict[str, bool]) -> list[str]:
+    """Keys of the questions that failed in ``baseline`` and pass now (new questions are not fixes)."""
+    return [r.key for r in results if baseline.get(r.key) is False and r.passed]
+
+
 def evaluate(
     desk: Asker,
     questions: Sequence[EvalQuestion],
     thresholds: Thresholds,
     k: int | None = None,
-    baseline: dict[str, bool] | None = None,
+    baseline: Baseline | None = None,
 ) -> Report:
     results = run_questions(desk, questions, k)
     metrics = summarise(results)
     files = list(dict.fromkeys(q.file for q in questions))
-    report = Report(files, results, metrics, thresholds.failures(metrics))
+    report = Report(files, results, metrics, thresholds.failures(metrics), judged_by_thresholds=thresholds.given)
     if baseline is not None:
-        report.regressions = regressions(results, baseline)
+        report.judged_by_baseline = True
+        report.regressions = regressions(results, baseline.passed)
+        report.fixes = fixes(results, baseline.passed)
+        report.changes = metric_changes(baseline.metrics, metrics)
     return report
 
 
@@ -348,6 +396,21 @@ def _fmt(value: float | None, unit: str = "") -> str:
     return f"{value:.0f}{unit}" if unit else f"{value:.3f}"
 
 
+# What each column of the table means; `newsdesk eval --help` and README repeat it.
+COLUMNS = (
+    ("question", "file:id of the entry"),
+    ("result", "pass or FAIL"),
+    (
+        "rank",
+        "position among the answer's citations of each listed source, in the order listed "
+        "('-': not cited; '2,-': the first source cited second, the other not at all)",
+    ),
+    ("ms", "time to answer it (warm)"),
+    ("why", "what failed; a failed row is followed by the answer given and its first citation"),
+)
+_LATENCY_NOTE = "warm: the first question is asked once, untimed, before the run"
+
+
 def metric_lines(report: Report) -> list[str]:
     m = report.metrics
     return [
@@ -355,14 +418,55 @@ def metric_lines(report: Report) -> list[str]:
         "hit@1 {} · hit@3 {} · hit@5 {} · MRR {}".format(*(_fmt(m[k]) for k in ("hit@1", "hit@3", "hit@5", "mrr"))),
         f"answer accuracy {_fmt(m['answer_accuracy'])}",
         f"abstention recall {_fmt(m['abstain_recall'])} · precision {_fmt(m['abstain_precision'])}",
-        f"latency p50 {_fmt(m['latency_p50_ms'], ' ms')} · p95 {_fmt(m['latency_p95_ms'], ' ms')}",
+        f"latency p50 {_fmt(m['latency_p50_ms'], ' ms')} · p95 {_fmt(m['latency_p95_ms'], ' ms')} ({_LATENCY_NOTE})",
     ]
 
 
-def verdict_lines(report: Report) -> list[str]:
-    lines = [f"threshold failed: {f}" for f in report.failures]
+def _value(name: str, value: float | None, signed: bool = False) -> str:
+    """A metric as the report prints it: counts and milliseconds whole, shares to three places."""
+    if value is None:
+        return "n/a"
+    whole = name in ("questions", "passed") or name.endswith("_ms")
+    spec = ("+" if signed else "") + (".0f" if whole else ".3f")
+    text = format(value, spec)
+    return text + (" ms" if name.endswith("_ms") else "")
+
+
+def change_lines(report: Report) -> list[str]:
+    """The baseline comparison: every metric's change, then regressions and fixes."""
+    if not report.judged_by_baseline:
+        return []
+    lines = ["since the baseline:"]
+    for change in report.changes:
+        lines.append(
+            f"  {change.name} {_value(change.name, change.before)} -> {_value(change.name, change.now)}"
+            + ("" if change.delta is None else f" ({_value(change.name, change.delta, signed=True)})")
+        )
     lines += [f"regression: {key} passed in the baseline and fails now" for key in report.regressions]
-    lines.append("PASS" if report.ok else "FAIL")
+    lines += [f"fixed: {key} failed in the baseline and passes now" for key in report.fixes]
+    if not report.regressions and not report.fixes:
+        lines.append("no question changed from pass to fail or back")
+    return lines
+
+
+def verdict_lines(report: Report) -> list[str]:
+    """Threshold failures, then the last line: PASS or FAIL and how many questions failed."""
+    lines = [f"threshold failed: {f}" for f in report.failures]
+    failed, total = len(report.failed), len(report.results)
+    counted = f"{failed} of {total} question{'s' if total != 1 else ''} failed"
+    if report.ok:
+        if failed and report.judged_by_baseline:
+            counted += " (accepted: none of them is a regression against the baseline)"
+        elif failed:
+            counted += " (accepted: the --min-* thresholds hold)"
+        lines.append(f"PASS: {counted}")
+    else:
+        why = []
+        if report.failures:
+            why.append(f"{len(report.failures)} threshold(s) not met")
+        if report.regressions:
+            why.append(f"{len(report.regressions)} regression(s)")
+        lines.append(f"FAIL: {counted}" + (f"; {', '.join(why)}" if why else ""))
     return lines
 
 
@@ -372,14 +476,38 @@ def _rank_text(result: QuestionResult) -> str:
     return ",".join("-" if r is None else str(r) for r in result.source_ranks) or "-"
 
 
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def failure_details(result: QuestionResult) -> list[str]:
+    """For a failed row: the answer given and its first citation, so the cause is visible at once."""
+    lines = [f"answer: {_clip(result.answer, 300)}"]
+    if result.citations:
+        c = result.citations[0]
+        where = " · ".join(str(part) for part in (c.get("outlet"), c.get("date"), c.get("title")) if part)
+        quote = in_quotes(_clip(str(c.get("quote", "")), 200))
+        lines.append(f"first citation: [{c.get('number', 1)}] {where}: {quote}")
+    elif result.closest_matches:
+        lines.append("no citation; closest articles: " + "; ".join(result.closest_matches[:3]))
+    else:
+        lines.append("no citation")
+    return lines
+
+
 def render_plain(report: Report) -> str:
     """The table as plain text (pipes, CI logs)."""
     width = max([len(r.key) for r in report.results] + [8])
     lines = [f"{'question':<{width}}  result  rank  ms     why"]
     for r in report.results:
         status = "pass" if r.passed else "FAIL"
-        lines.append(f"{r.key:<{width}}  {status:<6}  {_rank_text(r):<4}  {r.latency_ms:<5.0f}  {r.why}")
-    return "\n".join(lines + [""] + metric_lines(report) + verdict_lines(report))
+        lines.append(f"{r.key:<{width}}  {status:<6}  {_rank_text(r):<4}  {r.latency_ms:<5.0f}  {r.why}".rstrip())
+        if not r.passed:
+            lines += [f"{'':<{width}}    {detail}" for detail in failure_details(r)]
+    legend = "rank: " + dict(COLUMNS)["rank"]
+    body = lines + [legend, ""] + metric_lines(report) + change_lines(report)
+    return "\n".join(body + verdict_lines(report))
 
 
 def render_rich(report: Report) -> Any:
@@ -388,11 +516,13 @@ def render_rich(report: Report) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="Question set", show_lines=False)
+    table = Table(title="Question set", show_lines=False, caption="rank: " + dict(COLUMNS)["rank"])
     for name in ("question", "result", "rank", "ms", "why"):
         table.add_column(name, overflow="fold")
     for r in report.results:
         status = Text("pass", style="green") if r.passed else Text("FAIL", style="bold red")
-        table.add_row(r.key, status, _rank_text(r), f"{r.latency_ms:.0f}", r.why)
-    verdict = [Text(line, style="green" if line == "PASS" else "red") for line in verdict_lines(report)]
-    return Group(table, *[Text(line) for line in metric_lines(report)], *verdict)
+        why = r.why if r.passed else "\n".join([r.why, *failure_details(r)])
+        table.add_row(r.key, status, _rank_text(r), f"{r.latency_ms:.0f}", why)
+    changes = [Text(line, style="red" if line.startswith("regression") else "") for line in change_lines(report)]
+    verdict = [Text(line, style="green" if line.startswith("PASS") else "red") for line in verdict_lines(report)]
+    return Group(table, *[Text(line) for line in metric_lines(report)], *changes, *verdict)
