@@ -2,8 +2,9 @@
 
 What goes: navigation ("Skip to content"), site chrome ("Accessibility links", "Breaking News"),
 image captions and credits ("Image: Reuters/...", "16x9 Image", "... (file photo)" and the caption line
-right before a credit), agency sign-offs ("ksb/sb (Reuters, AFP)"), reporting credits ("With reporting
-by AP") and outlet self-promotion ("... journalists report the news in 27 languages ...").
+right before a credit), agency sign-offs ("ksb/sb (Reuters, AFP)", a closing " REUTER"), reporting credits
+("With reporting by AP", "(Reporting by ...; Editing by ...)"), newsletter calls ("Sign up for ...
+newsletter") and outlet self-promotion ("... journalists report the news in 27 languages ...").
 What stays: every paragraph of the story, headings included.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from index.paragraphs import unwrap_paragraphs
 
 _AGENCIES = r"(?:AP|AFP|Reuters|dpa|KNA|epd|EFE|ANSA|Xinhua|TASS|Interfax|UPI|Bloomberg|DW|RFE/RL|[A-Z]{2,6})"
 
@@ -24,7 +27,21 @@ _FURNITURE_LINES = [
     r"(?:[-*•]\s*)?(?:image|photo|picture|video|audio|graphic)s?",
     r"(?:image|photo|picture|foto|credit)s?\s*:\s*.{1,150}",
     r"(?:with )?(?:additional )?reporting by .{1,120}",
+    # Wire credits: "(Reporting by Jane Doe; Editing by John Roe)", "Our Standards: The Thomson Reuters ...".
+    r"\((?:additional )?(?:reporting|writing|editing|compiled) by [^()]{1,200}\)",
+    r"our standards:.{0,80}",
+    r".{0,150}\bcontributed (?:to )?(?:this|the) (?:report|story)\.?",
+    r"contributing:.{1,150}",
+    # Links to other stories set in the text: "Read more: Library board approves 2023 budget".
+    r"(?:read more|read also|also read|related|see also|more on this(?: story)?)\s*:\s*[^.!?]{0,150}",
+    # Rules and the wire's slug and transmission lines ("AP-Rail-Strike,0412", "AP-DS-11-21-22 1547EST").
+    r"[_=*~\-]{3,}",
+    r"[A-Z]{2,5}-[\w'-]+,\s*\d{2,5}",
+    r"[A-Z]{2,5}-[A-Z]{2}-\d{2}-\d{2}-\d{2}\s+\d{4}\s*[A-Z]{2,4}",
     r"compiled by .{1,80}",
+    r"(?:subscribe|sign up)(?: now| for free| today| here)?",
+    # AFP's closing initials: "burs/ah/rl", "sst/jj".
+    r"(?:burs?-)?[a-z]{2,5}(?:/[a-z]{2,5}){1,4}",
     r"(?:share|print|email|advertisement|subscribe|follow us|read more|related(?: topics| articles)?"
     r"|listen to this article|sign up|newsletter|copy link|comments?)",
     r"(?:©|copyright\b).{0,120}",
@@ -46,12 +63,18 @@ _SELF_PROMOTION = re.compile(
     r"|we provide what many people cannot get locally"
     r"|(?:support|donate to) (?:our|independent) journalism"
     r"|subscribe to (?:our|the) newsletter"
+    r"|subscribe (?:for free|now) to (?:receive|get|support)"
     r"|download (?:our|the) app"
-    r"|follow (?:us|[\w ]+) on (?:twitter|facebook|instagram|telegram|x)\b",
+    r"|follow (?:us|[\w ]+) on (?:twitter|facebook|instagram|telegram|x)\b"
+    r"|^(?:sign up|subscribe|get (?:our|the)|join)\b.{0,120}\bnewsletters?\b",
     re.IGNORECASE,
 )
 
 _CAPTION_MAX_CHARS = 160
+# The wire's end-of-story mark: " REUTER" (Reuters until the 1990s), "Reuters", "-- AP", and the ETX byte.
+_WIRE_SIGN_OFF = re.compile(
+    r"(?:(?<=[.!?\"\u201d'])|\n|^)\s*(?:-{1,2}\s*)?(?:REUTERS?|Reuters?|AP|AFP|UPI)\s*(?:\x03|&#3;)?\s*\Z"
+)
 
 
 def normalize_whitespace(text: str) -> str:
@@ -83,8 +106,14 @@ def _is_credit(line: str) -> bool:
     )
 
 
-def clean_text(raw: str) -> str:
-    """Return the story text of ``raw``: paragraphs separated by one blank line, furniture removed."""
+def clean_text(raw: str, unwrap: bool = True) -> str:
+    """Return the story text of ``raw``: paragraphs separated by one blank line, furniture removed.
+
+    ``unwrap``: join hard-wrapped lines into paragraphs (:mod:`index.paragraphs`); off for text whose
+    lines are paragraphs already (extracted from HTML)."""
+    if unwrap:
+        raw = unwrap_paragraphs(raw.replace("\x03", "").replace("&#3;", ""))
+    raw = _WIRE_SIGN_OFF.sub("", raw.rstrip())
     lines = [line for line in normalize_whitespace(raw).split("\n") if line]
     keep = [not is_furniture(line) for line in lines]
     for i, line in enumerate(lines):

@@ -1,78 +1,132 @@
-"""Parsing the dates that articles, front matter and users write."""
+"""Parsing the dates that articles, metadata and users write.
+
+Two jobs, kept apart on purpose:
+
+* :func:`parse_date` reads a value that *is* a date (a front matter or JSON field, a ``<meta>`` tag, a
+  ``--since`` flag) with python-dateutil, so any common form works ("2022/06/12", "Tue, 14 Jun 2022
+  10:32:00 GMT", "June 14, 2022 10:32 AM ET", an epoch number).
+* :func:`dateline_date` reads the date of a line that is clearly a dateline under a headline
+  ("March 3, 2019", "Published 10:32 AM EDT, Tue June 14, 2022", "WASHINGTON, March 3, 1987 -"). A date
+  that merely appears in a story's sentences is never the article's date: a 1987 story that mentions a
+  bond maturing in 1992 is not from 1992.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-            ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-            ("october", "oct"), ("november", "nov"), ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}  # fmt: skip
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_PATTERNS = [
-    re.compile(r"\b(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})\b"),
-    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b", re.IGNORECASE),
-    re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.IGNORECASE),
-    re.compile(r"\b(?P<day>\d{1,2})\.(?P<mnum>\d{1,2})\.(?P<year>\d{4})\b"),
-]
+from dateutil import parser as dateutil_parser
 
+# A date before this is a typo or an epoch read wrongly, not a news article.
+_EARLIEST_YEAR = 1800
+# Numbers above this are epoch seconds (after 1973); above the second bound, epoch milliseconds.
+_EPOCH_SECONDS_MIN = 100_000_000
+_EPOCH_MILLIS_MIN = 100_000_000_000
 
-def find_date(text: str) -> dt.date | None:
-    """The first well-formed date written in ``text`` ("2014-12-29", "December 29, 2014", ...)."""
-    found: list[tuple[int, dt.date]] = []
-    for pattern in _PATTERNS:
-        for match in pattern.finditer(text):
-            date = _to_date(match)
-            if date is not None:
-                found.append((match.start(), date))
-                break
-    return min(found)[1] if found else None
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?"
+_TIME = r"\d{1,2}(?::\d{2}){1,2}\s*(?:[ap]\.?m\.?)?(?:\s*[A-Z]{2,4})?"
+# The date forms a dateline uses; every one of them has a year.
+_DATE_WITH_YEAR = (
+    r"(?:\d{4}-\d{1,2}-\d{1,2}(?:[T ]\S+)?"
+    r"|\d{4}/\d{1,2}/\d{1,2}"
+    r"|\d{1,2}\.\d{1,2}\.\d{4}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}})"
+)
+_DATE_LINE = re.compile(
+    r"(?:(?:published|updated|posted|last updated|first published|date|dated)\s*(?:on|at)?:?\s*)?"
+    rf"(?:{_TIME}\s*,?\s*)?(?:{_WEEKDAY}\s*)?(?P<date>{_DATE_WITH_YEAR})"
+    rf"(?:\s*(?:,|at|-|\|)?\s*{_TIME})?",
+    re.IGNORECASE,
+)
+# "WASHINGTON, March 3, 1987 - The Senate ...": a place in capitals, the date, a dash.
+_PLACE_DATELINE = re.compile(
+    # The place in capitals, perhaps with a state ("CAPE CANAVERAL, Fla."), then the date (any case).
+    rf"^[A-Z\u00c0-\u00de][A-Z\u00c0-\u00de .'/-]{{1,40}}(?:,\s*[A-Z][a-z]{{1,4}}\.)?,\s*"
+    rf"(?P<date>(?i:{_DATE_WITH_YEAR}))\s*(?:\([A-Za-z /]+\)\s*)?[-\u2013\u2014]",
+)
 
 
 def parse_date(value: object) -> dt.date | None:
-    """A date from front matter or a user: a ``date``/``datetime`` or a string holding one date.
+    """A date from metadata or a user: a ``date``/``datetime``, an epoch number or a string holding one date.
 
-    Raises ``ValueError`` when a non-empty value holds no date."""
-    if value is None or value == "":
+    ``None`` and blank strings are no date. Raises ``ValueError`` (saying what was found) otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value).strip()
+    if isinstance(value, dict) and "$date" in value:
+        return parse_date(value["$date"])  # a MongoDB export: {"$date": "2022-12-28T15:00:00Z"}
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"not a date: a {type(value).__name__} (write it as YYYY-MM-DD)")
+    if isinstance(value, (int, float)):
+        return _from_epoch(float(value))
+    text = value.strip()
+    if re.fullmatch(r"\d{9,13}(?:\.\d+)?", text):
+        return _from_epoch(float(text))
+    return _checked(_parse_text(text), text)
+
+
+def dateline_date(line: str) -> dt.date | None:
+    """The date of a line that is a dateline (the whole line a date, perhaps with "Published", a weekday and
+    a time; or "PLACE, DATE -" opening the story). ``None`` for anything else, including a sentence that
+    happens to hold a date."""
+    stripped = line.strip().rstrip(".")
+    match = _DATE_LINE.fullmatch(stripped) if len(stripped) <= 80 else None
+    match = match or _PLACE_DATELINE.match(line.strip())
+    if match is None:
+        return None
     try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        return parse_date(match.group("date"))
     except ValueError:
-        pass
-    date = find_date(text)
-    if date is None:
-        raise ValueError(f"not a date: {text!r} (write it as YYYY-MM-DD)")
-    return date
+        return None
 
 
 def is_date_line(line: str) -> bool:
     """True when the whole line is a date, as in a dateline under a headline."""
     stripped = line.strip().rstrip(".")
-    if len(stripped) > 40:
-        return False
-    return any(p.fullmatch(stripped) for p in _PATTERNS) or bool(
-        re.fullmatch(r"(?:\w+day,?\s+)?" + _PATTERNS[1].pattern + r"(?:\s+\d{1,2}:\d{2}.*)?", stripped, re.I)
-    )
+    return len(stripped) <= 80 and _DATE_LINE.fullmatch(stripped) is not None and dateline_date(line) is not None
 
 
-def _to_date(match: re.Match[str]) -> dt.date | None:
-    parts = match.groupdict()
-    month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS[parts["month"].lower().rstrip(".")]
+def _parse_text(text: str) -> dt.date:
+    # Two different defaults reveal a missing day, month or year: "June 2022" is not a day.
     try:
-        return dt.date(int(parts["year"]), month, int(parts["day"]))
-    except ValueError:
-        return None
+        with warnings.catch_warnings():
+            # "10:32 AM ET": a zone dateutil does not know is irrelevant to the day.
+            warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+            first = dateutil_parser.parse(text, default=dt.datetime(2000, 1, 1))
+            second = dateutil_parser.parse(text, default=dt.datetime(2001, 2, 2))
+    except (ValueError, OverflowError):
+        # Wordy forms ("Updated 10:32 AM EDT, Tue June 14, 2022"): only when a clear date is inside.
+        match = re.search(_DATE_WITH_YEAR, text, re.IGNORECASE)
+        if match is None or match.group(0) == text:
+            raise ValueError(f"not a date: {text[:60]!r} (write it as YYYY-MM-DD)") from None
+        return _parse_text(match.group(0))
+    if first.date() != second.date():
+        raise ValueError(f"not a full date (day, month and year): {text[:60]!r}")
+    return first.date()
+
+
+def _from_epoch(seconds: float) -> dt.date:
+    if seconds >= _EPOCH_MILLIS_MIN:
+        seconds /= 1000
+    if seconds < _EPOCH_SECONDS_MIN:
+        raise ValueError(f"not a date: the number {seconds:g} (write it as YYYY-MM-DD)")
+    try:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC).date()
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"not a date: the number {seconds:g} (write it as YYYY-MM-DD)") from None
+
+
+def _checked(date: dt.date, text: str) -> dt.date:
+    if date.year < _EARLIEST_YEAR:
+        raise ValueError(f"not a plausible article date: {text[:60]!r}")
+    return date

@@ -1,12 +1,18 @@
 """Read a corpus directory into clean :class:`Article` records.
 
-Supported files: ``.txt``/``.md`` (optional YAML front matter between ``---`` lines), ``.html``/``.htm``
-(main text through trafilatura) and ``.jsonl`` (one article per line: id, title, text, date, outlet,
-url). A file that cannot be read is skipped with a one-line warning; the rest is still loaded.
+Supported files: ``.txt`` and ``.md`` (optional YAML front matter between ``---`` lines; markdown rendered
+to plain text), ``.html``/``.htm`` (:mod:`index.html_metadata` and :mod:`index.html_text`) and ``.jsonl``
+(one article per line). Bytes that are not UTF-8 are decoded by detection (:mod:`index.decoding`).
+
+Metadata comes from the file's fields first; only what they lack is read from the lines printed above the
+story (headline, byline, a date line, a dateline with a year), never from the story's sentences. Metadata
+that cannot be read (a date in no known form, a title that is a dateline) is dropped with a warning and the
+article is kept. A file that cannot be read at all is skipped with a one-line warning; the rest still loads.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -19,22 +25,41 @@ from typing import Any
 import yaml
 
 from index.cleaning import clean_text, normalize_whitespace
-from index.dates import find_date, is_date_line, parse_date
+from index.dates import dateline_date, is_date_line, parse_date
+from index.decoding import UndecodableError, decode_bytes
 from index.errors import CorpusError
+from index.html_metadata import page_metadata, parse_page
+from index.html_text import story_text
+from index.markdown_text import markdown_to_text
 from index.records import Article
+from index.titles import byline_of, fallback_title, is_byline_affiliation, is_dateline, is_usable_title
 
 log = logging.getLogger("newsdesk.loading")
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+TEXT_SUFFIXES = {".txt"} | MARKDOWN_SUFFIXES
 HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 # A single article beyond this is almost certainly a dump or a wrong file, not a news story.
 MAX_ARTICLE_CHARS = 1_000_000
 MAX_FILE_BYTES = 200_000_000
-_TITLE_MAX_CHARS = 200
+# A headline printed above the story is shorter than this; a longer first paragraph is story.
+_HEADLINE_MAX_CHARS = 200
+# The lines above the story (headline, byline, date, dateline) are read from this many first paragraphs.
+_HEAD_PARAGRAPHS = 5
+_DATELINE_OUTLET = re.compile(r"^[^.!?]{0,50}?\(?\b(Reuters|CNN|AP|AFP|UPI|Bloomberg|dpa)\)?\s*[-\u2013\u2014]{1,2}\s")
+# Field names other tools write for the same thing (JSONL exports, front matter of static-site generators).
+_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "title": ("title", "headline"),
+    "text": ("text", "body", "content", "article"),
+    "date": ("date", "published", "published_at", "publish_date", "pubdate", "date_published", "datePublished"),
+    "outlet": ("outlet", "source", "publisher", "site_name", "site"),
+    "url": ("url", "link", "canonical_url"),
+    "byline": ("byline", "author", "authors"),
+}
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
-_META_KEYS = {"id", "title", "outlet", "date", "url", "text", "source", "author", "authors", "tags"}
 
 
 class SkipFile(Exception):
@@ -101,14 +126,19 @@ def _corpus_files(corpus_dir: Path, warnings: list[str]) -> Iterator[Path]:
 
 def _load_file_safely(path: Path, corpus_dir: Path, warnings: list[str]) -> list[Article]:
     relative = str(path.relative_to(corpus_dir))
+    return load_file(path, relative, warnings)
+
+
+def load_file(path: Path, relative: str, warnings: list[str]) -> list[Article]:
+    """The articles of one file (several for JSONL); a file that cannot be read gives none and a warning."""
     try:
-        raw = _read_text(path)
+        raw = _read_text(path, relative, warnings)
         suffix = path.suffix.lower()
         if suffix in JSONL_SUFFIXES:
             return _load_jsonl(raw, relative, warnings)
         if suffix in HTML_SUFFIXES:
-            return [_article_from_html(raw, path.stem, relative)]
-        return [_article_from_text(raw, path.stem, relative)]
+            return [_article_from_html(raw, path.stem, relative, warnings)]
+        return [_article_from_text(raw, path.stem, relative, suffix in MARKDOWN_SUFFIXES, warnings)]
     except SkipFile as reason:
         _warn(warnings, f"skipped {relative}: {reason}")
     except Exception as err:  # noqa: BLE001 - one bad file must never stop the corpus from loading
@@ -116,7 +146,7 @@ def _load_file_safely(path: Path, corpus_dir: Path, warnings: list[str]) -> list
     return []
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, relative: str, warnings: list[str]) -> str:
     size = path.stat().st_size
     if size == 0:
         raise SkipFile("the file is empty")
@@ -126,9 +156,15 @@ def _read_text(path: Path) -> str:
     if b"\x00" in data[:8192]:
         raise SkipFile("binary file (it holds NUL bytes); save articles as UTF-8 text")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise SkipFile(f"not UTF-8 text (bad byte at offset {err.start}); re-save it as UTF-8") from None
+        decoded = decode_bytes(data)
+    except UndecodableError as err:
+        raise SkipFile(str(err)) from None
+    if decoded.detected_encoding:
+        _warn(
+            warnings,
+            f"{relative}: not UTF-8, read as {decoded.detected_encoding} (re-save it as UTF-8 if it reads wrong)",
+        )
+    return decoded.text
 
 
 def _split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
@@ -148,27 +184,27 @@ def _split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
     return meta, raw[match.end() :]
 
 
-def _article_from_text(raw: str, stem: str, relative: str) -> Article:
+def _article_from_text(raw: str, stem: str, relative: str, markdown: bool, warnings: list[str]) -> Article:
     meta, body = _split_front_matter(raw)
-    return _make_article(meta, clean_text(body), stem, relative)
+    if markdown:
+        rendered = markdown_to_text(body)
+        # The document's heading is its title unless the front matter names one.
+        meta = {"title": rendered.title} | meta if rendered.title and not _field(meta, "title") else meta
+        body = rendered.text
+    return _make_article(meta, clean_text(body), stem, relative, warnings)
 
 
-def _article_from_html(raw: str, stem: str, relative: str) -> Article:
+def _article_from_html(raw: str, stem: str, relative: str, warnings: list[str]) -> Article:
     try:
-        import trafilatura
-    except ImportError as err:  # pragma: no cover - a dependency of the package
-        raise SkipFile(f"reading HTML needs trafilatura ({err}); pip install trafilatura lxml_html_clean") from None
-    doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, favor_recall=True)
-    if doc is None:
+        tree = parse_page(raw)
+    except ValueError as err:
+        raise SkipFile(str(err)) from None
+    page = page_metadata(tree)
+    text = story_text(tree)
+    if not text.strip():
         raise SkipFile("no article text found in the HTML")
-    data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
-    meta = {
-        "title": data.get("title") or "",
-        "date": data.get("date") or "",
-        "outlet": data.get("sitename") or data.get("hostname") or "",
-        "url": data.get("url") or "",
-    }
-    return _make_article(meta, clean_text(data.get("text") or ""), stem, relative)
+    meta = {"title": page.title, "date": page.date, "outlet": page.outlet, "url": page.url, "byline": page.byline}
+    return _make_article(meta, clean_text(text, unwrap=False), stem, relative, warnings)
 
 
 def _load_jsonl(raw: str, relative: str, warnings: list[str]) -> list[Article]:
@@ -177,65 +213,131 @@ def _load_jsonl(raw: str, relative: str, warnings: list[str]) -> list[Article]:
     for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
+        where = f"{relative}:{number}"
         try:
             record = json.loads(line)
             if not isinstance(record, dict):
                 raise SkipFile("a line must be a JSON object with at least 'text'")
-            text = record.get("text")
+            text = _field(record, "text")
             if not isinstance(text, str):
                 raise SkipFile("'text' must be a string")
-            meta = {k: v for k, v in record.items() if k != "text"}
-            articles.append(_make_article(meta, clean_text(text), f"{stem}-{number}", f"{relative}:{number}"))
+            articles.append(_make_article(record, clean_text(text), f"{stem}-{number}", where, warnings))
         except json.JSONDecodeError as err:
-            _warn(warnings, f"skipped {relative}:{number}: not valid JSON ({err.msg})")
+            _warn(warnings, f"skipped {where}: not valid JSON ({err.msg})")
         except SkipFile as reason:
-            _warn(warnings, f"skipped {relative}:{number}: {reason}")
+            _warn(warnings, f"skipped {where}: {reason}")
     return articles
 
 
-def _meta_str(meta: dict[str, Any], key: str) -> str:
-    value = meta.get(key)
+def _field(meta: dict[str, Any], name: str) -> Any:
+    """The first non-empty value of ``name`` or one of its aliases."""
+    for key in _FIELD_ALIASES[name]:
+        value = meta.get(key)
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def _meta_str(meta: dict[str, Any], name: str, where: str, warnings: list[str]) -> str:
+    """A metadata field as one line of text; a value of the wrong shape is ignored with a warning."""
+    value = _field(meta, name)
     if value is None:
         return ""
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        value = value["name"]  # {"name": "Reuters"}, as schema.org writes publishers and authors
+    if name == "byline" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = " and ".join(value)  # authors: ["Jane Doe", "John Roe"]
     if isinstance(value, (dict, list)):
-        raise SkipFile(f"'{key}' must be a single value, not {type(value).__name__}")
-    return normalize_whitespace(str(value)).replace("\n", " ").strip()
+        _warn(warnings, f"{where}: ignored '{name}': it must be a single value, not a {type(value).__name__}")
+        return ""
+    return " ".join(normalize_whitespace(str(value)).split())
 
 
-def _make_article(meta: dict[str, Any], text: str, stem: str, relative: str) -> Article:
-    title = _meta_str(meta, "title")
-    try:
-        date = parse_date(meta.get("date"))
-    except ValueError as err:
-        raise SkipFile(f"'date' {err}") from None
-    lines = text.split("\n\n") if text else []
-    # The headline and dateline printed above the story are metadata, not story.
-    if lines and title and _same_words(lines[0], title):
-        lines.pop(0)
-    elif lines and not title and _looks_like_title(lines[0]) and len(lines) > 1:
-        title = lines.pop(0)
-    for i in range(min(3, len(lines))):
-        if is_date_line(lines[i]):
-            date = date or find_date(lines[i])
-            lines.pop(i)
-            break
-    body = "\n\n".join(lines).strip()
+def _make_article(meta: dict[str, Any], text: str, stem: str, where: str, warnings: list[str]) -> Article:
+    head = _ArticleHead(
+        title=_meta_str(meta, "title", where, warnings),
+        date=_metadata_date(meta, where, warnings),
+        byline=_meta_str(meta, "byline", where, warnings),
+        outlet=_meta_str(meta, "outlet", where, warnings),
+    )
+    if head.title and not is_usable_title(head.title):
+        _warn(warnings, f"{where}: the title {head.title[:60]!r} is not a headline; titled by its first sentence")
+        head.title = ""
+    paragraphs = _read_head(text.split("\n\n") if text else [], head)
+    body = "\n\n".join(paragraphs).strip()
     if len(body) > MAX_ARTICLE_CHARS:
         raise SkipFile(f"the article is {len(body):,} characters, over {MAX_ARTICLE_CHARS:,}; split it")
     if len(re.findall(r"\w+", body)) < 3:
         raise SkipFile("no article text after cleaning")
-    if date is None:
-        date = find_date(body[:500])
-    article_id = _meta_str(meta, "id") or stem
     return Article(
-        id=article_id,
-        title=title or _fallback_title(body),
+        id=_meta_str(meta, "id", where, warnings) or stem,
+        title=head.title or fallback_title(body),
         text=body,
-        outlet=_meta_str(meta, "outlet") or _meta_str(meta, "source"),
-        date=date,
-        url=_meta_str(meta, "url"),
-        source_path=relative,
+        outlet=head.outlet,
+        date=head.date,
+        url=_meta_str(meta, "url", where, warnings),
+        source_path=where,
+        byline=head.byline,
     )
+
+
+def _metadata_date(meta: dict[str, Any], where: str, warnings: list[str]) -> dt.date | None:
+    value = _field(meta, "date")
+    try:
+        return parse_date(value)
+    except ValueError as err:
+        _warn(warnings, f"{where}: 'date' {err}; indexed as undated")
+        return None
+
+
+@dataclass
+class _ArticleHead:
+    """Metadata of an article, filled from its fields first and then from the lines above its story."""
+
+    title: str
+    date: dt.date | None
+    byline: str
+    outlet: str
+
+
+def _read_head(paragraphs: list[str], head: _ArticleHead) -> list[str]:
+    """Take the headline, byline, date line and dateline printed above the story out of ``paragraphs``
+    (they are metadata, not story) and fill what ``head`` lacks from them. Stops at the first paragraph
+    of the story: nothing below it is read as metadata."""
+    body = list(paragraphs)
+    for _ in range(_HEAD_PARAGRAPHS):
+        if not body:
+            break
+        first = body[0]
+        if head.title and _same_words(first, head.title):
+            body.pop(0)
+        elif not head.title and len(body) > 1 and is_usable_title(first) and len(first) <= _HEADLINE_MAX_CHARS:
+            head.title = body.pop(0)
+        elif (names := byline_of(first)) is not None or (head.byline and is_byline_affiliation(first)):
+            # "By JOHN HAMMOND" and the "UPI Science Writer" line under it.
+            head.byline = head.byline or names or ""
+            head.date = head.date or next(filter(None, map(dateline_date, re.split(r"\s*\|\s*", first))), None)
+            body.pop(0)
+        elif is_date_line(first):
+            head.date = head.date or dateline_date(first)
+            body.pop(0)
+        elif is_dateline(first) and len(body) > 1:
+            # "Washington CNN —" printed on a line of its own opens the first paragraph.
+            dateline = body.pop(0)
+            body[0] = f"{dateline} {body[0]}"
+            head.outlet = head.outlet or _dateline_outlet(body[0])
+            break
+        else:
+            break
+    if body:
+        head.date = head.date or dateline_date(body[0])
+        head.outlet = head.outlet or _dateline_outlet(body[0])
+    return body
+
+
+def _dateline_outlet(paragraph: str) -> str:
+    match = _DATELINE_OUTLET.match(paragraph)
+    return match.group(1) if match else ""
 
 
 def _same_words(a: str, b: str) -> bool:
@@ -243,12 +345,3 @@ def _same_words(a: str, b: str) -> bool:
         return re.findall(r"\w+", s.lower())
 
     return words(a) == words(b)
-
-
-def _looks_like_title(line: str) -> bool:
-    return 0 < len(line) <= _TITLE_MAX_CHARS and "\n" not in line and not line.rstrip().endswith(".")
-
-
-def _fallback_title(body: str) -> str:
-    first = body.split("\n", 1)[0]
-    return first if len(first) <= 80 else first[:77].rsplit(" ", 1)[0] + "..."

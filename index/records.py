@@ -18,6 +18,8 @@ class Article:
     date: dt.date | None = None
     url: str = ""
     source_path: str = ""
+    # Who wrote it, when the file says so (front matter, JSON field, page metadata or a "By ..." line).
+    byline: str = ""
 
     @property
     def date_iso(self) -> str:

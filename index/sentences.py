@@ -16,6 +16,10 @@ _ABBREVIATIONS = {
     "adm", "gov", "sen", "rep", "pres", "rev", "hon", "amb", "jan", "feb", "mar", "apr", "jun", "jul",
     "aug", "sep", "sept", "oct", "nov", "dec", "no", "nos", "vs", "etc", "inc", "corp", "ltd", "co",
     "dept", "univ", "approx", "est", "fig", "vol", "e.g", "i.e", "cf", "al", "mt", "ft", "ave", "blvd",
+    # US states as AP datelines write them ("ST. PETERSBURG, Fla. (AP) —"); those that are also words
+    # ("Ill.", "Wash.", "Miss.", "Ore.") are left out.
+    "ala", "ariz", "ark", "calif", "colo", "conn", "fla", "kan", "ky", "md", "mass", "mich", "minn", "mont",
+    "neb", "nev", "okla", "tenn", "vt", "va", "wis", "wyo",
 }  # fmt: skip
 
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")

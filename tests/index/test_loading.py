@@ -60,10 +60,13 @@ def test_bad_files_are_skipped_with_a_warning_and_the_rest_loads(tmp_path: Path)
     (tmp_path / "badmeta.md").write_text("---\ntitle: [unclosed\n---\n" + STORY + " More.")
     (tmp_path / "lines.jsonl").write_text('{"text": 5}\nnot json\n{"id": "ok", "text": "Snow fell in Tromso today."}\n')
     result = load_corpus(tmp_path)
-    assert sorted(a.id for a in result.articles) == ["good", "ok"]
+    # A Latin-1 file is read (by detection) with a warning naming the encoding; it is not lost.
+    assert sorted(a.id for a in result.articles) == ["good", "latin1", "ok"]
+    assert {a.id: a.text for a in result.articles}["latin1"] == "Caf\u00e9 opens in the town square today."
     joined = "\n".join(result.warnings)
-    for name in ("empty.txt", "binary.txt", "latin1.txt", "badmeta.md", "lines.jsonl:1", "lines.jsonl:2"):
-        assert name in joined
+    for name in ("empty.txt", "binary.txt", "badmeta.md", "lines.jsonl:1", "lines.jsonl:2"):
+        assert f"skipped {name}" in joined
+    assert "latin1.txt: not UTF-8, read as windows-1252" in joined
     assert all("\n" not in w for w in result.warnings)
 
 
