@@ -5,10 +5,22 @@ Front ends (Discord, the REPL) only render replies; what a message means is deci
 - **Hostile input.** Chat mentions (``@everyone``, ``<@123>``, ``<#123>``) are removed from the question,
   control characters are folded to spaces, and a question over ``Settings.max_question_chars`` is refused
   with a one-line message saying the limit. A message is never echoed back with its mentions intact.
-- **Follow-ups.** "and in 2021?" or "who said that?" after an answer is understood against the previous
-  turn: when the new message is short, opens with a continuation word ("and", "what about") or leans on a
-  pronoun with few words of its own, it is asked together with the question that started the thread. A
-  follow-up that names only a year ("and in 2021?") also restricts the search to that year's articles.
+- **Follow-ups** (rules in :mod:`bot.followups`), understood against the previous turn:
+
+  * "who said that?" names the speaker of each sentence the last answer quoted, as the article gives it
+    (the sentence or its neighbours: "..., Stoltenberg told reporters"; :func:`index.speaker_of`), or
+    says the article names none. Nothing is searched: the answer is about the quotation shown.
+  * "what about X?" asks the thread's question again with X in place of its subject ("What did
+    NATO's secretary-general say ..." -> "What did the Taliban say ..."), which starts a new thread.
+  * any other short message that opens with a continuation word ("and", "what about") or leans on a
+    pronoun with few words of its own is asked together with the question that started the thread; one
+    that names only a year ("and in 2021?") also restricts the search to that year's articles.
+
+  Follow-ups keep the thread's filters and as-of date unless the message sets its own.
+- **Not a question.** A message that neither asks (no "?", no question or request word) nor names two
+  things to search for, such as a stray "clear", gets a one-line hint instead of an answer.
+- **Filters that leave nothing.** When the outlet or dates match no article, the reply says so and names
+  the outlets and the date range that exist (:func:`index.empty_filter_message`).
 - **Failures.** A question the user can fix gets a one-line :class:`ChatReply` of kind ``refused``; any
   other exception is logged with its traceback and becomes a one-line apology (kind ``failed``), so a
   front end keeps serving.
@@ -29,7 +41,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
-from index import Answer, Article, NewsdeskError
+from bot.followups import asks_for_speaker, is_question_like, new_subject, substitute_subject
+from index import (
+    Answer,
+    Article,
+    Citation,
+    NewsdeskError,
+    SearchFilters,
+    answer_matches,
+    empty_filter_message,
+    speaker_of,
+)
 
 logger = logging.getLogger("newsdesk.chat")
 
@@ -69,21 +91,41 @@ class Desk(Protocol):
     def ask(
         self,
         question: str,
+        *,
         k: int | None = None,
         since: dt.date | None = None,
         until: dt.date | None = None,
         outlet: str | None = None,
+        as_of: dt.date | None = None,
     ) -> Answer: ...
 
 
 @dataclass(frozen=True)
 class AskOptions:
-    """Search options a user can set for one question or a whole session (``None``: the default)."""
+    """Search options a user can set for one question or a whole session (``None``: the default).
+
+    ``as_of``: answer as if asked on that day (``None``: today): later articles are not used."""
 
     k: int | None = None
     since: dt.date | None = None
     until: dt.date | None = None
     outlet: str | None = None
+    as_of: dt.date | None = None
+
+    def filters(self) -> SearchFilters:
+        """The article filters these options amount to (the as-of date bounds ``until``)."""
+        return SearchFilters(self.since, as_of_until(self.until, self.as_of), self.outlet)
+
+
+def as_of_until(until: dt.date | None, as_of: dt.date | None) -> dt.date | None:
+    """The latest article date a question may use: ``until``, or the as-of date when earlier."""
+    return min(d for d in (until, as_of) if d is not None) if (until or as_of) else None
+
+
+def ask_desk(desk: Desk, question: str, options: AskOptions, today: dt.date | None = None) -> Answer:
+    """The one place a front end's options reach :meth:`index.Newsdesk.ask`; the as-of date defaults to today."""
+    as_of = options.as_of or today or dt.date.today()
+    return desk.ask(question, k=options.k, since=options.since, until=options.until, outlet=options.outlet, as_of=as_of)
 
 
 @dataclass(frozen=True)
@@ -117,6 +159,8 @@ class Conversation:
 
 
 ReplyKind = Literal["answer", "refused", "failed"]
+NOT_A_QUESTION = "“{text}” is not a question. Ask one in a full sentence, e.g. “What do the articles say about {text}?”"
+NO_QUOTE_YET = "There is no quotation to attribute yet: ask a question first, then “who said that?”."
 
 
 @dataclass(frozen=True)
@@ -124,7 +168,8 @@ class ChatReply:
     """What a front end renders.
 
     kind ``answer``: ``answer`` holds the cited (or abstaining) answer and ``turn`` the turn to continue
-    from; kind ``refused`` (the user can fix it) and ``failed`` (our fault): ``message`` is one line."""
+    from; kind ``refused`` (the user can fix it: a bad question, a filter that leaves nothing, a message
+    that is not a question) and ``failed`` (our fault): ``message`` is one line."""
 
     kind: ReplyKind
     text: str
@@ -142,12 +187,16 @@ class ChatReply:
 
 @dataclass(frozen=True)
 class ResolvedQuestion:
-    """A message read against its conversation: what to ask, with which options."""
+    """A message read against its conversation: what to ask, with which options.
+
+    ``speaker``: the message asks who said what the previous answer quoted (nothing is searched)."""
 
     asked: str
     topic: str
     options: AskOptions
     followup_of: str | None = None
+    speaker: bool = False
+    subject: str | None = None  # X of "what about X?", when X replaced the previous question's subject
 
 
 def strip_mentions(text: str) -> str:
@@ -159,8 +208,7 @@ def clean_message(text: str, max_chars: int) -> str:
     """The message as a question: mentions removed, control characters folded, length checked.
 
     Raises :class:`index.QuestionError` (one line, says what to do) when nothing is left or it is too long."""
-    from index.errors import QuestionError
-    from index.newsdesk import clean_question
+    from index import QuestionError, clean_question
 
     if len(text) > max_chars * _RAW_LIMIT_FACTOR:  # do no regex work on a megabyte of input
         raise QuestionError(f"the question is {len(text):,} characters long; keep it under {max_chars:,}")
@@ -196,19 +244,38 @@ def year_only_filter(text: str, options: AskOptions) -> AskOptions:
     return replace(options, since=dt.date(year, 1, 1), until=dt.date(year, 12, 31))
 
 
-def resolve(text: str, previous: ChatTurn | None, options: AskOptions) -> ResolvedQuestion:
-    """What to ask of the articles for ``text`` said after ``previous`` (see the module docstring)."""
-    if previous is None or not is_followup(text):
-        return ResolvedQuestion(asked=text, topic=text, options=options)
-    asked = f"{text} {previous.topic}"
-    # A follow-up keeps the previous turn's filters unless the user set their own (or names a year).
-    before = previous.options
-    inherited = AskOptions(
+def inherit(options: AskOptions, before: AskOptions) -> AskOptions:
+    """A follow-up keeps the thread's filters and as-of date, except those the user set for it."""
+    return AskOptions(
         k=options.k or before.k,
         since=options.since or before.since,
         until=options.until or before.until,
         outlet=options.outlet or before.outlet,
+        as_of=options.as_of or before.as_of,
     )
+
+
+def topic_word_count(text: str) -> int:
+    """How many words of ``text`` name something (not question words, pronouns, prepositions or years)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    return sum(w not in _FUNCTION_WORDS and not _YEAR.fullmatch(w) for w in words)
+
+
+def resolve(text: str, previous: ChatTurn | None, options: AskOptions) -> ResolvedQuestion:
+    """What to ask of the articles for ``text`` said after ``previous`` (see the module docstring)."""
+    if previous is not None and asks_for_speaker(text):
+        return ResolvedQuestion(text, previous.topic, inherit(options, previous.options), previous.topic, speaker=True)
+    subject = new_subject(text) if previous is not None else None
+    if previous is not None and subject is not None:
+        swapped = substitute_subject(previous.topic, subject)
+        if swapped is not None:  # the same question about someone else: a thread of its own
+            options = inherit(options, previous.options)
+            return ResolvedQuestion(swapped, swapped, options, previous.topic, subject=subject)
+    if previous is None or not is_followup(text):
+        return ResolvedQuestion(asked=text, topic=text, options=options)
+    asked = f"{text} {previous.topic}"
+    # A follow-up keeps the previous turn's filters unless the user set their own (or names a year).
+    inherited = inherit(options, previous.options)
     narrowed = year_only_filter(text, options)
     if narrowed is not options:
         inherited = replace(inherited, since=narrowed.since, until=narrowed.until)
@@ -226,6 +293,10 @@ class ChatCore:
     def sources(self) -> list[Article]:
         """The indexed articles, newest first."""
         return self.desk.sources()
+
+    def warm_up(self) -> None:
+        """Ask one throw-away question, so the first real one does not pay for lazy loading."""
+        self.desk.ask("Who said what, and when?")
 
     def reply(
         self, text: str, conversation: Conversation | None = None, options: AskOptions | None = None
@@ -264,12 +335,38 @@ class ChatCore:
         except NewsdeskError as err:
             return ChatReply(kind="refused", text="", message=_sentence(str(err)))
         previous = conversation.last if conversation is not None else None
-        return cleaned, resolve(cleaned, previous, options)
+        resolved = resolve(cleaned, previous, options)
+        if resolved.speaker and previous is not None:
+            return self._speaker_reply(cleaned, previous, resolved)
+        if asks_for_speaker(cleaned):
+            return ChatReply(kind="refused", text=cleaned, message=NO_QUOTE_YET)
+        if resolved.followup_of is None and not is_question_like(cleaned, topic_word_count(cleaned)):
+            return ChatReply(kind="refused", text=cleaned, message=NOT_A_QUESTION.format(text=cleaned[:80]))
+        return cleaned, resolved
+
+    def _speaker_reply(self, cleaned: str, previous: ChatTurn, resolved: ResolvedQuestion) -> ChatReply:
+        """Who said the sentences the previous answer quoted, as their articles name them."""
+        citations = previous.answer.citations
+        if previous.answer.abstained or not citations:
+            return ChatReply(kind="refused", text=cleaned, message=NO_QUOTE_YET)
+        articles = {a.id: a for a in self.desk.sources()}
+        text = " ".join(_speaker_sentence(c, articles.get(c.doc_id), len(citations) > 1) for c in citations)
+        answer = Answer(question=cleaned, text=text, citations=list(citations), abstained=False)
+        turn = ChatTurn(text=cleaned, asked=cleaned, topic=previous.topic, options=resolved.options, answer=answer)
+        return ChatReply(
+            kind="answer", text=cleaned, asked=cleaned, answer=answer, turn=turn, followup_of=previous.topic
+        )
 
     def _answer(self, cleaned: str, resolved: ResolvedQuestion, started: float) -> ChatReply:
         opts = resolved.options
         try:
-            answer = self.desk.ask(resolved.asked, k=opts.k, since=opts.since, until=opts.until, outlet=opts.outlet)
+            if opts.filters().active:
+                empty = empty_filter_message(self.desk.sources(), opts.filters())
+                if empty is not None:
+                    return ChatReply(kind="refused", text=cleaned, asked=resolved.asked, message=empty)
+            answer = ask_desk(self.desk, resolved.asked, opts)
+            if resolved.subject is not None:
+                answer = about_subject(answer, resolved.subject)
         except NewsdeskError as err:
             return ChatReply(kind="refused", text=cleaned, asked=resolved.asked, message=_sentence(str(err)))
         except Exception:  # noqa: BLE001 - one bad question must not take the front end down
@@ -285,6 +382,40 @@ class ChatCore:
             followup_of=resolved.followup_of,
             elapsed_s=self.clock() - started,
         )
+
+
+def about_subject(answer: Answer, subject: str) -> Answer:
+    """``answer`` to "what about X?", or an abstention when none of its quotes mentions X.
+
+    Swapping the subject keeps the rest of the question, so retrieval can return the first answer's
+    passage again; quoted back, it would answer a question about someone else."""
+    words = [w for w in _WORD.findall(subject) if w.lower() not in {"the", "a", "an"}]
+    if answer.abstained or not words or any(answer_matches(c.quote, w) for c in answer.citations for w in words):
+        return answer
+    titles = list(dict.fromkeys(c.title for c in answer.citations))
+    text = f"The articles I have do not answer this about {subject}."
+    return Answer(answer.question, text, [], True, closest_matches=titles, timings_ms=answer.timings_ms)
+
+
+def _speaker_sentence(citation: Citation, article: Article | None, several: bool) -> str:
+    """ "NAME said it. [1]", quoting where the article names them when that is not the quoted sentence."""
+    from bot.quoting import in_quotes
+
+    what = f" {in_quotes(_clip(citation.quote, 90))}" if several else " it"
+    found = speaker_of(article.text, citation.quote, citation.start) if article is not None else None
+    if found is None:
+        return f"The {citation.outlet or 'source'} article does not name who said{what}. [{citation.number}]"
+    if found.distance == 0 or " ".join(found.sentence.split()) in " ".join(citation.quote.split()):
+        return f"{found.speaker} said{what}. [{citation.number}]"
+    # The words that name the speaker, from the name on: "…Stoltenberg told reporters in Brussels."
+    naming = _clip(found.sentence[found.mention :].strip().strip("\"“”'‘’ "), 160)
+    where = "goes on" if found.distance > 0 else "says just before"
+    return f"{found.speaker} said{what}, as the article {where}: “…{naming}” [{citation.number}]"
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "…"
 
 
 def _sentence(message: str) -> str:

@@ -11,8 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from index.errors import NewsdeskError
-from index.settings import Settings, load_settings
+from index import NewsdeskError, Settings, load_settings
 
 app = typer.Typer(
     add_completion=False,
@@ -41,7 +40,7 @@ def settings_from(**overrides: Any) -> Settings:
 
 
 def open_desk(settings: Settings, rebuild: bool = False) -> Any:
-    from index.newsdesk import Newsdesk
+    from index import Newsdesk
 
     desk = Newsdesk.open(settings, rebuild=rebuild)
     if desk.build_report.wrote:
@@ -52,7 +51,7 @@ def open_desk(settings: Settings, rebuild: bool = False) -> Any:
 def parse_day(value: str | None, flag: str) -> dt.date | None:
     if value is None:
         return None
-    from index.dates import parse_date
+    from index import parse_date
 
     try:
         return parse_date(value)
@@ -94,6 +93,12 @@ def ask(
     since: Annotated[str | None, typer.Option("--since", help="Only articles from this date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Only articles up to this date.")] = None,
     outlet: Annotated[str | None, typer.Option("--outlet", help="Only articles of this outlet.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Answer as if asked on this day (YYYY-MM-DD; default: today): later articles are not used."
+        ),
+    ] = None,
     retriever: Annotated[
         str | None,
         typer.Option("--retriever", help="How passages are found: dense, bm25 or hybrid (default: hybrid)."),
@@ -106,12 +111,25 @@ def ask(
     settings = settings_from(
         corpus=corpus, index_dir=index_dir, k=k, retriever=retriever, show_progress=sys.stderr.isatty()
     )
-    since_day, until_day = parse_day(since, "--since"), parse_day(until, "--until")
-    from index.newsdesk import clean_question
+    from bot.chat import AskOptions
+    from index import clean_question, empty_filter_message
 
+    day = parse_day(as_of, "--as-of")
+    options = AskOptions(k, parse_day(since, "--since"), parse_day(until, "--until"), outlet, day)
     question = clean_question(question, settings.max_question_chars)  # fail fast, before any loading
     desk = open_desk(settings)
-    answer = desk.ask(question, k=k, since=since_day, until=until_day, outlet=outlet, retriever=settings.retriever)
+    empty = empty_filter_message(desk.sources(), options.filters())
+    if empty is not None:  # say which filter left nothing, not "the articles do not cover this"
+        fail(empty)
+    answer = desk.ask(
+        question,
+        k=k,
+        since=options.since,
+        until=options.until,
+        outlet=outlet,
+        retriever=settings.retriever,
+        as_of=day or dt.date.today(),
+    )
     if as_json:
         typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:

@@ -308,7 +308,7 @@ class NewsdeskBot(discord.Client):
 def parse_day(value: str | None, name: str) -> dt.date | None:
     if value is None or not value.strip():
         return None
-    from index.dates import parse_date
+    from index import parse_date
 
     try:
         return parse_date(value.strip())

@@ -11,6 +11,7 @@ A file is a YAML list of entries::
     - id: q2
       question: What is the capital of France?
       abstain: true                   # the answer must abstain
+      asked_on: 2020-12-31            # optional: asked as of that day (later articles are not used)
 
 Metrics (:func:`summarise`):
 
@@ -41,12 +42,13 @@ This module uses only ``index``'s public API (:class:`~index.newsdesk.Newsdesk`,
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import yaml
 
@@ -64,7 +66,7 @@ from index import (
     share,
 )
 
-_KEYS = {"id", "question", "sources", "answer", "abstain"}
+_KEYS = {"id", "question", "sources", "answer", "abstain", "asked_on"}
 HIT_DEPTHS = (1, 3, 5)
 
 
@@ -76,6 +78,10 @@ class Asker(Protocol):
     def ask(self, question: str, k: int | None = None) -> Answer: ...
 
 
+class AskerAsOf(Protocol):
+    def ask(self, question: str, k: int | None = None, as_of: dt.date | None = None) -> Answer: ...
+
+
 @dataclass(frozen=True)
 class EvalQuestion:
     id: str
@@ -84,6 +90,7 @@ class EvalQuestion:
     answers: tuple[str, ...] = ()
     abstain: bool = False
     file: str = ""
+    asked_on: dt.date | None = None
 
     @property
     def key(self) -> str:
@@ -107,6 +114,7 @@ class QuestionResult:
     answer_found: bool | None  # None when the entry lists no answer strings
     passed: bool
     why: str
+    asked_on: str = ""  # ISO date the question was asked as of; empty: the day of the run
 
     def hit(self, depth: int) -> bool:
         return hit_at(self.source_ranks, depth)
@@ -252,7 +260,19 @@ def _entry(path: Path, n: int, entry: object) -> EvalQuestion:
         raise bad("an 'abstain: true' question cannot also list 'sources' or 'answer'")
     if not abstain and not (sources or answers):
         raise bad("list the expected 'sources' and/or 'answer', or mark it 'abstain: true'")
-    return EvalQuestion(str(ident), question.strip(), sources, answers, abstain, str(path))
+    return EvalQuestion(str(ident), question.strip(), sources, answers, abstain, str(path), _asked_on(entry, bad))
+
+
+def _asked_on(entry: dict[str, Any], bad: Any) -> dt.date | None:
+    value = entry.get("asked_on")
+    if value is None:
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value  # YAML reads an unquoted 2020-12-31 as a date
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise bad(f"'asked_on' must be a date written YYYY-MM-DD, not {value!r}") from None
 
 
 def _strings(entry: dict[str, Any], key: str, bad: Any) -> tuple[str, ...]:
@@ -309,19 +329,27 @@ def judge(question: EvalQuestion, answer: Answer, latency_ms: float) -> Question
         answer_found=found,
         passed=not reasons,
         why="; ".join(reasons),
+        asked_on=question.asked_on.isoformat() if question.asked_on else "",
     )
 
 
 def run_questions(desk: Asker, questions: Sequence[EvalQuestion], k: int | None = None) -> list[QuestionResult]:
     """Ask every question once, timed; the first is asked once before, untimed, to warm the caches."""
     if questions:
-        desk.ask(questions[0].question, k=k)
+        _ask(desk, questions[0], k)
     results = []
     for question in questions:
         started = time.perf_counter()
-        answer = desk.ask(question.question, k=k)
+        answer = _ask(desk, question, k)
         results.append(judge(question, answer, (time.perf_counter() - started) * 1000))
     return results
+
+
+def _ask(desk: Asker, question: EvalQuestion, k: int | None) -> Answer:
+    """Ask ``question``; as of its ``asked_on`` day when it has one (otherwise the desk's default: today)."""
+    if question.asked_on is None:
+        return desk.ask(question.question, k=k)
+    return cast(AskerAsOf, desk).ask(question.question, k=k, as_of=question.asked_on)
 
 
 def summarise(results: Sequence[QuestionResult]) -> dict[str, float | None]:

@@ -20,8 +20,7 @@ from discord.utils import escape_markdown
 
 from bot.chat import ChatReply
 from bot.quoting import nested
-from index import Answer, Citation
-from index.sentences import split_sentences
+from index import Answer, Citation, split_sentences
 
 MESSAGE_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096

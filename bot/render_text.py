@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from bot.quoting import in_quotes
-from index.records import Answer, Citation
+from index import Answer, Citation
 
 
 def source_line(citation: Citation) -> str:

@@ -25,12 +25,14 @@ from index import Answer, Article, Citation, Settings
 PROMPT = "newsdesk> "
 HISTORY_FILE_NAME = "repl_history"
 HELP = """\
-Ask a question in plain words; a short follow-up ("and in 2021?", "who said that?") continues the last one.
+Ask a question in plain words; a follow-up continues the last one: "who said that?" names the speaker
+of the quoted sentence, "what about X?" asks the last question about X, "and in 2021?" narrows it.
   :sources        list the indexed articles
   :show N         the full passage of source N of the last answer
   :k N            retrieve N passages per question (now: {k})
   :since DATE     only articles from DATE on (YYYY-MM-DD; ':since' alone clears it; now: {since})
   :until DATE     only articles up to DATE (':until' alone clears it; now: {until})
+  :asof DATE      answer as if asked on DATE: later articles are not used (':asof' alone: today; now: {as_of})
   :json           toggle raw JSON output (now: {json})
   :new            forget the conversation: the next question starts afresh
   :help           this list
@@ -99,6 +101,7 @@ class Repl:
                     k=opts.k or self.k_default,
                     since=opts.since or "any",
                     until=opts.until or "any",
+                    as_of=opts.as_of or "today",
                     json="on" if state.as_json else "off",
                 )
             )
@@ -114,7 +117,7 @@ class Repl:
             else:
                 state.options = dataclasses.replace(state.options, k=int(arg))
                 self.out.info(f"retrieving {arg} passages per question")
-        elif name in {"since", "until"}:
+        elif name in {"since", "until", "asof", "as_of", "as-of"}:
             self.set_date(name, arg)
         elif name == "json":
             state.as_json = not state.as_json
@@ -140,7 +143,7 @@ class Repl:
     def set_date(self, name: str, arg: str) -> None:
         day = None
         if arg and arg.lower() not in {"off", "none", "any", "-"}:
-            from index.dates import parse_date
+            from index import parse_date
 
             try:
                 day = parse_date(arg)
@@ -148,9 +151,16 @@ class Repl:
                 self.out.error(f":{name} {arg!r} is not a date: write it as YYYY-MM-DD (or ':{name}' alone to clear)")
                 return
         opts = self.state.options
-        changed = dataclasses.replace(opts, since=day) if name == "since" else dataclasses.replace(opts, until=day)
-        self.state.options = changed
-        self.out.info(f"{name} {day.isoformat() if day else 'cleared'}")
+        if name.startswith("as"):
+            self.state.options = dataclasses.replace(opts, as_of=day)
+        elif name == "since":
+            self.state.options = dataclasses.replace(opts, since=day)
+        else:
+            self.state.options = dataclasses.replace(opts, until=day)
+        if name.startswith("as"):
+            self.out.info(f"answering as of {day.isoformat() if day else 'today'}")
+        else:
+            self.out.info(f"{name} {day.isoformat() if day else 'cleared'}")
 
 
 class PlainOutput:
@@ -279,7 +289,7 @@ def run(settings: Settings, stdin: IO[str] | None = None, stdout: IO[str] | None
     from prompt_toolkit.history import FileHistory, InMemoryHistory
     from rich.console import Console
 
-    core.reply("warm up")  # the first question pays for lazy loading: pay it before the prompt shows
+    core.warm_up()  # the first question pays for lazy loading: pay it before the prompt shows
 
     console = Console(file=stdout)
     history_file = history_path(settings)

@@ -158,3 +158,102 @@ async def test_concurrent_questions_run_off_the_event_loop(desk: RecordingDesk) 
     for question, reply, conversation in zip(questions, replies, conversations, strict=True):
         assert reply.text == question and [t.text for t in conversation.turns] == [question]
     assert "850" in replies[0].answer.text  # type: ignore[union-attr]
+
+
+SECRETARY = "What did NATO's secretary-general say about leaving Afghanistan?"
+
+
+def test_who_said_that_names_the_speaker_of_the_quoted_sentence(desk: RecordingDesk) -> None:
+    core, conversation = ChatCore(desk), Conversation()
+    first = core.reply(SECRETARY, conversation)
+    assert first.answer is not None and not first.answer.abstained
+    asked_before = len(desk.calls)
+    reply = core.reply("who said that?", conversation)
+    assert reply.ok and reply.answer is not None
+    assert "Stoltenberg" in reply.answer.text and reply.answer.text.endswith("[1]")
+    assert reply.answer.citations == first.answer.citations  # about the quotation shown, so the same source
+    assert len(desk.calls) == asked_before  # nothing was searched
+    # Said again, it still refers to the same quotation; the thread's question is unchanged.
+    assert conversation.last is not None and conversation.last.topic == SECRETARY
+
+
+def test_who_said_that_says_when_the_article_names_no_one(desk: RecordingDesk) -> None:
+    core, conversation = ChatCore(desk), Conversation()
+    core.reply(TROOPS, conversation)  # "Up to 850 German troops will also be deployed ...": nobody speaks
+    reply = core.reply("who said that?", conversation)
+    assert reply.answer is not None and reply.answer.text == "The DW article does not name who said it. [1]"
+
+
+def test_who_said_that_without_an_answer_is_a_hint(desk: RecordingDesk) -> None:
+    reply = ChatCore(desk).reply("who said that?", Conversation())
+    assert reply.kind == "refused" and "ask a question first" in reply.message and not desk.calls
+
+
+def test_what_about_x_asks_the_previous_question_about_x(desk: RecordingDesk) -> None:
+    core, conversation = ChatCore(desk), Conversation()
+    first = core.reply(SECRETARY, conversation)
+    core.reply("who said that?", conversation)
+    reply = core.reply("what about the Taliban?", conversation, AskOptions())
+    assert desk.calls[-1][0] == "What did the Taliban say about leaving Afghanistan?"
+    assert reply.answer is not None and first.answer is not None
+    assert reply.answer.text != first.answer.text and "Taliban" in reply.answer.text
+    assert reply.followup_of == SECRETARY
+
+
+def test_what_about_x_abstains_when_the_answer_does_not_mention_x(desk: RecordingDesk) -> None:
+    core, conversation = ChatCore(desk), Conversation()
+    core.reply(TROOPS, conversation)
+    reply = core.reply("what about the Taliban?", conversation)
+    assert desk.calls[-1][0] == "How many Taliban troops will be deployed to Afghanistan?"
+    assert reply.answer is not None and reply.answer.abstained
+    assert reply.answer.text == "The articles I have do not answer this about the Taliban."
+
+
+@pytest.mark.parametrize("text", ["clear", "thanks", "ok"])
+def test_a_message_that_is_not_a_question_gets_a_hint(desk: RecordingDesk, text: str) -> None:
+    conversation = Conversation()
+    reply = ChatCore(desk).reply(text, conversation)
+    assert reply.kind == "refused" and reply.message.startswith(f"“{text}” is not a question")
+    assert not desk.calls and not conversation.turns
+
+
+def test_follow_ups_keep_the_threads_filters_and_as_of_date(desk: RecordingDesk) -> None:
+    core, conversation = ChatCore(desk), Conversation()
+    options = AskOptions(outlet="RFE", as_of=dt.date(2021, 1, 1))
+    core.reply(SECRETARY, conversation, options)
+    assert desk.calls[-1][1] == {"k": None, "since": None, "until": None, "outlet": "RFE", "as_of": dt.date(2021, 1, 1)}
+    core.reply("what about the Taliban?", conversation)
+    assert desk.calls[-1][1]["as_of"] == dt.date(2021, 1, 1) and desk.calls[-1][1]["outlet"] == "RFE"
+    core.reply("and in 2020?", conversation)
+    assert desk.calls[-1][1]["outlet"] == "RFE" and desk.calls[-1][1]["as_of"] == dt.date(2021, 1, 1)
+    # Without an as-of date, questions are asked as of today.
+    core.reply(TROOPS, Conversation())
+    assert desk.calls[-1][1]["as_of"] == dt.date.today()
+    assert conversation.last is not None and conversation.last.options.as_of == dt.date(2021, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "options,expected",
+    [
+        (AskOptions(outlet="rferl"), 'No article is from an outlet matching "rferl": the outlets are DW, RFE/RL.'),
+        (
+            AskOptions(since=dt.date(2030, 1, 1)),
+            "No article is dated on or after 2030-01-01: the articles run from 2014-12-29 to 2021-04-14.",
+        ),
+        (
+            AskOptions(as_of=dt.date(2010, 6, 1)),
+            "No article is dated on or before 2010-06-01: the articles run from 2014-12-29 to 2021-04-14.",
+        ),
+        (
+            AskOptions(outlet="RFE/RL", since=dt.date(2021, 1, 1)),
+            'No article from "RFE/RL" is dated on or after 2021-01-01: the articles run from 2014-12-29 to '
+            "2021-04-14, from DW, RFE/RL.",
+        ),
+    ],
+)
+def test_a_filter_that_leaves_no_article_says_so_and_what_exists(
+    desk: RecordingDesk, options: AskOptions, expected: str
+) -> None:
+    reply = ChatCore(desk).reply(TROOPS, Conversation(), options)
+    assert reply.kind == "refused" and reply.message == expected
+    assert not desk.calls

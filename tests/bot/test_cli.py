@@ -56,3 +56,51 @@ def test_unwritable_index_dir_is_a_clear_error(tmp_path: Path) -> None:
     result = newsdesk("sources", "--index-dir", str(blocker / "index"), cwd=tmp_path)
     assert result.returncode == 2 and "cannot write the index directory" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--outlet", "rferl"], 'No article is from an outlet matching "rferl": the outlets are DW, RFE/RL.'),
+        (["--as-of", "2010-01-01"], "No article is dated on or before 2010-01-01: the articles run from 2014-12-29"),
+    ],
+)
+def test_a_filter_that_leaves_nothing_says_what_exists(
+    args: list[str],
+    message: str,
+    seed_desk,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot import cli
+
+    monkeypatch.setattr(cli, "open_desk", lambda settings: seed_desk)
+    result = CliRunner().invoke(cli.app, ["ask", "Who leads NATO?", *args])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_as_of_reaches_the_library(seed_desk, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from typer.testing import CliRunner
+
+    from bot import cli
+
+    asked: list[object] = []
+
+    class Spy:
+        def sources(self):  # type: ignore[no-untyped-def]
+            return seed_desk.sources()
+
+        def ask(self, question: str, **options: object):  # type: ignore[no-untyped-def]
+            asked.append(options["as_of"])
+            return seed_desk.ask(question, **options)
+
+    monkeypatch.setattr(cli, "open_desk", lambda settings: Spy())
+    runner = CliRunner()
+    result = runner.invoke(cli.app, ["ask", "When will NATO leave Afghanistan?", "--as-of", "2020-12-31", "--json"])
+    assert result.exit_code == 0, result.output
+    assert {c["date"] for c in json.loads(result.output)["citations"]} <= {"2020-10-21", "2014-12-29"}
+    assert runner.invoke(cli.app, ["ask", "When will NATO leave Afghanistan?"]).exit_code == 0
+    assert asked == [dt.date(2020, 12, 31), dt.date.today()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -307,3 +308,28 @@ def test_eval_help_explains_every_column(monkeypatch: pytest.MonkeyPatch) -> Non
     for column in ("question =", "result =", "rank =", "ms =", "why ="):
         assert column in text, column
     assert "warm" in text and "how many failed" in text
+
+
+def test_asked_on_asks_as_of_that_day(tmp_path: Path) -> None:
+    class AsOfDesk(ScriptedDesk):
+        def __init__(self) -> None:
+            super().__init__(SCRIPT)
+            self.as_of: list[object] = []
+
+        def ask(self, question: str, k: int | None = None, as_of: object = None) -> Answer:
+            self.as_of.append(as_of)
+            return super().ask(question, k)
+
+    path = tmp_path / "dated.yaml"
+    path.write_text(
+        "- id: a\n  question: How many German troops?\n  answer: ['850']\n  asked_on: 2015-01-31\n"
+        "- id: b\n  question: Capital of France?\n  abstain: true\n",
+        encoding="utf-8",
+    )
+    desk = AsOfDesk()
+    report = evaluate(desk, load_questions([path]), Thresholds())
+    assert desk.as_of == [dt.date(2015, 1, 31), dt.date(2015, 1, 31), None]  # warm-up, a, b
+    assert report.results[0].asked_on == "2015-01-31" and report.results[1].asked_on == ""
+    path.write_text("- id: a\n  question: Q?\n  answer: ['x']\n  asked_on: last week\n", encoding="utf-8")
+    with pytest.raises(QuestionSetError, match="'asked_on' must be a date written YYYY-MM-DD"):
+        load_questions([path])

@@ -24,6 +24,7 @@ from index import Newsdesk
 from index.settings import BUNDLED_CORPUS
 
 TROOPS = "How many German troops will be deployed to Afghanistan?"
+SECRETARY = "What did NATO's secretary-general say about leaving Afghanistan?"
 ENTER = "\r"
 CTRL_C = "\x03"
 CTRL_D = "\x04"
@@ -70,12 +71,14 @@ def test_ctrl_c_abandons_the_line_and_ctrl_d_exits(seed_desk: Newsdesk, pipe: Pi
 def test_commands_check_their_arguments(seed_desk: Newsdesk) -> None:
     out, err = io.StringIO(), io.StringIO()
     repl = Repl(ChatCore(seed_desk), PlainOutput(out, err), seed_desk.settings.k)
-    for line in [":show 1", ":k zero", ":since last week", ":since 2020-01-01", ":until", ":frobnicate", ":json"]:
+    lines = [":show 1", ":k zero", ":since last week", ":since 2020-01-01", ":until", ":frobnicate", ":json"]
+    for line in lines + [":asof 2021-01-01", ":asof yesterday"]:
         assert repl.handle(line)
     errors = err.getvalue()
     assert "ask a question" in errors and "whole number" in errors and "YYYY-MM-DD" in errors
-    assert "unknown command ':frobnicate'" in errors
+    assert "unknown command ':frobnicate'" in errors and ":asof 'yesterday' is not a date" in errors
     assert str(repl.state.options.since) == "2020-01-01" and repl.state.options.until is None
+    assert str(repl.state.options.as_of) == "2021-01-01" and "answering as of 2021-01-01" in errors
     assert repl.state.as_json and out.getvalue() == ""  # commands say nothing on the answer stream
 
 
@@ -102,7 +105,7 @@ def test_newsdesk_repl_reads_questions_from_a_pipe(tmp_path: Path) -> None:
     }
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "repl"],
-        input=f"{TROOPS}\nand who said that?\n",
+        input=f"{SECRETARY}\nwho said that?\nwhat about the Taliban?\nclear\n",
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -110,7 +113,21 @@ def test_newsdesk_repl_reads_questions_from_a_pipe(tmp_path: Path) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    first, _, second = result.stdout.partition("\n\n")
-    assert "850" in first
-    assert "[1] DW · 2014-12-29 · Taliban declare 'defeat' of NATO" in second
+    first, speaker, taliban, hint = replies(result.stdout)
+    assert "Stoltenberg" in first and "[1] RFE/RL · 2020-10-21" in first
+    answer = speaker.split("\n\nSources:")[0]
+    assert answer.startswith("NATO Secretary-General Jens Stoltenberg said it. [1]")
+    assert taliban.split("\n\nSources:")[0] != first.split("\n\nSources:")[0] and "Taliban" in taliban
+    assert hint.startswith("“clear” is not a question.")
     assert "Traceback" not in result.stderr
+
+
+def replies(stdout: str) -> list[str]:
+    """The piped REPL's replies: each ends with a blank line; an answer's sources follow a blank line."""
+    out: list[str] = []
+    for block in stdout.strip().split("\n\n"):
+        if block.startswith("Sources:") and out:
+            out[-1] += "\n\n" + block
+        else:
+            out.append(block)
+    return out
