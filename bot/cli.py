@@ -26,6 +26,14 @@ CorpusOption = Annotated[
 IndexDirOption = Annotated[
     Path | None, typer.Option("--index-dir", help="Where the index lives (default: .newsdesk/indexes/...).")
 ]
+VectorStoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--vector-store",
+        help="Where chunk vectors are searched: faiss (default), a Milvus Lite file (*.db) or a Milvus server "
+        "(http://HOST:PORT). See README, 'Scaling out'.",
+    ),
+]
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -35,7 +43,7 @@ def fail(message: str, code: int = 2) -> None:
 
 def settings_from(**overrides: Any) -> Settings:
     """Settings from file and environment, with command-line flags on top (unset flags are None)."""
-    key_map = {"corpus": "corpus_dir"}
+    key_map = {"corpus": "corpus_dir", "ray": "ray_address"}
     return load_settings({key_map.get(k, k): v for k, v in overrides.items()})
 
 
@@ -64,6 +72,7 @@ def parse_day(value: str | None, flag: str) -> dt.date | None:
 def index(
     corpus: CorpusOption = None,
     index_dir: IndexDirOption = None,
+    vector_store: VectorStoreOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything.")] = False,
     index_type: Annotated[
         str | None,
@@ -73,10 +82,25 @@ def index(
             "hnsw or ivfpq. Changing it re-embeds nothing.",
         ),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            flag_value="local",
+            metavar="[ADDRESS]",
+            help="Embed with Ray Data: alone, on a Ray instance started here; with an address "
+            "(ray://HOST:10001, HOST:6379, auto), on that cluster. The vectors are the same.",
+        ),
+    ] = None,
 ) -> None:
     """Build or update the index of a corpus (only new or changed articles are embedded)."""
     settings = settings_from(
-        corpus=corpus, index_dir=index_dir, index_type=index_type, show_progress=sys.stderr.isatty()
+        corpus=corpus,
+        index_dir=index_dir,
+        index_type=index_type,
+        vector_store=vector_store,
+        ray=ray,
+        show_progress=sys.stderr.isatty(),
     )
     desk = open_desk(settings, rebuild=rebuild)
     if not desk.build_report.wrote:
@@ -104,12 +128,18 @@ def ask(
         typer.Option("--retriever", help="How passages are found: dense, bm25 or hybrid (default: hybrid)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as one JSON object.")] = False,
+    vector_store: VectorStoreOption = None,
 ) -> None:
     """Answer a question from the articles, with numbered, quoted sources."""
     from bot.render_text import render_text
 
     settings = settings_from(
-        corpus=corpus, index_dir=index_dir, k=k, retriever=retriever, show_progress=sys.stderr.isatty()
+        corpus=corpus,
+        index_dir=index_dir,
+        k=k,
+        retriever=retriever,
+        vector_store=vector_store,
+        show_progress=sys.stderr.isatty(),
     )
     from bot.chat import AskOptions
     from index import clean_question, empty_filter_message
@@ -137,9 +167,13 @@ def ask(
 
 
 @app.command()
-def sources(corpus: CorpusOption = None, index_dir: IndexDirOption = None) -> None:
+def sources(
+    corpus: CorpusOption = None, index_dir: IndexDirOption = None, vector_store: VectorStoreOption = None
+) -> None:
     """List the indexed articles, newest first."""
-    settings = settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty())
+    settings = settings_from(
+        corpus=corpus, index_dir=index_dir, vector_store=vector_store, show_progress=sys.stderr.isatty()
+    )
     desk = open_desk(settings)
     for article in desk.sources():
         parts = [article.date_iso or "undated", article.outlet or "unknown outlet", article.title]
@@ -151,22 +185,28 @@ def repl(
     corpus: CorpusOption = None,
     index_dir: IndexDirOption = None,
     k: Annotated[int | None, typer.Option("--k", help="How many passages to retrieve.")] = None,
+    vector_store: VectorStoreOption = None,
 ) -> None:
     """Ask questions one after another, with follow-ups (reads one question a line from a pipe)."""
     from bot.repl import run
 
-    run(settings_from(corpus=corpus, index_dir=index_dir, k=k, show_progress=sys.stderr.isatty()))
+    settings = settings_from(
+        corpus=corpus, index_dir=index_dir, k=k, vector_store=vector_store, show_progress=sys.stderr.isatty()
+    )
+    run(settings)
 
 
 @app.command()
-def discord(corpus: CorpusOption = None, index_dir: IndexDirOption = None) -> None:
+def discord(
+    corpus: CorpusOption = None, index_dir: IndexDirOption = None, vector_store: VectorStoreOption = None
+) -> None:
     """Run the Discord bot (token from DISCORD_TOKEN; see README, "Discord")."""
     # A long-running service: time-stamped INFO lines (start-up time, syncs, shutdown) to stderr.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("faiss").setLevel(logging.WARNING)  # which CPU build it loaded is not news
     from bot.discord_bot import run
 
-    run(settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty()))
+    run(settings_from(corpus=corpus, index_dir=index_dir, vector_store=vector_store, show_progress=sys.stderr.isatty()))
 
 
 # `newsdesk eval --help`: one paragraph a line, since rich keeps a docstring's line breaks.
@@ -216,12 +256,15 @@ def evaluate(
     min_abstain_precision: Annotated[
         float | None, typer.Option("--min-abstain-precision", help="Fail when abstention precision is lower.")
     ] = None,
+    vector_store: VectorStoreOption = None,
 ) -> None:
     from bot.evaluation import Thresholds, evaluate, load_baseline, load_questions, render_plain, render_rich
 
     questions = load_questions(files)  # fail fast on a malformed file, before any loading
     old = load_baseline(baseline) if baseline is not None else None
-    settings = settings_from(corpus=corpus, index_dir=index_dir, k=k, show_progress=sys.stderr.isatty())
+    settings = settings_from(
+        corpus=corpus, index_dir=index_dir, k=k, vector_store=vector_store, show_progress=sys.stderr.isatty()
+    )
     desk = open_desk(settings)
     thresholds = Thresholds(min_hit3, min_answer, min_abstain, min_abstain_precision)
     report = evaluate(desk, questions, thresholds, k=k, baseline=old)

@@ -20,7 +20,8 @@ from index.records import Article, Chunk
 from index.sentence_index import SentenceIndex, article_sentences
 from index.sentences import Span
 from index.settings import Settings
-from index.store import StoredIndex, build_lock, read_index, read_manifest, write_index
+from index.store import StoredIndex, build_lock, generation_vector_store, read_index, read_manifest, write_index
+from index.vector_store import normalised_store
 
 log = logging.getLogger("newsdesk.builder")
 
@@ -99,7 +100,10 @@ def open_index(settings: Settings, embedder: Embedder, rebuild: bool = False) ->
             same_type = settings.index_type == "auto" or current.index_type == choose_index_type(
                 settings.index_type, current.chunk_count
             )
-            if same_type and current.same_recipe(recipe) and current.corpus_fingerprint == recipe.corpus_fingerprint:
+            # Another vector store (faiss <-> Milvus, another Milvus) re-embeds nothing either.
+            same_store = generation_vector_store(index_dir, current) == normalised_store(settings.vector_store)
+            same = current.same_recipe(recipe) and current.corpus_fingerprint == recipe.corpus_fingerprint
+            if same_type and same_store and same:
                 stored = read_index(index_dir)
                 if stored is not None:
                     return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
@@ -180,7 +184,9 @@ def _update(
     )
     recipe.articles = entries
     recipe.chunk_count = len(chunks)
-    stored = write_index(index_dir, recipe, loaded.articles, chunks, vectors, sentences)
+    stored = write_index(
+        index_dir, recipe, loaded.articles, chunks, vectors, sentences, settings.vector_store, fresh=report.rebuilt
+    )
     report.wrote = True
     report.seconds = time.perf_counter() - started
     return stored, report

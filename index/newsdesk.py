@@ -37,7 +37,17 @@ class Newsdesk:
     def open(cls, settings: Settings | None = None, rebuild: bool = False) -> Newsdesk:
         settings = settings or load_settings()
         embedder = make_embedder(settings.model)
-        stored, report = open_index(settings, embedder, rebuild=rebuild)
+        if settings.ray_address:
+            # Builds embed on a Ray cluster (index.ray_embedding); questions are still embedded here.
+            from index.ray_embedding import ray_embedder
+
+            distributed = ray_embedder(embedder, settings.ray_address, settings.show_progress)
+            try:
+                stored, report = open_index(settings, distributed, rebuild=rebuild)
+            finally:
+                distributed.close()
+        else:
+            stored, report = open_index(settings, embedder, rebuild=rebuild)
         # Documents were embedded by sentence-transformers; questions and answer sentences go through
         # the fast-starting ONNX export of the same model when one is installed (index.embedding).
         queries = make_query_embedder(settings.model, settings.query_backend, documents=embedder)

@@ -1,4 +1,4 @@
-"""Retrieval: dense (FAISS), BM25 or both fused, with date/outlet filters and diverse results.
+"""Retrieval: dense (FAISS or Milvus, :mod:`index.vector_store`), BM25 or both fused, with filters and diversity.
 
 :func:`retrieve` is the one entry point. What a :class:`Hit` carries:
 
@@ -26,6 +26,7 @@ import numpy as np
 from index.fusion import Fusion
 from index.records import Article, Chunk, Hit
 from index.store import StoredIndex
+from index.vector_store import VectorFilter
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
 # Chosen by measurement on xquad-en and TIME (`make bench-quality`, `python -m tests.bench.quality --sweep`):
@@ -104,14 +105,14 @@ def retrieve(
     if query is None and options.retriever != "bm25":
         raise ValueError("dense and hybrid retrieval need the question's embedding")
     pool = max(MIN_POOL, POOL_FACTOR * k) if options.diverse else k
-    ranked = _rank(stored, question, query, pool, mask, options)
+    ranked = _rank(stored, question, query, pool, mask, options, filters)
     hits = diversify(stored, ranked, k, options.per_article) if options.diverse else [h for _, h in ranked]
     return [replace(hit, rank=rank) for rank, hit in enumerate(hits[:k])]
 
 
 def _rank(
     stored: StoredIndex, question: str, query: np.ndarray | None, pool: int, mask: np.ndarray | None,
-    options: SearchOptions,
+    options: SearchOptions, filters: SearchFilters | None = None,
 ) -> list[tuple[int, Hit]]:  # fmt: skip
     """(chunk position, hit) of up to ``pool`` candidates, best first."""
     lexical = stored.lexical_index()
@@ -131,13 +132,14 @@ def _rank(
     if options.retriever == "dense":
         assert query is not None
         # FAISS's own inner product, so that score == dense_score exactly.
-        return [(i, Hit(stored.chunks[i], s, 0, s, float(raw[i]))) for i, s in dense_pairs(stored, query, pool, mask)]
+        pairs = dense_pairs(stored, query, pool, mask, filters)
+        return [(i, Hit(stored.chunks[i], s, 0, s, float(raw[i]))) for i, s in pairs]
     lexical_top = _top_positive(raw, pool)
     if options.retriever == "bm25":
         return [hit(i, relative(i)) for i in lexical_top]
     assert query is not None
     # Candidates from both sides, each scored exactly on both sides (cheap: a dot product, a lookup).
-    candidates = {i for i, _ in dense_pairs(stored, query, pool, mask)} | set(lexical_top)
+    candidates = {i for i, _ in dense_pairs(stored, query, pool, mask, filters)} | set(lexical_top)
     dense = {i: float(stored.vectors[i] @ query) for i in candidates}
     use_raw = options.fusion.method != "absolute"
     lexical_scores = {i: float(raw[i]) if use_raw else relative(i) for i in candidates if raw[i] > 0}
@@ -155,28 +157,31 @@ def _top_positive(scores: np.ndarray, k: int) -> list[int]:
 
 
 def dense_pairs(
-    stored: StoredIndex, query: np.ndarray, k: int, mask: np.ndarray | None = None
+    stored: StoredIndex,
+    query: np.ndarray,
+    k: int,
+    mask: np.ndarray | None = None,
+    filters: SearchFilters | None = None,
 ) -> list[tuple[int, float]]:
-    """(chunk position, cosine) of the ``k`` chunks most similar to the unit ``query``, best first."""
-    total = len(stored.chunks)
-    if total == 0 or k <= 0:
+    """(chunk position, cosine) of the ``k`` chunks most similar to the unit ``query``, best first.
+
+    ``mask`` (from :func:`allowed_chunks`) limits them to allowed chunks; ``filters``, the conditions
+    it came from, let an engine such as Milvus apply them inside its own search."""
+    if len(stored.chunks) == 0 or k <= 0:
         return []
-    query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-    if mask is not None and mask.sum() <= 4 * k:
-        # Few allowed chunks: score them exactly rather than hoping they surface in an ANN search.
-        ids = np.flatnonzero(mask)
-        scores = stored.vectors[ids] @ query[0]
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [(int(ids[i]), float(scores[i])) for i in order]
-    want = k if mask is None else min(total, k * 20)
-    while True:
-        scores, ids = stored.ann.search(query, min(total, want))
-        pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-        if mask is not None:
-            pairs = [(i, s) for i, s in pairs if mask[i]]
-        if len(pairs) >= k or want >= total:
-            return pairs[:k]
-        want *= 4
+    where = None if mask is None else vector_filter(stored, mask, filters or SearchFilters())
+    return stored.vector_store().search(query, k, where)
+
+
+def vector_filter(stored: StoredIndex, mask: np.ndarray, filters: SearchFilters) -> VectorFilter:
+    """``filters`` as the vector store takes them: the mask, and the same conditions for an engine.
+    An outlet filter matches by case-insensitive substring (``SearchFilters.allows``); the engine gets
+    the exact outlet names that match, taken from the indexed articles."""
+    outlets = None
+    if filters.outlet:
+        needle = filters.outlet.casefold()
+        outlets = tuple(sorted({a.outlet for a in stored.articles.values() if needle in a.outlet.casefold()}))
+    return VectorFilter(mask=mask, since=filters.since, until=filters.until, outlets=outlets)
 
 
 def dense_search(stored: StoredIndex, query: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[Hit]:

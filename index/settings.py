@@ -58,6 +58,12 @@ class Settings:
     # seed questions abstain; no unanswerable seed question is answered (docs/QUALITY.md).
     abstain_threshold: float = 0.30
     show_progress: bool = True
+    # Where chunk vectors are searched: "faiss" (files in the index folder), a Milvus Lite file
+    # ("*.db") or a Milvus server ("http://HOST:PORT"); see index/vector_store.py and README "Scaling out".
+    vector_store: str = "faiss"
+    # Embed with Ray Data when building: "" (off), "local" (a Ray instance started on this machine)
+    # or a cluster address ("ray://HOST:10001", "HOST:6379", "auto"); see index/ray_embedding.py.
+    ray_address: str = ""
     # Discord front end.
     discord_token: str = field(default="", repr=False)
     discord_guild: str = ""
@@ -178,6 +184,9 @@ def _build(values: Mapping[str, Any]) -> Settings:
         if key in values and values[key] not in allowed:
             raise ConfigError(f"setting '{key}' must be one of {', '.join(allowed)}, got {values[key]!r}")
     settings = Settings(**values)
+    from index.vector_store import store_kind
+
+    store_kind(settings.vector_store)  # a clear error now rather than at the first search
     positive = ("batch_size", "chunk_tokens", "k", "max_question_chars")
     for key in positive:
         if getattr(settings, key) <= 0:

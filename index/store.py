@@ -8,6 +8,10 @@ Layout of an index directory::
                                sentences.npz (every sentence's span and embedding, for answer extraction)
     <index_dir>/.lock          held while a build runs
 
+With a Milvus vector store (``Settings.vector_store``), a generation holds ``vector_store.json`` (which
+collection on which Milvus holds its chunk vectors; :mod:`index.milvus_store`) instead of
+``dense.faiss``; everything else stays in the files.
+
 A build writes a new generation into a temporary folder, renames it into place and only then points
 CURRENT at it, so a crash at any moment leaves the previous index intact. The previous generation is
 kept one build longer so that readers that just read CURRENT can still open it.
@@ -37,8 +41,10 @@ from index.dates import parse_date
 from index.errors import IndexUnusableError
 from index.lexical import LEXICAL_NAME, LexicalIndex
 from index.manifest import MANIFEST_NAME, IndexManifest
+from index.milvus_store import VECTOR_STORE_NAME, MilvusPlacement
 from index.records import Article, Chunk
 from index.sentence_index import SENTENCES_NAME, SentenceIndex
+from index.vector_store import FAISS, FaissVectorStore, VectorRows, VectorStore, store_kind
 
 CURRENT_NAME = "CURRENT"
 ARTICLES_NAME = "articles.jsonl"
@@ -46,6 +52,8 @@ CHUNKS_NAME = "chunks.jsonl"
 VECTORS_NAME = "vectors.npy"
 ANN_NAME = "dense.faiss"
 DATA_FILES = (ARTICLES_NAME, CHUNKS_NAME, VECTORS_NAME, ANN_NAME, LEXICAL_NAME, SENTENCES_NAME)
+# A generation whose chunk vectors are searched in Milvus: the placement file instead of dense.faiss.
+MILVUS_DATA_FILES = (ARTICLES_NAME, CHUNKS_NAME, VECTORS_NAME, VECTOR_STORE_NAME, LEXICAL_NAME, SENTENCES_NAME)
 MANIFEST_DIGEST_NAME = "manifest.sha256"
 
 
@@ -62,6 +70,14 @@ class StoredIndex:
     path: Path
     lexical: LexicalIndex | None = None
     sentences: SentenceIndex | None = None
+    # The dense side: FAISS over ``ann`` unless a Milvus collection was opened for this generation.
+    dense: VectorStore | None = None
+
+    def vector_store(self) -> VectorStore:
+        """What dense search runs on (see :mod:`index.vector_store`)."""
+        if self.dense is None:
+            self.dense = FaissVectorStore(self.ann, self.vectors, [c.article_id for c in self.chunks])
+        return self.dense
 
     def lexical_index(self) -> LexicalIndex:
         """The BM25 index (built in memory if this object was made without one)."""
@@ -144,7 +160,7 @@ def read_index(index_dir: Path) -> StoredIndex | None:
     if generation is None:
         return None
     manifest = _read_generation_manifest(generation, index_dir)
-    for name in DATA_FILES:
+    for name in data_files(manifest):
         file = generation / name
         if not file.is_file() or file_sha256(file) != manifest.files.get(name):
             raise IndexUnusableError(
@@ -154,21 +170,50 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         articles = {a.id: a for a in map(_article_from_json, _read_jsonl(generation / ARTICLES_NAME))}
         chunks = [Chunk(**c) for c in _read_jsonl(generation / CHUNKS_NAME)]
         vectors = np.load(generation / VECTORS_NAME, allow_pickle=False)
-        ann = read_ann(generation / ANN_NAME)
+        placement = _read_placement(generation)
+        ann = read_ann(generation / ANN_NAME) if placement is None else None
         lexical = LexicalIndex.load(generation / LEXICAL_NAME)
         sentences = SentenceIndex.load(generation / SENTENCES_NAME)
     except (ValueError, TypeError, KeyError, OSError, RuntimeError) as err:
         raise IndexUnusableError(
             f"the index at {generation} cannot be read ({err}): {rebuild_hint(index_dir)}"
         ) from None
+    dense_count = placement.count if placement is not None else ann.ntotal  # type: ignore[union-attr]
     if (
         len(chunks) != len(vectors)
-        or ann.ntotal != len(chunks)
+        or dense_count != len(chunks)
         or lexical.doc_count != len(chunks)
         or sentences.vectors.shape[1:] != vectors.shape[1:]
     ):
         raise IndexUnusableError(f"the index at {generation} is inconsistent: {rebuild_hint(index_dir)}")
-    return StoredIndex(manifest, articles, chunks, vectors, ann, generation, lexical, sentences)
+    stored = StoredIndex(manifest, articles, chunks, vectors, ann, generation, lexical, sentences)
+    if placement is not None:
+        from index.milvus_store import open_placement, positions_of
+
+        positions = positions_of((c.article_id for c in chunks), (c.ordinal for c in chunks))
+        stored.dense = open_placement(placement, positions, str(index_dir))
+    return stored
+
+
+def data_files(manifest: IndexManifest) -> tuple[str, ...]:
+    """The data files of a generation: its vectors are in FAISS or, with a placement file, in Milvus."""
+    return MILVUS_DATA_FILES if VECTOR_STORE_NAME in manifest.files else DATA_FILES
+
+
+def generation_vector_store(index_dir: Path, manifest: IndexManifest) -> str:
+    """``faiss`` or the Milvus URI the live generation's vectors are in."""
+    if VECTOR_STORE_NAME not in manifest.files:
+        return FAISS
+    generation = current_generation(index_dir)
+    placement = None if generation is None else _read_placement(generation)
+    return FAISS if placement is None else placement.uri
+
+
+def _read_placement(generation: Path) -> MilvusPlacement | None:
+    file = generation / VECTOR_STORE_NAME
+    if not file.is_file():
+        return None
+    return MilvusPlacement.from_json(file.read_text(encoding="utf-8"))
 
 
 def write_index(
@@ -178,8 +223,13 @@ def write_index(
     chunks: list[Chunk],
     vectors: np.ndarray,
     sentences: SentenceIndex,
+    vector_store: str = FAISS,
+    fresh: bool = False,
 ) -> StoredIndex:
-    """Write a new generation and make it live atomically. Call with :func:`build_lock` held."""
+    """Write a new generation and make it live atomically. Call with :func:`build_lock` held.
+
+    ``vector_store``: ``faiss`` or a Milvus URI (:mod:`index.milvus_store`); ``fresh``: the vectors are
+    all new (a rebuild), so nothing already in Milvus may be kept."""
     _ensure_writable(index_dir)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = index_dir / f"gen-{stamp}"
@@ -189,15 +239,26 @@ def write_index(
         _write_jsonl(staging / ARTICLES_NAME, (_article_to_json(a) for a in articles))
         _write_jsonl(staging / CHUNKS_NAME, (c.__dict__ for c in chunks))
         np.save(staging / VECTORS_NAME, vectors, allow_pickle=False)
+        requested_type = manifest.index_type
         manifest.index_type = choose_index_type(manifest.index_type, len(vectors))
-        ann = build_ann(vectors, manifest.index_type)
-        write_ann(ann, staging / ANN_NAME)
+        dense: VectorStore | None = None
+        ann = None
+        if store_kind(vector_store) == FAISS:
+            ann = build_ann(vectors, manifest.index_type)
+            write_ann(ann, staging / ANN_NAME)
+        else:
+            # Before CURRENT moves: readers keep searching the collection the live generation names.
+            dense, placement = _sync_milvus(
+                index_dir, vector_store, manifest, requested_type, articles, chunks, vectors, fresh
+            )
+            (staging / VECTOR_STORE_NAME).write_text(placement.to_json(), encoding="utf-8")
         # BM25 statistics (IDF, average length) depend on every chunk, so BM25 is rebuilt whole; it
         # needs no embedding, which is what makes an update expensive.
         lexical = build_lexical({a.id: a for a in articles}, chunks)
         lexical.save(staging / LEXICAL_NAME)
         sentences.save(staging / SENTENCES_NAME)
-        manifest.files = {name: file_sha256(staging / name) for name in DATA_FILES}
+        names = DATA_FILES if dense is None else MILVUS_DATA_FILES
+        manifest.files = {name: file_sha256(staging / name) for name in names}
         manifest_bytes = manifest.to_json().encode("utf-8")
         (staging / MANIFEST_NAME).write_bytes(manifest_bytes)
         (staging / MANIFEST_DIGEST_NAME).write_text(hashlib.sha256(manifest_bytes).hexdigest() + "\n")
@@ -214,7 +275,73 @@ def write_index(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _prune_generations(index_dir, keep={final.name, previous})
-    return StoredIndex(manifest, {a.id: a for a in articles}, chunks, vectors, ann, final, lexical, sentences)
+    if dense is not None:
+        from index.milvus_store import collection_base, publish_alias
+
+        publish_alias(dense.client, collection_base(index_dir), dense.collection)  # type: ignore[attr-defined]
+    stored = StoredIndex(manifest, {a.id: a for a in articles}, chunks, vectors, ann, final, lexical, sentences)
+    stored.dense = dense
+    return stored
+
+
+def _sync_milvus(
+    index_dir: Path,
+    uri: str,
+    manifest: IndexManifest,
+    requested_type: str,
+    articles: list[Article],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    fresh: bool,
+) -> tuple[VectorStore, MilvusPlacement]:
+    """Bring the collection the live generation does not use in line with the new generation."""
+    from pymilvus.exceptions import MilvusException
+
+    from index.milvus_store import (
+        MilvusIndexSpec,
+        MilvusVectorStore,
+        client_for,
+        collection_base,
+        ensure_collection,
+        normalise_uri,
+    )
+
+    uri = normalise_uri(uri)
+    base = collection_base(index_dir)
+    live = current_generation(index_dir)
+    placement = None if live is None else _read_placement(live)
+    live_collection = placement.collection if placement is not None and placement.uri == uri else ""
+    target = f"{base}_b" if live_collection == f"{base}_a" else f"{base}_a"
+    spec = MilvusIndexSpec.for_kind(manifest.index_type, len(vectors), manifest.dimension, requested_type)
+    client = client_for(uri)
+    by_id = {a.id: a for a in articles}
+    # The content tag names the model and chunking too: rows embedded under another recipe never match.
+    recipe_json = json.dumps([manifest.model_id, manifest.chunking], sort_keys=True)
+    recipe = hashlib.sha256(recipe_json.encode()).hexdigest()[:16]
+    hashes = {e.id: f"{e.content_hash[:40]}:{recipe}" for e in manifest.articles}
+    rows = VectorRows(
+        positions=np.arange(len(chunks)),
+        article_ids=[c.article_id for c in chunks],
+        ordinals=[c.ordinal for c in chunks],
+        content_hashes=[hashes[c.article_id] for c in chunks],
+        dates=[by_id[c.article_id].date for c in chunks],
+        outlets=[by_id[c.article_id].outlet for c in chunks],
+        vectors=vectors,
+    )
+    try:
+        ensure_collection(client, target, manifest.dimension, spec, fresh)
+        store = MilvusVectorStore(client, target, spec, {})
+        store.sync(rows)
+        count = store.count()
+    except (MilvusException, ConnectionError) as err:
+        raise IndexUnusableError(
+            f"cannot write the vectors to Milvus at {uri} ({err}): check that it is running"
+        ) from None
+    if count != len(chunks):
+        raise IndexUnusableError(
+            f"Milvus at {uri} holds {count} vectors after the update, expected {len(chunks)}: run the update again"
+        )
+    return store, MilvusPlacement(uri, target, base, spec, count)
 
 
 @contextlib.contextmanager

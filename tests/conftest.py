@@ -63,3 +63,20 @@ def seed_desk(tmp_path_factory: pytest.TempPathFactory, embedder: CountingEmbedd
     )
     stored, report = open_index(settings, embedder)
     return Newsdesk(settings, embedder, stored, report)
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real Milvus standalone server on free local ports, shared by the session's tests; stopped
+    at the end, and checked to leave no process behind."""
+    from index.milvus_store import close_clients
+    from tests.milvus_server import LocalMilvus, milvus_processes
+
+    server = LocalMilvus(tmp_path_factory.mktemp("milvus-server"))
+    server.start()
+    try:
+        yield server
+    finally:
+        close_clients()
+        server.stop()
+        assert not milvus_processes(server.base_dir), "the Milvus server outlived its fixture"
