@@ -122,6 +122,8 @@ def filter_expression(where: VectorFilter | None) -> str:
         parts.append(f"day > {NO_DAY} and day <= {where.until.toordinal()}")
     if where.outlets is not None:
         parts.append(f"outlet in [{', '.join(literal(o) for o in where.outlets)}]")
+    if where.exclude:
+        parts.append(f"article not in [{', '.join(literal(article_key(a)) for a in where.exclude)}]")
     return " and ".join(parts)
 
 

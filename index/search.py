@@ -181,7 +181,8 @@ def vector_filter(stored: StoredIndex, mask: np.ndarray, filters: SearchFilters)
     if filters.outlet:
         needle = filters.outlet.casefold()
         outlets = tuple(sorted({a.outlet for a in stored.articles.values() if needle in a.outlet.casefold()}))
-    return VectorFilter(mask=mask, since=filters.since, until=filters.until, outlets=outlets)
+    exclude = tuple(sorted(filters.exclude))
+    return VectorFilter(mask=mask, since=filters.since, until=filters.until, outlets=outlets, exclude=exclude)
 
 
 def dense_search(stored: StoredIndex, query: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[Hit]:

@@ -38,6 +38,7 @@ class VectorFilter:
     since: dt.date | None = None
     until: dt.date | None = None
     outlets: tuple[str, ...] | None = None  # None: any outlet
+    exclude: tuple[str, ...] = ()  # article ids left out
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ def test_dense_hits_equal_faiss(lite_desk, seed_desk) -> None:  # type: ignore[n
         SearchFilters(until=dt.date(2015, 1, 1)),
         SearchFilters(outlet="rfe"),
         SearchFilters(since=dt.date(2014, 1, 1), until=dt.date(2020, 12, 31), outlet="DW"),
+        SearchFilters(exclude=frozenset({"000_4dc72540316ceb30"})),
     ],
 )
 def test_filtered_search_equals_faiss(lite_desk, seed_desk, filters: SearchFilters) -> None:  # type: ignore[no-untyped-def]
@@ -94,6 +95,9 @@ def test_filters_run_inside_milvus(lite_desk) -> None:  # type: ignore[no-untype
     assert exact.outlets == ("RFE/RL",)
     outlet_hits = stored.vector_store().search(query, len(stored.chunks), VectorFilter(everything, outlets=("RFE/RL",)))
     assert outlet_hits and {stored.articles[stored.chunks[i].article_id].outlet for i, _ in outlet_hits} == {"RFE/RL"}
+    gone = "000_4dc72540316ceb30"
+    kept = stored.vector_store().search(query, len(stored.chunks), VectorFilter(everything, exclude=(gone,)))
+    assert kept and gone not in {stored.chunks[i].article_id for i, _ in kept}
 
 
 def test_filter_expression_escapes_outlet_names() -> None:
