@@ -303,8 +303,10 @@ class ChatCore:
     ) -> ChatReply:
         """Answer ``text`` in ``conversation`` (which gains the turn when answered). Blocks: see :meth:`areply`."""
         started = self.clock()
-        prepared = self._prepare(text, conversation, options or AskOptions())
-        if isinstance(prepared, ChatReply):
+        prepared = self._prepare(text, conversation, options or AskOptions(), started)
+        if isinstance(prepared, ChatReply):  # answered without searching ("who said that?") or refused
+            if conversation is not None and prepared.turn is not None:
+                conversation.add(prepared.turn)
             return prepared
         cleaned, resolved = prepared
         reply = self._answer(cleaned, resolved, started)
@@ -317,8 +319,10 @@ class ChatCore:
     ) -> ChatReply:
         """:meth:`reply` for event loops: embedding and search run in a worker thread."""
         started = self.clock()
-        prepared = self._prepare(text, conversation, options or AskOptions())
-        if isinstance(prepared, ChatReply):
+        prepared = self._prepare(text, conversation, options or AskOptions(), started)
+        if isinstance(prepared, ChatReply):  # answered without searching ("who said that?") or refused
+            if conversation is not None and prepared.turn is not None:
+                conversation.add(prepared.turn)
             return prepared
         cleaned, resolved = prepared
         reply = await asyncio.to_thread(self._answer, cleaned, resolved, started)
@@ -328,7 +332,7 @@ class ChatCore:
         return reply
 
     def _prepare(
-        self, text: str, conversation: Conversation | None, options: AskOptions
+        self, text: str, conversation: Conversation | None, options: AskOptions, started: float
     ) -> ChatReply | tuple[str, ResolvedQuestion]:
         try:
             cleaned = clean_message(text, self.max_question_chars)
@@ -337,14 +341,14 @@ class ChatCore:
         previous = conversation.last if conversation is not None else None
         resolved = resolve(cleaned, previous, options)
         if resolved.speaker and previous is not None:
-            return self._speaker_reply(cleaned, previous, resolved)
+            return self._speaker_reply(cleaned, previous, resolved, started)
         if asks_for_speaker(cleaned):
             return ChatReply(kind="refused", text=cleaned, message=NO_QUOTE_YET)
         if resolved.followup_of is None and not is_question_like(cleaned, topic_word_count(cleaned)):
             return ChatReply(kind="refused", text=cleaned, message=NOT_A_QUESTION.format(text=cleaned[:80]))
         return cleaned, resolved
 
-    def _speaker_reply(self, cleaned: str, previous: ChatTurn, resolved: ResolvedQuestion) -> ChatReply:
+    def _speaker_reply(self, cleaned: str, previous: ChatTurn, resolved: ResolvedQuestion, started: float) -> ChatReply:
         """Who said the sentences the previous answer quoted, as their articles name them."""
         citations = previous.answer.citations
         if previous.answer.abstained or not citations:
@@ -354,7 +358,13 @@ class ChatCore:
         answer = Answer(question=cleaned, text=text, citations=list(citations), abstained=False)
         turn = ChatTurn(text=cleaned, asked=cleaned, topic=previous.topic, options=resolved.options, answer=answer)
         return ChatReply(
-            kind="answer", text=cleaned, asked=cleaned, answer=answer, turn=turn, followup_of=previous.topic
+            kind="answer",
+            text=cleaned,
+            asked=cleaned,
+            answer=answer,
+            turn=turn,
+            followup_of=previous.topic,
+            elapsed_s=self.clock() - started,
         )
 
     def _answer(self, cleaned: str, resolved: ResolvedQuestion, started: float) -> ChatReply:

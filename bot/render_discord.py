@@ -1,13 +1,15 @@
 """A :class:`bot.chat.ChatReply` as Discord messages, always within Discord's limits.
 
-An answer is an embed: the answer text (with its ``[n]`` markers) as the description, one field per
-source (name ``[n] outlet · date``, value the title linked to the url and the quoted sentence), and a
-footer with the time taken. When it does not fit, quotes are shortened first (each keeps its opening
-words and ends with "…"); only an answer text that is itself too long is split into several embeds, at
-sentence boundaries (at word boundaries only for a single sentence longer than a whole embed).
+An answer is an embed: the question as its title, the answer text (with its ``[n]`` markers) as the
+description, one field per source (name ``[n] outlet · date``, value the title linked to the url and
+the quoted sentence), and a footer with the time taken. When it does not fit, quotes are shortened
+first (each keeps its opening words and ends with "…"); only an answer text that is itself too long is
+split into several embeds, at sentence boundaries (at word boundaries only for a single sentence longer
+than a whole embed): the pages of one answer, which the bot shows one at a time behind "Next page".
 
-An abstention or a refusal is a short plain message. Each :class:`Outgoing` is sent as its own message
-(Discord counts the 6,000-character embed limit over all embeds of one message).
+An abstention or a refusal is a short plain message. Each :class:`Outgoing` is one Discord message
+(Discord counts the 6,000-character embed limit over all embeds of one message). Also here: a source's
+whole passage (the "Source n" button), the pages of ``/sources`` and the ``/help`` embed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from discord.utils import escape_markdown
 
 from bot.chat import ChatReply
 from bot.quoting import nested
-from index import Answer, Citation, split_sentences
+from index import Answer, Article, Citation, split_sentences
 
 MESSAGE_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
@@ -51,7 +53,7 @@ def render_reply(reply: ChatReply) -> list[Outgoing]:
     answer = reply.answer
     if answer.abstained:
         return [Outgoing(content=piece) for piece in split_text(abstention_text(answer), MESSAGE_LIMIT)]
-    return [Outgoing(embed=embed) for embed in answer_embeds(answer, footer_text(reply))]
+    return [Outgoing(embed=embed) for embed in answer_embeds(answer, footer_text(reply), reply.text)]
 
 
 def abstention_text(answer: Answer) -> str:
@@ -74,10 +76,23 @@ def duration(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
-def answer_embeds(answer: Answer, footer: str) -> list[discord.Embed]:
-    """The answer as one embed when it fits (quotes shortened as needed), else several."""
+def answer_embeds(answer: Answer, footer: str, question: str = "") -> list[discord.Embed]:
+    """The answer as one embed when it fits (quotes shortened as needed), else several (pages).
+
+    Each page repeats ``question`` as its title, so a reader sees what was asked next to the answer."""
+    title = truncate(question, TITLE_LIMIT) if question else None
+    embeds = _answer_embeds(answer, footer, len(title or ""))
+    for number, embed in enumerate(embeds, 1):
+        embed.title = title
+        if len(embeds) > 1:
+            embed.set_author(name=f"Page {number} of {len(embeds)}")
+    return embeds
+
+
+def _answer_embeds(answer: Answer, footer: str, title_size: int) -> list[discord.Embed]:
     fields = [source_field(c) for c in answer.citations[:FIELD_COUNT_LIMIT]]
-    fixed = len(footer) + sum(len(name) + len(link) for name, link, _ in fields)
+    # The title and the page label count towards every embed's 6,000.
+    fixed = len(footer) + title_size + len("Page 99 of 99") + sum(len(name) + len(link) for name, link, _ in fields)
     while fields and fixed > EMBED_LIMIT // 2:  # only an absurd number of sources: keep the best ones
         name, link, _ = fields.pop()
         fixed -= len(name) + len(link)
@@ -96,6 +111,8 @@ def answer_embeds(answer: Answer, footer: str) -> list[discord.Embed]:
     sources_size = fixed + sum(len(q) for q in quotes)
     pieces = split_text(description, DESCRIPTION_LIMIT)
     embeds = [new_embed(piece) for piece in pieces]
+    for embed in embeds[:-1]:
+        embed.set_footer(text=truncate("Continued on the next page · " + footer, FOOTER_LIMIT))
     last = embeds[-1]
     if len(last.description or "") + sources_size > EMBED_LIMIT:
         last = new_embed(None)
@@ -225,3 +242,72 @@ def embed_size(embed: discord.Embed) -> int:
 def retry_at(seconds: float) -> str:
     """A Discord timestamp that each reader's client shows as "in 7 seconds"."""
     return f"<t:{int(time.time() + seconds + 0.999)}:R>"
+
+
+def passage_embed(citation: Citation) -> discord.Embed:
+    """Source ``citation``'s whole passage, the quoted sentence in bold: what a "Source n" button shows."""
+    passage = citation.passage or citation.quote
+    quote = citation.quote.strip()
+    at = passage.find(quote) if quote else -1
+    if at >= 0:
+        before, after = passage[:at], passage[at + len(quote) :]
+        text = f"{escape_markdown(before)}**{escape_markdown(quote)}**{escape_markdown(after)}"
+    else:
+        text = escape_markdown(passage)
+    if len(text) > DESCRIPTION_LIMIT:  # never cut inside the bold markers: drop them instead
+        text = truncate(escape_markdown(passage), DESCRIPTION_LIMIT)
+    head = " · ".join(p for p in (citation.outlet, citation.date) if p)
+    embed = discord.Embed(
+        title=truncate(f"[{citation.number}] {citation.title or citation.doc_id}", TITLE_LIMIT),
+        description=text,
+        colour=COLOUR,
+        url=citation.url if citation.url.startswith(("http://", "https://")) else None,
+    )
+    embed.set_footer(text=truncate(f"{head} · the passage the answer cites; the quoted sentence in bold", FOOTER_LIMIT))
+    return embed
+
+
+# One page of /sources: few enough lines to read on a phone.
+SOURCES_PER_PAGE = 10
+
+
+def sources_pages(articles: list[Article], per_page: int = SOURCES_PER_PAGE) -> list[discord.Embed]:
+    """The indexed articles, newest first, as pages of ``per_page`` lines each."""
+    lines = []
+    for article in articles:
+        title = link_text(article.title or article.id)
+        linked = f"[{title}]({article.url})" if article.url.startswith(("http://", "https://")) else title
+        head = " · ".join(p for p in (article.outlet, article.date_iso) if p)
+        lines.append(truncate(f"• {head} · {linked}" if head else f"• {linked}", 380))
+    if not lines:
+        return [discord.Embed(title="No articles are indexed yet", colour=COLOUR)]
+    chunks = [lines[i : i + per_page] for i in range(0, len(lines), per_page)]
+    pages = []
+    for number, chunk in enumerate(chunks, 1):
+        embed = discord.Embed(title=f"{len(articles)} indexed articles", description="\n".join(chunk), colour=COLOUR)
+        embed.set_footer(text=f"Page {number} of {len(chunks)} · newest first")
+        pages.append(embed)
+    return pages
+
+
+HELP_TEXT = """\
+**/ask** `question` — answers from the news articles; every claim is cited to its source.
+Options: `outlet` (suggested as you type), `since` / `until` (dates, YYYY-MM-DD: only articles in that range), \
+`as_of` (a date: answer as if asked that day; later articles are not used).
+
+Under each answer:
+• **Source n** shows the whole passage the answer cites, only to you.
+• **Next page** / **Previous page** turn the pages of a long answer.
+• **Follow up in a thread** opens a thread for the conversation: in it, `/ask` or @mention me with \
+follow-ups such as “who said that?”, “what about the Taliban?” or “and in 2020?”. The thread keeps the \
+filters and the as-of date of its first question.
+
+**/sources** lists the indexed articles, page by page, only to you.
+**/help** shows this."""
+
+
+def help_embed(articles: int, outlets: str, dates: str) -> discord.Embed:
+    """What the bot does and how to use it, with what the corpus holds."""
+    embed = discord.Embed(title="Newsdesk", description=HELP_TEXT, colour=COLOUR)
+    embed.add_field(name="Articles", value=truncate(f"{articles} articles from {outlets}; {dates}.", FIELD_VALUE_LIMIT))
+    return embed

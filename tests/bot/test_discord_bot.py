@@ -113,13 +113,13 @@ def sent_messages() -> list[discord.Message]:
     return out
 
 
-async def post(text: str, member: int = 0, replying_to: discord.Message | None = None) -> None:
-    """A member posts ``text`` in the first channel, as the gateway would deliver it.
+async def post(text: str, member: int = 0, replying_to: discord.Message | None = None, channel: Any = None) -> None:
+    """A member posts ``text`` in the first channel (or ``channel``), as the gateway would deliver it.
 
     (dpytest's own ``message`` finds mentioned users in the member cache, which holds no bot without the
     privileged members intent, and it cannot make replies.)"""
     config = dpytest.get_config()
-    channel, author = config.channels[0], config.members[member]
+    channel, author = channel or config.channels[0], config.members[member]
     state = dpy_backend.get_state()
     mentioned = [state.user] if f"<@{state.user.id}>" in text else []
     data = dpy_facts.make_message_dict(channel, author, content=text, mentions=mentioned, guild_id=channel.guild.id)
@@ -171,12 +171,12 @@ async def test_a_reply_to_an_answer_is_a_followup(make_bot: Any, desk: FlakyDesk
     client = await make_bot()
     await post(mention(client, TROOPS))
     (answer,) = sent_messages()
-    await post("who said that?", member=1, replying_to=answer)
+    await post("and in 2014?", member=1, replying_to=answer)
     (followup,) = sent_messages()
-    assert desk.asked[-1] == f"who said that? {TROOPS}"
+    assert desk.asked[-1] == f"and in 2014? {TROOPS}"
     assert TROOPS in (followup.embeds[0].footer.text or "")  # the footer says what it was read as
     # A message that neither mentions the bot nor replies to it is not for the bot.
-    await post("who said that?")
+    await post("and in 2020?")
     assert not sent_messages() and len(desk.asked) == 2
 
 
@@ -215,7 +215,7 @@ async def test_everyone_in_a_question_pings_nobody(
 
 @pytest.mark.slow
 async def test_an_over_long_answer_is_split_within_the_limits(
-    make_bot: Any, desk: FlakyDesk, seed_desk: Newsdesk
+    make_bot: Any, desk: FlakyDesk, seed_desk: Newsdesk, interaction_calls: InteractionCalls
 ) -> None:
     article = max(seed_desk.sources(), key=lambda a: len(a.text))
 
@@ -226,9 +226,16 @@ async def test_an_over_long_answer_is_split_within_the_limits(
     desk.inflate = inflate
     client = await make_bot()
     await post(mention(client, TROOPS))
-    messages = sent_messages()
-    assert len(messages) >= 2
-    embeds = [m.embeds[0] for m in messages]
+    (message,) = sent_messages()  # one message; its other pages are behind "Next page"
+    view = client.views[message.id]
+    assert view.button("Previous page").disabled and not view.button("Next page").disabled
+    embeds = [message.embeds[0]]
+    while not view.button("Next page").disabled:
+        await view.button("Next page").callback(component_interaction(client, message))
+        embeds.append(interaction_calls.responses[-1]["params"].payload["data"]["embeds"][0])
+    embeds = [e if isinstance(e, discord.Embed) else discord.Embed.from_dict(e) for e in embeds]
+    assert len(embeds) >= 2 and all(e.title == TROOPS for e in embeds)  # every page repeats the question
+    assert embeds[0].author.name == f"Page 1 of {len(embeds)}"
     for embed in embeds:
         embed_within_limits(embed)
     text = " ".join(e.description or "" for e in embeds)
@@ -291,9 +298,17 @@ def interaction_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractionCa
     yield calls
 
 
-def make_interaction(client: NewsdeskBot, options: dict[str, str]) -> discord.Interaction:
+def make_interaction(client: NewsdeskBot, options: dict[str, str], channel: Any = None) -> discord.Interaction:
     config = dpytest.get_config()
     member = config.members[0]
+    channel = channel or config.channels[0]
+    channel_data: dict[str, Any] = {
+        "id": str(channel.id),
+        "type": channel.type.value,
+        "guild_id": str(config.guilds[0].id),
+    }
+    if isinstance(channel, discord.Thread):
+        channel_data["parent_id"] = str(channel.parent_id)
     data: dict[str, Any] = {
         "id": str(dpy_facts.make_id()),
         "application_id": str(client.user.id),  # type: ignore[union-attr]
@@ -301,8 +316,8 @@ def make_interaction(client: NewsdeskBot, options: dict[str, str]) -> discord.In
         "token": "interaction-token",
         "version": 1,
         "guild_id": str(config.guilds[0].id),
-        "channel_id": str(config.channels[0].id),
-        "channel": {"id": str(config.channels[0].id), "type": 0, "guild_id": str(config.guilds[0].id)},
+        "channel_id": str(channel.id),
+        "channel": channel_data,
         "member": {**dpy_facts.dict_from_member(member), "permissions": "0"},
         "attachment_size_limit": 8_000_000,
         "data": {
@@ -321,21 +336,31 @@ async def test_the_slash_command_defers_then_answers_by_followup(
 ) -> None:
     client = await make_bot()
     command = client.tree.get_command("ask")
-    assert command is not None and [p.name for p in command.parameters] == ["question", "since", "until", "outlet"]
+    assert command is not None
+    assert [p.name for p in command.parameters] == ["question", "since", "until", "outlet", "as_of"]
     interaction = make_interaction(client, {"question": TROOPS})
-    await command.callback(interaction, question=TROOPS, since="2014-01-01", until=None, outlet="DW")  # type: ignore[call-arg,arg-type]
+    await command.callback(
+        interaction, question=TROOPS, since="2014-01-01", until=None, outlet="DW", as_of="2020-12-31"
+    )  # type: ignore[call-arg,arg-type]
     (deferred,) = interaction_calls.responses
     assert deferred["params"].payload["type"] == discord.InteractionResponseType.deferred_channel_message.value
     (followup,) = interaction_calls.followups
     payload = followup["payload"]
     assert "850" in payload["embeds"][0]["description"]
     assert payload["embeds"][0]["fields"][0]["name"] == "[1] DW · 2014-12-29"
+    assert payload["embeds"][0]["title"] == TROOPS  # the embed repeats the question
     assert payload["allowed_mentions"]["parse"] == []
-    # The follow-up is remembered: replying to it continues the conversation with the same filters.
-    (turn,) = set(map(id, client.answers.values()))
-    remembered = next(iter(client.answers.values()))
+    labels = [c["label"] for row in payload["components"] for c in row["components"]]
+    assert labels == ["Source 1", "Follow up in a thread"]  # one answer page: no page buttons
+    # The answer message is remembered with its turn: replying to it continues with the same filters.
+    (remembered,) = client.answers.values()
+    assert remembered.text == TROOPS and remembered.answer.citations[0].date == "2014-12-29"
     assert remembered.options.since == dt.date(2014, 1, 1) and remembered.options.outlet == "DW"
-    assert turn
+    assert remembered.options.as_of == dt.date(2020, 12, 31)
+    desk.asked.clear()
+    reply = make_interaction(client, {"question": "and in 2015?"})
+    await client.tree.get_command("ask").callback(reply, question="and in 2015?")  # type: ignore[union-attr,call-arg,arg-type]
+    assert desk.asked == ["and in 2015?"]  # a new /ask in a channel is a new conversation
 
 
 async def test_a_bad_date_in_the_slash_command_is_one_private_line(
@@ -375,6 +400,7 @@ async def test_sources_lists_the_indexed_articles_privately(
     description = data["embeds"][0]["description"]
     assert description.splitlines()[0].startswith("• DW · 2021-04-14 · NATO allies to begin withdrawal")
     assert len(description.splitlines()) == len(seed_desk.sources()) == 3
+    assert "components" not in data or not data["components"]  # one page: no page buttons
 
 
 async def test_sigterm_shuts_the_bot_down_cleanly(
@@ -434,3 +460,207 @@ async def test_the_bots_own_role_addresses_it(make_bot: Any, desk: FlakyDesk) ->
     assert guild.self_role is role
     await post(f"<@&{role.id}> {TROOPS}")
     assert sent_messages()[0].embeds and desk.asked == [TROOPS]
+
+
+# -- buttons, threads, /help, autocomplete, the invite ---------------------------------------------
+
+SECRETARY = "What did NATO's secretary-general say about leaving Afghanistan?"
+
+
+def component_interaction(client: NewsdeskBot, message: discord.Message) -> discord.Interaction:
+    """A click on a button of ``message``, as Discord delivers it (the HTTP replies are recorded)."""
+    config = dpytest.get_config()
+    channel = message.channel
+    channel_data: dict[str, Any] = {
+        "id": str(channel.id),
+        "type": channel.type.value,
+        "guild_id": str(config.guilds[0].id),
+    }
+    if isinstance(channel, discord.Thread):
+        channel_data["parent_id"] = str(channel.parent_id)
+    data: dict[str, Any] = {
+        "id": str(dpy_facts.make_id()),
+        "application_id": str(client.user.id),  # type: ignore[union-attr]
+        "type": 3,
+        "token": "component-token",
+        "version": 1,
+        "guild_id": str(config.guilds[0].id),
+        "channel_id": str(channel.id),
+        "channel": channel_data,
+        "member": {**dpy_facts.dict_from_member(config.members[1]), "permissions": "0"},
+        "attachment_size_limit": 8_000_000,
+        "message": dpy_facts.dict_from_message(message),
+        "data": {"custom_id": "button", "component_type": 2},
+    }
+    return discord.Interaction(data=data, state=client._connection)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def threads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Threads the bot opens: dpytest has none, so the HTTP call makes one in the guild's cache."""
+    created: list[dict[str, Any]] = []
+
+    async def start_thread_with_message(self: Any, channel_id: int, message_id: int, **kwargs: Any) -> Any:
+        guild = dpytest.get_config().guilds[0]
+        data = {
+            "id": str(dpy_facts.make_id()),
+            "guild_id": str(guild.id),
+            "parent_id": str(channel_id),
+            "owner_id": str(dpy_backend.get_state().user.id),
+            "name": kwargs["name"],
+            "type": 11,
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": kwargs["auto_archive_duration"],
+                "archive_timestamp": "2026-01-01T00:00:00+00:00",
+                "locked": False,
+            },
+        }
+        created.append(data | {"message_id": message_id})
+        guild._add_thread(discord.Thread(guild=guild, state=dpy_backend.get_state(), data=data))  # type: ignore[arg-type]
+        return data
+
+    monkeypatch.setattr(dpy_backend.FakeHttp, "start_thread_with_message", start_thread_with_message, raising=False)
+    return created
+
+
+def response_data(calls: InteractionCalls) -> dict[str, Any]:
+    return calls.responses[-1]["params"].payload["data"]
+
+
+async def test_a_source_button_shows_the_whole_passage_only_to_the_clicker(
+    make_bot: Any, interaction_calls: InteractionCalls
+) -> None:
+    client = await make_bot()
+    await post(mention(client, TROOPS))
+    (message,) = sent_messages()
+    view = client.views[message.id]
+    await view.button("Source 1").callback(component_interaction(client, message))
+    data = response_data(interaction_calls)
+    assert data["flags"] & 64  # ephemeral
+    embed = data["embeds"][0]
+    citation = client.answers[message.id].answer.citations[0]
+    assert embed["title"] == "[1] Taliban declare 'defeat' of NATO"
+    assert len(citation.passage) > len(citation.quote)
+    plain = embed["description"].replace("**", "").replace("\\", "")
+    assert " ".join(plain.split()) == " ".join(citation.passage.split())  # the whole passage
+    assert "**Up to 850 German troops" in embed["description"]  # the quoted sentence in bold
+
+
+async def test_a_thread_holds_the_conversation(
+    make_bot: Any, interaction_calls: InteractionCalls, threads: list[dict[str, Any]], desk: FlakyDesk
+) -> None:
+    """The Discord transcript of the closing note: an answer, its thread, follow-ups inside it."""
+    client = await make_bot(discord_mentions=False)  # no privileged intent: slash commands and mentions only
+    command = client.tree.get_command("ask")
+    await command.callback(make_interaction(client, {"question": SECRETARY}), question=SECRETARY)  # type: ignore[union-attr,call-arg,arg-type]
+    payload = interaction_calls.followups[-1]["payload"]
+    answer_message = discord.Message(
+        state=client._connection,
+        channel=dpytest.get_config().channels[0],
+        data=dpy_facts.make_message_dict(
+            dpytest.get_config().channels[0],
+            client.user,
+            content="",
+            embeds=[discord.Embed.from_dict(payload["embeds"][0])],
+        ),
+    )
+    (answer_id,) = client.views
+    view = client.views[answer_id]
+    client.answers[answer_message.id] = client.answers[answer_id]
+    await view.button("Follow up in a thread").callback(component_interaction(client, answer_message))
+    (created,) = threads
+    assert created["name"] == SECRETARY and created["message_id"] == answer_message.id
+    thread = dpytest.get_config().guilds[0].get_thread(int(created["id"]))
+    assert thread is not None
+    (welcome,) = sent_messages()
+    assert welcome.channel.id == thread.id and "/ask" in (welcome.content or "")
+    assert f"<#{thread.id}>" in response_data(interaction_calls)["content"]  # told where, only to the clicker
+    # A mention inside the thread is a follow-up of its conversation.
+    await post(mention(client, "who said that?"), channel=thread)
+    (speaker,) = sent_messages()
+    assert speaker.channel.id == thread.id
+    assert (speaker.embeds[0].description or "").startswith("NATO Secretary-General Jens Stoltenberg said it.")
+    # So is /ask inside it: "what about X?" swaps the thread question's subject.
+    asked = make_interaction(client, {"question": "what about the Taliban?"}, channel=thread)
+    await command.callback(asked, question="what about the Taliban?")  # type: ignore[union-attr,call-arg,arg-type]
+    assert desk.asked[-1] == "What did the Taliban say about leaving Afghanistan?"
+    followup = interaction_calls.followups[-1]["payload"]
+    labels = [c["label"] for row in followup["components"] for c in row["components"]]
+    assert "Follow up in a thread" not in labels  # already in one
+    # A second click on the first answer's button points at the same thread.
+    await view.button("Follow up in a thread").callback(component_interaction(client, answer_message))
+    assert len(threads) == 1 and f"<#{thread.id}>" in response_data(interaction_calls)["content"]
+
+
+async def test_help_explains_the_commands_privately(make_bot: Any, interaction_calls: InteractionCalls) -> None:
+    client = await make_bot()
+    await client.tree.get_command("help").callback(make_interaction(client, {}))  # type: ignore[union-attr,call-arg,arg-type]
+    data = response_data(interaction_calls)
+    assert data["flags"] & 64
+    text = data["embeds"][0]["description"]
+    for words in ("/ask", "/sources", "Source n", "Next page", "Follow up in a thread", "as_of", "who said that?"):
+        assert words in text, words
+    assert data["embeds"][0]["fields"][0]["value"] == (
+        "3 articles from DW, RFE/RL; the articles run from 2014-12-29 to 2021-04-14."
+    )
+
+
+async def test_sources_are_paginated(
+    make_bot: Any,
+    interaction_calls: InteractionCalls,
+    desk: FlakyDesk,
+    seed_desk: Newsdesk,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    many = [
+        dataclasses.replace(a, id=f"{a.id}-{n}", title=f"{a.title} ({n})")
+        for n in range(9)
+        for a in seed_desk.sources()
+    ]
+    monkeypatch.setattr(desk, "sources", lambda: many)
+    client = await make_bot()
+    await client.tree.get_command("sources").callback(make_interaction(client, {}))  # type: ignore[union-attr,call-arg,arg-type]
+    data = response_data(interaction_calls)
+    assert data["flags"] & 64 and data["embeds"][0]["footer"]["text"] == "Page 1 of 3 · newest first"
+    assert len(data["embeds"][0]["description"].splitlines()) == render_discord.SOURCES_PER_PAGE
+    labels = [c["label"] for row in data["components"] for c in row["components"]]
+    assert labels == ["Previous page", "Next page"]
+
+
+async def test_outlet_and_dates_autocomplete_from_the_corpus(make_bot: Any) -> None:
+    client = await make_bot()
+    assert [(c.name, c.value) for c in client.outlet_choices("")] == [
+        ("DW (2 articles)", "DW"),
+        ("RFE/RL (1 articles)", "RFE/RL"),
+    ]
+    assert [c.value for c in client.outlet_choices("rfe")] == ["RFE/RL"]
+    assert [c.name for c in client.date_choices("")] == ["2014-12-29 (first article)", "2021-04-14 (last article)"]
+    assert [c.value for c in client.date_choices("2020-10-01")] == ["2020-10-01"]
+    assert [c.value for c in client.date_choices("2021")] == ["2021-04-14"]
+    command = client.tree.get_command("ask")
+    options = {o["name"]: o for o in command.to_dict(client.tree)["options"]}  # type: ignore[union-attr]
+    assert options["outlet"]["autocomplete"] and options["since"]["autocomplete"] and options["as_of"]["autocomplete"]
+    assert "YYYY-MM-DD" in options["since"]["description"] and "YYYY-MM-DD" in options["until"]["description"]
+
+
+async def test_the_question_option_has_discords_own_max_length(make_bot: Any) -> None:
+    client = await make_bot(max_question_chars=500)
+    options = {o["name"]: o for o in client.tree.get_command("ask").to_dict(client.tree)["options"]}  # type: ignore[union-attr]
+    assert options["question"]["max_length"] == 500 and options["question"]["min_length"] == 1
+
+
+def test_the_invite_carries_exactly_the_permissions_used() -> None:
+    from bot.discord_bot import INVITE_PERMISSIONS, invite_url
+
+    granted = {name for name, on in discord.Permissions(INVITE_PERMISSIONS) if on}
+    # discord.py names View Channels "read_messages".
+    assert granted == {
+        "read_messages", "send_messages", "embed_links", "read_message_history",
+        "create_public_threads", "send_messages_in_threads",
+    }  # fmt: skip
+    assert INVITE_PERMISSIONS == 309237730304  # the number README gives
+    assert invite_url(42).endswith(f"&scope=bot+applications.commands&permissions={INVITE_PERMISSIONS}")
