@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -92,6 +93,9 @@ def index(
             "(ray://HOST:10001, HOST:6379, auto), on that cluster. The vectors are the same.",
         ),
     ] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Then keep watching the corpus folder and update on every change.")
+    ] = False,
 ) -> None:
     """Build or update the index of a corpus (only new or changed articles are embedded)."""
     settings = settings_from(
@@ -106,6 +110,39 @@ def index(
     if not desk.build_report.wrote:
         typer.echo(desk.build_report.summary(), err=True)
     typer.echo(str(settings.resolved_index_dir()))
+    if watch:
+        from index.watch import update_message
+
+        watcher = desk.watch(lambda report, change: typer.echo(update_message(report, change), err=True))
+        typer.echo(f"watching {settings.corpus_dir} for changes (Ctrl-C stops)", err=True)
+        try:
+            while True:
+                time.sleep(3600)
+        finally:
+            watcher.stop()
+
+
+@app.command()
+def add(
+    items: Annotated[list[str], typer.Argument(help="Article files (.txt, .md, .html, .jsonl) or http(s) URLs.")],
+    corpus: CorpusOption = None,
+    index_dir: IndexDirOption = None,
+) -> None:
+    """Add articles to the corpus (files are copied, URLs fetched and saved) and update the index."""
+    from index.ingest import add_to_corpus
+
+    settings = settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty())
+    added = add_to_corpus(items, settings.corpus_dir, settings.fetch_timeout_s)
+    desk = open_desk(settings)
+    by_path = {a.source_path.split(":")[0]: a for a in desk.sources()}
+    for item in added:
+        relative = str(item.path.relative_to(settings.corpus_dir))
+        article = by_path.get(relative)
+        if article is None:
+            typer.echo(f"{item.source}: saved as {relative}, but no article could be read from it", err=True)
+        else:
+            parts = [article.date_iso or "undated", article.outlet or "unknown outlet", article.title]
+            typer.echo(f"{article.id}  " + " · ".join(parts))
 
 
 @app.command()
@@ -168,13 +205,27 @@ def ask(
 
 @app.command()
 def sources(
-    corpus: CorpusOption = None, index_dir: IndexDirOption = None, vector_store: VectorStoreOption = None
+    corpus: CorpusOption = None,
+    index_dir: IndexDirOption = None,
+    vector_store: VectorStoreOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON list: id, title, date, outlet, url, byline, chunks, file.")
+    ] = False,
 ) -> None:
     """List the indexed articles, newest first."""
     settings = settings_from(
         corpus=corpus, index_dir=index_dir, vector_store=vector_store, show_progress=sys.stderr.isatty()
     )
     desk = open_desk(settings)
+    if as_json:
+        counts = desk.chunk_counts()
+        rows = [
+            {"id": a.id, "title": a.title, "date": a.date_iso or None, "outlet": a.outlet, "url": a.url,
+             "byline": a.byline, "chunks": counts.get(a.id, 0), "file": a.source_path}
+            for a in desk.sources()
+        ]  # fmt: skip
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
     for article in desk.sources():
         parts = [article.date_iso or "undated", article.outlet or "unknown outlet", article.title]
         typer.echo(f"{article.id}  " + " · ".join(parts))

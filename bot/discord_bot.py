@@ -490,6 +490,7 @@ def run(settings: Settings) -> None:
         )
     parse_guild(settings.discord_guild)  # fail before the slow start-up
     from index import Newsdesk
+    from index.watch import update_message
 
     started = time.perf_counter()
     desk = Newsdesk.open(settings)
@@ -501,7 +502,12 @@ def run(settings: Settings) -> None:
         len(desk.sources()),
         settings.resolved_index_dir(),
     )
-    asyncio.run(serve(NewsdeskBot(core, settings), token))
+    # New, changed and removed articles are picked up in the background (index.watch).
+    watcher = desk.watch(lambda report, change: logger.info("%s", update_message(report, change)))
+    try:
+        asyncio.run(serve(NewsdeskBot(core, settings), token))
+    finally:
+        watcher.stop()
 
 
 async def serve(bot: NewsdeskBot, token: str) -> None:

@@ -273,6 +273,7 @@ def run(settings: Settings, stdin: IO[str] | None = None, stdout: IO[str] | None
     stdout = stdout or sys.stdout
     interactive = stdin.isatty() and stdout.isatty()
     from index import Newsdesk
+    from index.watch import update_message
 
     started = time.perf_counter()
     if interactive:
@@ -280,6 +281,8 @@ def run(settings: Settings, stdin: IO[str] | None = None, stdout: IO[str] | None
     desk = Newsdesk.open(settings)
     if desk.build_report.wrote:
         sys.stderr.write(desk.build_report.summary() + "\n")
+    # New, changed and removed articles are picked up in the background (index.watch); a daemon thread.
+    desk.watch(lambda report, change: sys.stderr.write(update_message(report, change) + "\n"))
     core = ChatCore(desk, settings.max_question_chars)
     if not interactive:
         run_piped(Repl(core, PlainOutput(stdout, sys.stderr), settings.k), stdin)

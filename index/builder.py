@@ -84,8 +84,13 @@ def _recipe(settings: Settings, embedder: Embedder) -> IndexManifest:
     )
 
 
-def open_index(settings: Settings, embedder: Embedder, rebuild: bool = False) -> tuple[StoredIndex, BuildReport]:
-    """The index for ``settings.corpus_dir``, updated first if the corpus or the recipe changed."""
+def open_index(
+    settings: Settings, embedder: Embedder, rebuild: bool = False, wait_for_build: bool = False
+) -> tuple[StoredIndex, BuildReport]:
+    """The index for ``settings.corpus_dir``, updated first if the corpus or the recipe changed.
+
+    ``wait_for_build``: when another process holds the build lock, wait for it and then update, rather
+    than answer from the previous index (what a background refresh wants)."""
     index_dir = settings.resolved_index_dir()
     recipe = _recipe(settings, embedder)
     if not rebuild:
@@ -107,7 +112,7 @@ def open_index(settings: Settings, embedder: Embedder, rebuild: bool = False) ->
                 stored = read_index(index_dir)
                 if stored is not None:
                     return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
-    if not rebuild:
+    if not rebuild and not wait_for_build:
         with build_lock(index_dir, wait=False) as locked:
             if not locked:
                 stored = _read_index_or_none(index_dir)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import threading
 import time
 import unicodedata
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -16,7 +20,27 @@ from index.records import Answer, Article, Hit
 from index.search import SearchFilters, SearchOptions, retrieve
 from index.settings import Settings, load_settings
 from index.store import StoredIndex
+from index.watch import CorpusChange, CorpusWatcher
 from index.word_vectors import WordVectors
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _one_generation(method: _Method) -> _Method:
+    """Pin the index generation in use for the whole call, so that a refresh that switches generations
+    mid-question cannot mix two of them (hits from one, articles from the other)."""
+
+    @functools.wraps(method)
+    def pinned(self: Newsdesk, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self._pinned, "stored", None) is not None:
+            return method(self, *args, **kwargs)
+        self._pinned.stored = self._stored
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._pinned.stored = None
+
+    return pinned  # type: ignore[return-value]
 
 
 class Newsdesk:
@@ -29,9 +53,50 @@ class Newsdesk:
     def __init__(self, settings: Settings, embedder: Embedder, stored: StoredIndex, report: BuildReport) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.stored = stored
+        # The generation in use can be replaced while questions are answered (refresh, watch); each
+        # question reads one generation from start to end (see _one_generation).
+        self._pinned = threading.local()
+        self._swap_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._stored = stored
         self.build_report = report
         self.words = WordVectors(embedder.encode)
+
+    @property
+    def stored(self) -> StoredIndex:
+        """The index generation in use (the one pinned by the question being answered on this thread)."""
+        pinned: StoredIndex | None = getattr(self._pinned, "stored", None)
+        return pinned if pinned is not None else self._stored
+
+    def refresh(self) -> BuildReport:
+        """Bring the index in line with the corpus folder (only new or changed articles are embedded) and
+        switch to the new generation. Questions being answered finish on the generation they started on;
+        the next ones use the new one. One refresh at a time; safe to call from any thread."""
+        with self._refresh_lock:
+            documents = getattr(self.embedder, "documents", self.embedder)  # the ONNX query embedder's model
+            stored, report = open_index(self.settings, documents, wait_for_build=True)
+            with self._swap_lock:
+                self._stored = stored
+                self.build_report = report
+            return report
+
+    def watch(self, on_update: Callable[[BuildReport, CorpusChange], object] | None = None) -> CorpusWatcher:
+        """Start keeping the index fresh in the background: every change to the corpus folder triggers
+        :meth:`refresh`, then ``on_update(report, change)``. Returns the started watcher (``.stop()`` it)."""
+
+        def refresh(change: CorpusChange) -> None:
+            report = self.refresh()
+            if on_update is not None:
+                on_update(report, change)
+
+        return CorpusWatcher(self.settings.corpus_dir, refresh, self.settings.watch_settle_ms).start()
+
+    def chunk_counts(self) -> dict[str, int]:
+        """How many chunks each indexed article has, by article id."""
+        counts: dict[str, int] = {}
+        for chunk in self.stored.chunks:
+            counts[chunk.article_id] = counts.get(chunk.article_id, 0) + 1
+        return counts
 
     @classmethod
     def open(cls, settings: Settings | None = None, rebuild: bool = False) -> Newsdesk:
@@ -60,6 +125,7 @@ class Newsdesk:
     def check_question(self, question: str) -> str:
         return clean_question(question, self.settings.max_question_chars)
 
+    @_one_generation
     def search(
         self,
         question: str,
@@ -80,6 +146,7 @@ class Newsdesk:
         options = SearchOptions(retriever=retriever or self.settings.retriever)
         return retrieve(self.stored, question, query, k or self.settings.k, filters, options)
 
+    @_one_generation
     def ask(
         self,
         question: str,

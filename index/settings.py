@@ -64,6 +64,11 @@ class Settings:
     # Embed with Ray Data when building: "" (off), "local" (a Ray instance started on this machine)
     # or a cluster address ("ray://HOST:10001", "HOST:6379", "auto"); see index/ray_embedding.py.
     ray_address: str = ""
+    # Keeping a served index fresh (newsdesk index --watch, repl, discord): how long the corpus folder must
+    # be quiet before an update starts (files copied in several writes are read once, whole).
+    watch_settle_ms: int = 300
+    # Fetching articles by URL (newsdesk add URL).
+    fetch_timeout_s: float = 20.0
     # Discord front end.
     discord_token: str = field(default="", repr=False)
     discord_guild: str = ""

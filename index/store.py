@@ -25,8 +25,11 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
+import socket
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +48,8 @@ from index.milvus_store import VECTOR_STORE_NAME, MilvusPlacement
 from index.records import Article, Chunk
 from index.sentence_index import SENTENCES_NAME, SentenceIndex
 from index.vector_store import FAISS, FaissVectorStore, VectorRows, VectorStore, store_kind
+
+log = logging.getLogger("newsdesk.store")
 
 CURRENT_NAME = "CURRENT"
 ARTICLES_NAME = "articles.jsonl"
@@ -350,10 +355,15 @@ def build_lock(index_dir: Path, wait: bool = True) -> Iterator[bool]:
     _ensure_writable(index_dir)
     with open(index_dir / ".lock", "a+") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            yield False
-            return
+            if not wait:
+                yield False
+                return
+            # Say at once who holds it: a build can take an hour, and silence looks like a hang.
+            log.warning("waiting for the index lock of %s, held by %s", index_dir, lock_holder(handle))
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        _write_lock_holder(handle)
         try:
             # Anything left in staging by a crashed build is garbage now that we own the lock.
             for stale in index_dir.glob("tmp-*"):
@@ -361,6 +371,32 @@ def build_lock(index_dir: Path, wait: bool = True) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lock_holder(handle: Any) -> str:
+    """Who holds the build lock, as its holder wrote it: "pid 4242 on host-a (newsdesk index) since 13:05:09"."""
+    try:
+        handle.seek(0)
+        holder = json.loads(handle.read() or "{}")
+        return (
+            f"pid {holder['pid']} on {holder['host']} ({holder['command']}) since {holder['since']}"
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process (it did not say which)"
+
+
+def _write_lock_holder(handle: Any) -> None:
+    holder = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:200] if sys.argv else "python",
+        "since": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+    with contextlib.suppress(OSError):
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(holder))
+        handle.flush()
 
 
 def file_sha256(path: Path) -> str:
