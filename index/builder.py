@@ -16,6 +16,7 @@ from index.embedding import Embedder
 from index.errors import ConfigError, IndexUnusableError
 from index.loading import SUPPORTED_SUFFIXES, load_corpus, text_hash
 from index.manifest import FORMAT_VERSION, ArticleEntry, IndexManifest
+from index.progress import Progress, Stage, encode_with_progress
 from index.records import Article, Chunk
 from index.sentence_index import SentenceIndex, article_sentences
 from index.sentences import Span
@@ -148,7 +149,8 @@ def _update(
     settings: Settings, embedder: Embedder, recipe: IndexManifest, index_dir: Path, rebuild: bool
 ) -> tuple[StoredIndex, BuildReport]:
     started = time.perf_counter()
-    loaded = load_corpus(settings.corpus_dir)
+    progress = Progress(bars=settings.show_progress, log_every_s=settings.progress_log_s)
+    loaded = load_corpus(settings.corpus_dir, progress)
     report = BuildReport(articles=len(loaded.articles), warnings=loaded.warnings)
     old = None if rebuild else _reusable(index_dir, recipe)
     report.rebuilt = old is None
@@ -162,7 +164,7 @@ def _update(
     fresh: list[tuple[int, str]] = []  # (position in chunks, text to embed)
     sentence_parts: list[tuple[str, list[Span], np.ndarray | None]] = []
     entries: list[ArticleEntry] = []
-    for article in loaded.articles:
+    for article in progress.iterate(loaded.articles, "chunking", len(loaded.articles)):
         digest = article_hash(article)
         if old_hashes.get(article.id) == digest:
             kept = old_chunks[article.id]
@@ -183,10 +185,13 @@ def _update(
     report.total_chunks = len(chunks)
     report.embedded_chunks = len(fresh)
 
-    vectors = _assemble_vectors(rows, fresh, embedder, settings, recipe.dimension)
-    sentences, report.embedded_sentences = _assemble_sentences(
-        sentence_parts, {a.id: a for a in loaded.articles}, embedder, settings, recipe.dimension
-    )
+    owners = [chunks[i].article_id for i, _ in fresh]
+    with progress.stage("embedding chunks", len(set(owners))) as stage:
+        vectors = _assemble_vectors(rows, fresh, embedder, settings, recipe.dimension, owners, stage)
+    with progress.stage("embedding sentences", sum(1 for _, spans, kept in sentence_parts if kept is None)) as stage:
+        sentences, report.embedded_sentences = _assemble_sentences(
+            sentence_parts, {a.id: a for a in loaded.articles}, embedder, settings, recipe.dimension, stage
+        )
     recipe.articles = entries
     recipe.chunk_count = len(chunks)
     stored = write_index(
@@ -222,13 +227,15 @@ def _assemble_vectors(
     embedder: Embedder,
     settings: Settings,
     dimension: int,
+    owners: list[str],
+    stage: Stage,
 ) -> np.ndarray:
     vectors = np.zeros((len(rows), dimension), dtype=np.float32)
     for i, row in enumerate(rows):
         if row is not None:
             vectors[i] = row
     if fresh:
-        embedded = embedder.encode([t for _, t in fresh], settings.batch_size, settings.show_progress)
+        embedded = encode_with_progress(embedder.encode, [t for _, t in fresh], owners, settings.batch_size, stage)
         vectors[[i for i, _ in fresh]] = embedded
     return vectors
 
@@ -239,11 +246,13 @@ def _assemble_sentences(
     embedder: Embedder,
     settings: Settings,
     dimension: int,
+    stage: Stage,
 ) -> tuple[SentenceIndex, int]:
     """Sentence vectors of every article: kept ones reused, new ones embedded in one batched call."""
     texts = [articles[aid].text[s.start : s.end] for aid, spans, kept in parts if kept is None for s in spans]
+    owners = [aid for aid, spans, kept in parts if kept is None for _ in spans]
     embedded = (
-        embedder.encode(texts, settings.batch_size, settings.show_progress)
+        encode_with_progress(embedder.encode, texts, owners, settings.batch_size, stage)
         if texts
         else np.zeros((0, dimension), dtype=np.float32)
     )

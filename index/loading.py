@@ -31,6 +31,7 @@ from index.errors import CorpusError
 from index.html_metadata import page_metadata, parse_page
 from index.html_text import story_text
 from index.markdown_text import markdown_to_text
+from index.progress import Progress
 from index.records import Article
 from index.titles import byline_of, fallback_title, is_byline_affiliation, is_dateline, is_usable_title
 
@@ -74,7 +75,7 @@ class CorpusLoad:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_corpus(corpus_dir: Path) -> CorpusLoad:
+def load_corpus(corpus_dir: Path, progress: Progress | None = None) -> CorpusLoad:
     """Read every supported file under ``corpus_dir`` (recursively, hidden files ignored).
 
     Raises :class:`CorpusError` when the directory is missing or holds no readable article."""
@@ -85,7 +86,8 @@ def load_corpus(corpus_dir: Path) -> CorpusLoad:
     result = CorpusLoad(articles=[])
     seen_ids: set[str] = set()
     seen_text: dict[str, str] = {}
-    for path in _corpus_files(corpus_dir, result.warnings):
+    files = list(_corpus_files(corpus_dir, result.warnings))
+    for path in progress.iterate(files, "reading", len(files), "files") if progress else files:
         for article in _load_file_safely(path, corpus_dir, result.warnings):
             digest = text_hash(article.text)
             if article.id in seen_ids:

@@ -57,7 +57,10 @@ class Settings:
     # tests/questions/seed.yaml. At 0.30: 2.3 % of answerable xquad questions and 2 of 41 answerable
     # seed questions abstain; no unanswerable seed question is answered (docs/QUALITY.md).
     abstain_threshold: float = 0.30
+    # Progress of index builds: bars when True (stderr is a terminal), else a line on stderr at least every
+    # progress_log_s seconds (0: none).
     show_progress: bool = True
+    progress_log_s: float = 30.0
     # Where chunk vectors are searched: "faiss" (files in the index folder), a Milvus Lite file
     # ("*.db") or a Milvus server ("http://HOST:PORT"); see index/vector_store.py and README "Scaling out".
     vector_store: str = "faiss"
