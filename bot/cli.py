@@ -48,10 +48,10 @@ def settings_from(**overrides: Any) -> Settings:
     return load_settings({key_map.get(k, k): v for k, v in overrides.items()})
 
 
-def open_desk(settings: Settings, rebuild: bool = False) -> Any:
+def open_desk(settings: Settings, rebuild: bool = False, wait_for_build: bool = False) -> Any:
     from index import Newsdesk
 
-    desk = Newsdesk.open(settings, rebuild=rebuild)
+    desk = Newsdesk.open(settings, rebuild=rebuild, wait_for_build=wait_for_build)
     if desk.build_report.wrote:
         typer.echo(desk.build_report.summary(), err=True)
     return desk
@@ -106,7 +106,8 @@ def index(
         ray=ray,
         show_progress=sys.stderr.isatty(),
     )
-    desk = open_desk(settings, rebuild=rebuild)
+    # Building is this command's job: behind another builder it waits (and says for whom), never serves stale.
+    desk = open_desk(settings, rebuild=rebuild, wait_for_build=True)
     if not desk.build_report.wrote:
         typer.echo(desk.build_report.summary(), err=True)
     typer.echo(str(settings.resolved_index_dir()))
@@ -133,7 +134,7 @@ def add(
 
     settings = settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty())
     added = add_to_corpus(items, settings.corpus_dir, settings.fetch_timeout_s)
-    desk = open_desk(settings)
+    desk = open_desk(settings, wait_for_build=True)
     by_path = {a.source_path.split(":")[0]: a for a in desk.sources()}
     for item in added:
         relative = str(item.path.relative_to(settings.corpus_dir))

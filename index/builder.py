@@ -21,7 +21,15 @@ from index.records import Article, Chunk
 from index.sentence_index import SentenceIndex, article_sentences
 from index.sentences import Span
 from index.settings import Settings
-from index.store import StoredIndex, build_lock, generation_vector_store, read_index, read_manifest, write_index
+from index.store import (
+    StoredIndex,
+    build_lock,
+    generation_vector_store,
+    index_lock_holder,
+    read_index,
+    read_manifest,
+    write_index,
+)
 from index.vector_store import normalised_store
 
 log = logging.getLogger("newsdesk.builder")
@@ -118,7 +126,9 @@ def open_index(
             if not locked:
                 stored = _read_index_or_none(index_dir)
                 if stored is not None and _same_model(stored.manifest, recipe):
-                    log.warning("another process is building this index; answering from the previous one")
+                    log.warning(
+                        "%s is updating this index; answering from the previous one", index_lock_holder(index_dir)
+                    )
                     return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
     with build_lock(index_dir, wait=True):
         return _update(settings, embedder, recipe, index_dir, rebuild)

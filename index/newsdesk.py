@@ -99,7 +99,9 @@ class Newsdesk:
         return counts
 
     @classmethod
-    def open(cls, settings: Settings | None = None, rebuild: bool = False) -> Newsdesk:
+    def open(cls, settings: Settings | None = None, rebuild: bool = False, wait_for_build: bool = False) -> Newsdesk:
+        """``wait_for_build``: when another process is updating the index, wait for it and update, rather
+        than answer from the previous index."""
         settings = settings or load_settings()
         embedder = make_embedder(settings.model)
         if settings.ray_address:
@@ -108,11 +110,11 @@ class Newsdesk:
 
             distributed = ray_embedder(embedder, settings.ray_address, settings.show_progress)
             try:
-                stored, report = open_index(settings, distributed, rebuild=rebuild)
+                stored, report = open_index(settings, distributed, rebuild=rebuild, wait_for_build=wait_for_build)
             finally:
                 distributed.close()
         else:
-            stored, report = open_index(settings, embedder, rebuild=rebuild)
+            stored, report = open_index(settings, embedder, rebuild=rebuild, wait_for_build=wait_for_build)
         # Documents were embedded by sentence-transformers; questions and answer sentences go through
         # the fast-starting ONNX export of the same model when one is installed (index.embedding).
         queries = make_query_embedder(settings.model, settings.query_backend, documents=embedder)

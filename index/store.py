@@ -385,6 +385,15 @@ def lock_holder(handle: Any) -> str:
         return "another process (it did not say which)"
 
 
+def index_lock_holder(index_dir: Path) -> str:
+    """Who holds (or last held) the build lock of ``index_dir``."""
+    try:
+        with open(index_dir / ".lock") as handle:
+            return lock_holder(handle)
+    except OSError:
+        return "another process (it did not say which)"
+
+
 def _write_lock_holder(handle: Any) -> None:
     holder = {
         "pid": os.getpid(),
