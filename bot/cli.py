@@ -112,7 +112,7 @@ def index(
         typer.echo(desk.build_report.summary(), err=True)
     typer.echo(str(settings.resolved_index_dir()))
     if watch:
-        from index.watch import update_message
+        from index import update_message
 
         watcher = desk.watch(lambda report, change: typer.echo(update_message(report, change), err=True))
         typer.echo(f"watching {settings.corpus_dir} for changes (Ctrl-C stops)", err=True)
@@ -130,7 +130,7 @@ def add(
     index_dir: IndexDirOption = None,
 ) -> None:
     """Add articles to the corpus (files are copied, URLs fetched and saved) and update the index."""
-    from index.ingest import add_to_corpus
+    from index import add_to_corpus
 
     settings = settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty())
     added = add_to_corpus(items, settings.corpus_dir, settings.fetch_timeout_s)

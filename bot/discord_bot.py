@@ -489,8 +489,7 @@ def run(settings: Settings) -> None:
             "no Discord bot token: set DISCORD_TOKEN (or discord_token in newsdesk.toml); README, 'Discord'"
         )
     parse_guild(settings.discord_guild)  # fail before the slow start-up
-    from index import Newsdesk
-    from index.watch import update_message
+    from index import Newsdesk, update_message
 
     started = time.perf_counter()
     desk = Newsdesk.open(settings)

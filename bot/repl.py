@@ -272,8 +272,7 @@ def run(settings: Settings, stdin: IO[str] | None = None, stdout: IO[str] | None
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty() and stdout.isatty()
-    from index import Newsdesk
-    from index.watch import update_message
+    from index import Newsdesk, update_message
 
     started = time.perf_counter()
     if interactive:

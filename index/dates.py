@@ -17,8 +17,6 @@ import datetime as dt
 import re
 import warnings
 
-from dateutil import parser as dateutil_parser
-
 # A date before this is a typo or an epoch read wrongly, not a news article.
 _EARLIEST_YEAR = 1800
 # Numbers above this are epoch seconds (after 1973); above the second bound, epoch milliseconds.
@@ -72,6 +70,10 @@ def parse_date(value: object) -> dt.date | None:
     text = value.strip()
     if re.fullmatch(r"\d{9,13}(?:\.\d+)?", text):
         return _from_epoch(float(text))
+    try:  # the common case, and what the index stores: ISO 8601, read without dateutil
+        return _checked(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date(), text)
+    except ValueError:
+        pass
     return _checked(_parse_text(text), text)
 
 
@@ -98,6 +100,8 @@ def is_date_line(line: str) -> bool:
 
 def _parse_text(text: str) -> dt.date:
     # Two different defaults reveal a missing day, month or year: "June 2022" is not a day.
+    from dateutil import parser as dateutil_parser  # imported on first use: most dates are ISO already
+
     try:
         with warnings.catch_warnings():
             # "10:32 AM ET": a zone dateutil does not know is irrelevant to the day.

@@ -28,9 +28,6 @@ from index.cleaning import clean_text, normalize_whitespace
 from index.dates import dateline_date, is_date_line, parse_date
 from index.decoding import UndecodableError, decode_bytes
 from index.errors import CorpusError
-from index.html_metadata import page_metadata, parse_page
-from index.html_text import story_text
-from index.markdown_text import markdown_to_text
 from index.progress import Progress
 from index.records import Article
 from index.titles import byline_of, fallback_title, is_byline_affiliation, is_dateline, is_usable_title
@@ -189,6 +186,8 @@ def _split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
 def _article_from_text(raw: str, stem: str, relative: str, markdown: bool, warnings: list[str]) -> Article:
     meta, body = _split_front_matter(raw)
     if markdown:
+        from index.markdown_text import markdown_to_text  # markdown-it-py: imported when a .md file is read
+
         rendered = markdown_to_text(body)
         # The document's heading is its title unless the front matter names one.
         meta = {"title": rendered.title} | meta if rendered.title and not _field(meta, "title") else meta
@@ -197,6 +196,9 @@ def _article_from_text(raw: str, stem: str, relative: str, markdown: bool, warni
 
 
 def _article_from_html(raw: str, stem: str, relative: str, warnings: list[str]) -> Article:
+    from index.html_metadata import page_metadata, parse_page  # lxml and trafilatura: only for HTML files
+    from index.html_text import story_text
+
     try:
         tree = parse_page(raw)
     except ValueError as err:
