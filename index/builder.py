@@ -12,7 +12,7 @@ import numpy as np
 
 from index.ann import choose_index_type
 from index.chunking import ChunkingConfig, chunk_article, embedding_text, title_prefix
-from index.embedding import Embedder
+from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.errors import ConfigError, IndexUnusableError
 from index.loading import SUPPORTED_SUFFIXES, load_corpus, text_hash
 from index.manifest import FORMAT_VERSION, ArticleEntry, IndexManifest
@@ -245,9 +245,16 @@ def _assemble_vectors(
         if row is not None:
             vectors[i] = row
     if fresh:
-        embedded = encode_with_progress(embedder.encode, [t for _, t in fresh], owners, settings.batch_size, stage)
+        texts = [t for _, t in fresh]
+        embedded = encode_with_progress(embedder.encode, texts, owners, settings.batch_size, stage, _steps(embedder))
         vectors[[i for i, _ in fresh]] = embedded
     return vectors
+
+
+def _steps(embedder: Embedder) -> int:
+    """Batches per progress step: 16 for the local model; a distributed embedder (Ray) gets everything in
+    one call, since each call has a fixed cost there (it reports its own progress)."""
+    return 16 if isinstance(embedder, SentenceTransformerEmbedder) else 1_000_000
 
 
 def _assemble_sentences(
@@ -262,7 +269,7 @@ def _assemble_sentences(
     texts = [articles[aid].text[s.start : s.end] for aid, spans, kept in parts if kept is None for s in spans]
     owners = [aid for aid, spans, kept in parts if kept is None for _ in spans]
     embedded = (
-        encode_with_progress(embedder.encode, texts, owners, settings.batch_size, stage)
+        encode_with_progress(embedder.encode, texts, owners, settings.batch_size, stage, _steps(embedder))
         if texts
         else np.zeros((0, dimension), dtype=np.float32)
     )
