@@ -33,6 +33,8 @@ _BYLINE = re.compile(
     r"(?:\s*[,|/\u2013\u2014-]\s*[^.!?]{0,60})?$",
     re.IGNORECASE,
 )
+_INITIALISM = re.compile(r"(?:[A-Za-z]\.){2,}")
+_TITLE_ABBREVIATIONS = {"inc", "co", "corp", "ltd", "plc", "jr", "sr", "st", "bros", "no", "vs", "dr", "mr", "mrs"}
 _AFFILIATION = re.compile(
     r"^[\w .&'\u2019-]{0,40}\b(?:writer|correspondent|reporter|editor|staff|columnist|bureau chief)s?$", re.I
 )
@@ -73,13 +75,24 @@ def is_usable_title(line: str) -> bool:
         and "\n" not in stripped
         and len(re.findall(r"[^\W\d_]{2,}", stripped)) >= 2
         and " " in stripped
-        and not stripped.endswith((".", ",", ";"))
+        and not _ends_like_a_sentence(stripped)
         and not is_dateline(stripped)
         and not is_newsletter_line(stripped)
         and byline_of(stripped) is None
         and not is_date_line(stripped)
         and not is_furniture(stripped)
     )
+
+
+def _ends_like_a_sentence(line: str) -> bool:
+    # A headline has no closing full stop, but may end with an abbreviation: "COFFEE TALKS FAILURE SEEN
+    # PRESSURING U.S.", "Shares fall at Acme Inc."
+    if line.endswith((",", ";")):
+        return True
+    if not line.endswith(".") or line.endswith("..."):
+        return False
+    last = line.rsplit(None, 1)[-1]
+    return not (_INITIALISM.fullmatch(last) or last[:-1].lower() in _TITLE_ABBREVIATIONS)
 
 
 def strip_dateline(paragraph: str) -> str:
