@@ -25,6 +25,7 @@ class LocalMilvus:
         self.port: int | None = None
         self._server: Any = None
         self.pid: int | None = None
+        self.stop_seconds = 0.0
 
     @property
     def uri(self) -> str:
@@ -37,10 +38,11 @@ class LocalMilvus:
 
         deadline = time.monotonic() + timeout_s
         while True:
-            server = MilvusServer(wait_for_started=False)
+            # A port given to the constructor is bound as given (the listen_port setter is overridden
+            # when the package resolves its ports).
+            pinned = {} if self.port is None else {"proxy_port": self.port}
+            server = MilvusServer(wait_for_started=False, **pinned)
             server.set_base_dir(str(self.base_dir))
-            if self.port is not None:
-                server.listen_port = self.port
             try:
                 server.start()
                 break
@@ -56,23 +58,60 @@ class LocalMilvus:
             self.stop()
             raise
         self.port = int(server.listen_port)
+        self._wait_for_clients(deadline)
 
-    def stop(self, timeout_s: float = 60.0) -> int | None:
-        """SIGTERM, wait, SIGKILL only past ``timeout_s``. Returns the exit status (None if not running)."""
+    def _wait_for_clients(self, deadline: float) -> None:
+        """The health check passes before the proxy serves clients (more so on a restart with data):
+        wait until a client can list collections."""
+        from pymilvus import MilvusClient
+
+        while True:
+            try:
+                client = MilvusClient(self.uri, timeout=10)
+                client.list_collections()
+                client.close()
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(1.0)
+
+    def stop(self, timeout_s: float = 120.0) -> int | None:
+        """SIGTERM, wait, SIGKILL only past ``timeout_s``. Returns the exit status (None if not running);
+        ``-9`` means it had to be killed."""
         server = self._server
         if server is None or server.server_proc is None:
             return None
         process: subprocess.Popen[bytes] = server.server_proc
+        self._release_collections()
         process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
         try:
             status = process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             process.kill()
             status = process.wait(timeout=10)
+        self.stop_seconds = time.monotonic() - started
         server.server_proc = None
         server.stop()  # closes its log files
         self._server = None
         return status
+
+
+    def _release_collections(self) -> None:
+        """Release loaded collections first: this build's query node otherwise waits out a long graceful-
+        stop timeout for segments it cannot hand to another node (a standalone server has none), and
+        only SIGKILL ends it. Released collections are still on disk; opening an index loads them again."""
+        from pymilvus import MilvusClient
+
+        try:
+            client = MilvusClient(self.uri, timeout=30)
+            for name in client.list_collections():
+                client.release_collection(name)
+            client.close()
+        except Exception:  # noqa: BLE001 - a server that cannot answer is stopped by the signal anyway
+            return
 
 
 def process_alive(pid: int) -> bool:

@@ -3,7 +3,9 @@
 Parts (``--only`` runs a subset): ``throughput`` (indexing Reuters: pipeline vs bare encode),
 ``latency`` (warm p50/p95/p99 by stage on the seeds and on Reuters, vs the semantic_search
 baseline), ``coldstart`` (whole-process ``newsdesk ask``), ``memory`` (peak RSS of ask and of a
-serving process on Reuters), ``scale`` (flat / ivfpq / hnsw over 1,000,000 vectors).
+serving process on Reuters), ``scale`` (flat / ivfpq / hnsw over 1,000,000 vectors), ``milvus``
+(the same million in the Milvus standalone server beside FAISS IVF-PQ, with and without a date filter;
+``tests/bench/milvus_scale.py``).
 
 Writes ``reports/bench.json``, ``reports/bench.md`` and PNG figures into ``reports/`` and prints the
 markdown table. Data comes from ``$NEWSDESK_DATA`` (default ``../shared/data``); a part whose data is
@@ -25,7 +27,9 @@ from tests.bench.machine import REPORTS_DIR, WORK_DIR, Machine, data_dir
 
 # Above this many vectors the default run leaves HNSW out of the scale part (see run()).
 HNSW_BENCH_LIMIT = 2_000_000
-PARTS = ("throughput", "latency", "coldstart", "memory", "scale")
+PARTS = ("throughput", "latency", "coldstart", "memory", "scale", "milvus")
+# Reuters stories embedded as the base of the Milvus part when no Reuters index was built in this run.
+MILVUS_BASE_STORIES = 2_000
 TARGETS = {
     "pipeline_vs_encode": 0.9,
     "seed_p50_ms": 30.0,
@@ -169,7 +173,66 @@ def run(
             log(report["skipped"]["scale.hnsw"])
         base = np.asarray(desk.stored.vectors)
         report["scale"] = measure_scale(base, queries, scale_vectors, WORK_DIR / "scale", types)
+
+    if "milvus" in parts and stories:
+        report["milvus"] = _milvus_part(stories, headlines, reuters_index, scale_vectors)
     return report
+
+
+def _milvus_part(stories: list[Any], headlines: list[str], reuters_index: Path, count: int) -> dict[str, Any]:
+    """Base vectors: the Reuters chunk embeddings when this run indexed Reuters, else a sample of stories."""
+    from index.embedding import make_embedder
+    from index.settings import DEFAULT_MODEL
+    from index.store import read_index
+    from tests.bench.milvus_scale import measure_milvus
+
+    embedder = make_embedder(DEFAULT_MODEL)
+    stored = read_index(reuters_index) if (reuters_index / "CURRENT").is_file() else None
+    if stored is not None:
+        base = np.asarray(stored.vectors)
+    else:
+        sample = stories[:: max(1, len(stories) // MILVUS_BASE_STORIES)][:MILVUS_BASE_STORIES]
+        log(f"milvus: embedding {len(sample):,} Reuters stories as base vectors (no Reuters index in this run)")
+        base = embedder.encode([f"{s.title}. {s.text[:1000]}" for s in sample], 32, False)
+    queries = embedder.encode(headlines)
+    log(f"milvus: {count:,} vectors from {len(base):,} base embeddings, {len(queries)} questions")
+    return measure_milvus(base, queries, count, WORK_DIR / "milvus")
+
+
+def _milvus_rows(milvus: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
+    """Milvus beside FAISS IVF-PQ, each with and without the date filter."""
+    if not milvus:
+        return []
+    rows = []
+    milvus_index = milvus.get("milvus", {}).get("index", "")
+    for engine, label in (("faiss_ivfpq", "FAISS ivfpq"), ("milvus", f"Milvus {milvus_index}")):
+        row = milvus.get(engine)
+        if not row:
+            continue
+        for run in ("all", "filtered"):
+            measured = row[run]
+            what = "no filter" if run == "all" else f"filter {milvus['filter']} ({milvus['filter_share']:.0%})"
+            rows.append(
+                (
+                    f"{label}, {milvus['vectors']:,} vectors, {what}",
+                    f"recall@10 {measured['recall_at_10']:.3f}, p50 {_fmt(measured['p50_ms'])} ms, "
+                    f"p95 {_fmt(measured['p95_ms'])} ms",
+                    "",
+                    "",
+                )
+            )
+    if "milvus" in milvus:
+        m = milvus["milvus"]
+        rows.append(
+            (
+                "Milvus load",
+                f"insert {m['insert_rows_per_s']:,} rows/s ({_fmt(m['insert_s'])} s), index and load "
+                f"{_fmt(m['index_and_load_s'])} s",
+                "",
+                "",
+            )
+        )
+    return rows
 
 
 def _fmt(value: Any, unit: str = "") -> str:
@@ -284,6 +347,7 @@ def markdown(report: dict[str, Any]) -> str:
                     _met(ok),
                 )
             )
+    rows += _milvus_rows(report.get("milvus"))
     lines = [
         f"Machine: {m['cores']} cores, {m['cpu']}, {m['memory_gb']:g} GB RAM; Python {m['python']}; {m['date']}; "
         f"load average at start {m['load_at_start']} (other work on the machine disturbs the timings).",
