@@ -68,6 +68,11 @@ def client_for(uri: str) -> Any:
             try:
                 _CLIENTS[uri] = MilvusClient(uri)
             except Exception as err:  # pymilvus raises several types for an unreachable server
+                if store_kind(uri) == "milvus-lite":
+                    raise ConfigError(
+                        f"cannot open the Milvus Lite file {uri} ({err}): Milvus Lite lets one process open a "
+                        "file at a time; stop the other one, or use a Milvus server for several processes"
+                    ) from None
                 raise ConfigError(
                     f"cannot reach the Milvus vector store at {uri} ({err}): start it or fix the URI"
                 ) from None

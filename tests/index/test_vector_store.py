@@ -188,3 +188,22 @@ def test_switching_store_re_embeds_nothing(corpus_copy, make_settings, embedder,
 def test_an_unknown_vector_store_is_one_clear_error(value: str) -> None:
     with pytest.raises(ConfigError, match="vector store .* is not understood"):
         load_settings({"vector_store": value}, env={})
+
+
+@pytest.mark.slow
+def test_a_lite_file_open_in_another_process_is_one_clear_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from index.milvus_store import client_for
+
+    file = tmp_path / "busy.db"
+    code = f"from pymilvus import MilvusClient; MilvusClient({str(file)!r}); print('open', flush=True); input()"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(ConfigError, match="one process open a file at a time"):
+            client_for(str(file))
+    finally:
+        holder.kill()
+        holder.wait()
