@@ -38,6 +38,7 @@ from index.errors import ConfigError, IndexUnusableError
 from index.vector_store import VectorFilter, VectorRows, store_kind
 
 VECTOR_STORE_NAME = "vector_store.json"
+CONTENT_KEY_CHARS = 12
 NO_DAY = 0  # undated articles: below every real date's ordinal (>= 1), so never inside a date range
 # Milvus caps one request's payload; rows are sent in batches of this many.
 INSERT_BATCH = 2_000
@@ -107,8 +108,11 @@ def article_key(article_id: str) -> str:
     return hashlib.sha1(article_id.encode("utf-8")).hexdigest()[:24]
 
 
-def chunk_key(article_id: str, ordinal: int, key: str | None = None) -> str:
-    return f"{key or article_key(article_id)}:{ordinal}"
+def chunk_key(article_id: str, ordinal: int, content: str, key: str | None = None) -> str:
+    """A row's primary key: the article, the first characters of its content hash, the chunk's ordinal.
+    With the content in it, a reader that still holds an older generation never takes a re-embedded
+    chunk of a changed article for the chunk it knows under the same ordinal (the key differs)."""
+    return f"{key or article_key(article_id)}:{content[:CONTENT_KEY_CHARS]}:{ordinal}"
 
 
 def literal(text: str) -> str:
@@ -179,7 +183,9 @@ class MilvusVectorStore:
             stop = min(start + INSERT_BATCH, len(rows))
             batch = [
                 {
-                    "pk": chunk_key(rows.article_ids[i], rows.ordinals[i], keys[rows.article_ids[i]]),
+                    "pk": chunk_key(
+                        rows.article_ids[i], rows.ordinals[i], rows.content_hashes[i], keys[rows.article_ids[i]]
+                    ),
                     "article": keys[rows.article_ids[i]],
                     "content": rows.content_hashes[i],
                     "day": d.toordinal() if (d := rows.dates[i]) is not None else NO_DAY,
@@ -189,8 +195,8 @@ class MilvusVectorStore:
                 for i in range(start, stop)
             ]
             self.client.insert(self.collection, batch)
-        for position, aid, ordinal in zip(rows.positions, rows.article_ids, rows.ordinals, strict=True):
-            self.positions[chunk_key(aid, ordinal, keys[aid])] = int(position)
+        for i, (position, aid) in enumerate(zip(rows.positions, rows.article_ids, strict=True)):
+            self.positions[chunk_key(aid, rows.ordinals[i], rows.content_hashes[i], keys[aid])] = int(position)
 
     def delete_articles(self, article_ids: Sequence[str]) -> int:
         return self._delete_keys([article_key(a) for a in article_ids])
@@ -237,7 +243,8 @@ class MilvusVectorStore:
         self.client.flush(self.collection)
         self.client.load_collection(self.collection)
         for i, key in enumerate(keys):
-            self.positions[chunk_key(rows.article_ids[i], rows.ordinals[i], key)] = int(rows.positions[i])
+            pk = chunk_key(rows.article_ids[i], rows.ordinals[i], rows.content_hashes[i], key)
+            self.positions[pk] = int(rows.positions[i])
         return deleted, len(missing)
 
     def _articles_present(self) -> dict[str, tuple[str, int]]:
@@ -376,11 +383,12 @@ def open_placement(placement: MilvusPlacement, positions: dict[str, int], where:
     return store
 
 
-def positions_of(article_ids: Iterable[str], ordinals: Iterable[int]) -> dict[str, int]:
-    """Primary key -> chunk position for a generation's chunks (article keys hashed once each)."""
+def positions_of(article_ids: Iterable[str], ordinals: Iterable[int], contents: dict[str, str]) -> dict[str, int]:
+    """Primary key -> chunk position for a generation's chunks (``contents``: article id -> content
+    hash, from the manifest; article keys hashed once each)."""
     keys: dict[str, str] = {}
     out: dict[str, int] = {}
     for position, (aid, ordinal) in enumerate(zip(article_ids, ordinals, strict=True)):
         key = keys.get(aid) or keys.setdefault(aid, article_key(aid))
-        out[chunk_key(aid, ordinal, key)] = position
+        out[chunk_key(aid, ordinal, contents[aid], key)] = position
     return out

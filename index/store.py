@@ -195,7 +195,8 @@ def read_index(index_dir: Path) -> StoredIndex | None:
     if placement is not None:
         from index.milvus_store import open_placement, positions_of
 
-        positions = positions_of((c.article_id for c in chunks), (c.ordinal for c in chunks))
+        contents = {e.id: e.content_hash for e in manifest.articles}
+        positions = positions_of((c.article_id for c in chunks), (c.ordinal for c in chunks), contents)
         stored.dense = open_placement(placement, positions, str(index_dir))
     return stored
 

@@ -140,6 +140,10 @@ def test_updates_are_incremental_and_alternate_collections(corpus_copy, make_set
     query = embedder.encode([QUESTION])[0]
     ids = {third.chunks[i].article_id for i, _ in dense_pairs(third, query, len(third.chunks))}
     assert ids == set(third.articles)
+    # A reader still on the first generation now searches a collection holding the third: rows of the
+    # changed article carry another content key, so they are never mistaken for the chunks it knows.
+    stale = {first.chunks[i].article_id for i, _ in first.vector_store().search(query, len(first.chunks))}
+    assert stale and changed not in stale
 
 
 @pytest.mark.slow
