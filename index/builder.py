@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from index.ann import choose_index_type
-from index.chunking import ChunkingConfig, chunk_article, embedding_text, title_prefix
-from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.chunking import ChunkingConfig, chunk_article, embedding_offset, embedding_text, title_prefix
+from index.embedding import DocumentEmbedder, IndexEmbedder
 from index.errors import ConfigError, IndexUnusableError
 from index.loading import SUPPORTED_SUFFIXES, load_corpus, text_hash
 from index.manifest import FORMAT_VERSION, ArticleEntry, IndexManifest
-from index.progress import Progress, Stage, encode_with_progress
+from index.progress import Progress, Stage
 from index.records import Article, Chunk
-from index.sentence_index import SentenceIndex, article_sentences
+from index.sentence_index import SentenceIndex, article_sentences, sentence_pieces
 from index.sentences import Span
 from index.settings import Settings
 from index.store import (
@@ -78,7 +78,7 @@ def article_hash(article: Article) -> str:
     return text_hash(f"{article.title}\0{article.text}")
 
 
-def _recipe(settings: Settings, embedder: Embedder) -> IndexManifest:
+def _recipe(settings: Settings, embedder: IndexEmbedder) -> IndexManifest:
     return IndexManifest(
         format_version=FORMAT_VERSION,
         model_id=settings.model,
@@ -90,11 +90,14 @@ def _recipe(settings: Settings, embedder: Embedder) -> IndexManifest:
         corpus_fingerprint=corpus_fingerprint(settings.corpus_dir),
         articles=[],
         chunk_count=0,
+        encoder=embedder.describe(),
+        # An embedder that returns no token embeddings (index.ray_embedding) cannot pool: it encodes.
+        sentence_vectors=settings.sentence_vectors if isinstance(embedder, DocumentEmbedder) else "encoded",
     )
 
 
 def open_index(
-    settings: Settings, embedder: Embedder, rebuild: bool = False, wait_for_build: bool = False
+    settings: Settings, embedder: IndexEmbedder, rebuild: bool = False, wait_for_build: bool = False
 ) -> tuple[StoredIndex, BuildReport]:
     """The index for ``settings.corpus_dir``, updated first if the corpus or the recipe changed.
 
@@ -116,7 +119,13 @@ def open_index(
             )
             # Another vector store (faiss <-> Milvus, another Milvus) re-embeds nothing either.
             same_store = generation_vector_store(index_dir, current) == normalised_store(settings.vector_store)
-            same = current.same_recipe(recipe) and current.corpus_fingerprint == recipe.corpus_fingerprint
+            # Another encoder of the same model (say, OpenVINO missing on this machine) or another way of
+            # making sentence vectors is no reason to re-embed an up-to-date index: its vectors answer
+            # the same questions. Only an update re-embeds everything then (_reusable), so that no index
+            # mixes two encoders' vectors; --rebuild applies new settings at once.
+            same = (
+                current.same_recipe(recipe, encoder=False) and current.corpus_fingerprint == recipe.corpus_fingerprint
+            )
             if same_type and same_store and same:
                 stored = read_index(index_dir)
                 if stored is not None:
@@ -156,7 +165,7 @@ def _read_index_or_none(index_dir: Path) -> StoredIndex | None:
 
 
 def _update(
-    settings: Settings, embedder: Embedder, recipe: IndexManifest, index_dir: Path, rebuild: bool
+    settings: Settings, embedder: IndexEmbedder, recipe: IndexManifest, index_dir: Path, rebuild: bool
 ) -> tuple[StoredIndex, BuildReport]:
     started = time.perf_counter()
     progress = Progress(bars=settings.show_progress, log_every_s=settings.progress_log_s)
@@ -171,7 +180,7 @@ def _update(
 
     chunks: list[Chunk] = []
     rows: list[np.ndarray | None] = []
-    fresh: list[tuple[int, str]] = []  # (position in chunks, text to embed)
+    fresh: list[FreshArticle] = []
     sentence_parts: list[tuple[str, list[Span], np.ndarray | None]] = []
     entries: list[ArticleEntry] = []
     for article in progress.iterate(loaded.articles, "chunking", len(loaded.articles)):
@@ -182,26 +191,32 @@ def _update(
             rows.extend(v for _, v in kept)
             # An article without sentences (headings only) has no rows to keep.
             sentence_parts.append((article.id, *old_sentences.get(article.id, ([], np.zeros((0, 1))))))
-        else:
-            sentence_parts.append((article.id, article_sentences(article), None))
-            (report.changed if article.id in old_hashes else report.added).append(article.id)
-            prefix = title_prefix(article.title, embedder.count_tokens)
-            for chunk in chunk_article(article, config, embedder.count_tokens):
-                fresh.append((len(chunks), embedding_text(prefix, chunk.text)))
-                chunks.append(chunk)
-                rows.append(None)
-        entries.append(ArticleEntry(article.id, digest, sum(1 for c in chunks if c.article_id == article.id)))
+            entries.append(ArticleEntry(article.id, digest, len(kept)))
+            continue
+        (report.changed if article.id in old_hashes else report.added).append(article.id)
+        prefix = title_prefix(article.title, embedder.count_tokens)
+        article_chunks = chunk_article(article, config, embedder.count_tokens)
+        item = FreshArticle(article, prefix, len(chunks), article_chunks, article_sentences(article))
+        fresh.append(item)
+        sentence_parts.append((article.id, item.sentences, None))
+        chunks.extend(article_chunks)
+        rows.extend([None] * len(article_chunks))
+        entries.append(ArticleEntry(article.id, digest, len(article_chunks)))
     report.removed = sorted(set(old_hashes) - {a.id for a in loaded.articles})
     report.total_chunks = len(chunks)
-    report.embedded_chunks = len(fresh)
+    report.embedded_chunks = sum(len(f.chunks) for f in fresh)
 
-    owners = [chunks[i].article_id for i, _ in fresh]
-    with progress.stage("embedding chunks", len(set(owners))) as stage:
-        vectors = _assemble_vectors(rows, fresh, embedder, settings, recipe.dimension, owners, stage)
-    with progress.stage("embedding sentences", sum(1 for _, spans, kept in sentence_parts if kept is None)) as stage:
-        sentences, report.embedded_sentences = _assemble_sentences(
-            sentence_parts, {a.id: a for a in loaded.articles}, embedder, settings, recipe.dimension, stage
-        )
+    with progress.stage("embedding", len(fresh)) as stage:
+        embedded = _embed(fresh, embedder, settings, recipe.sentence_vectors, stage)
+    for item, (chunk_vectors, _) in zip(fresh, embedded, strict=True):
+        rows[item.first_row : item.first_row + len(item.chunks)] = list(chunk_vectors)
+    filled = [r for r in rows if r is not None]
+    assert len(filled) == len(rows)  # every fresh chunk got its vector above
+    vectors = np.stack(filled).astype(np.float32) if filled else np.zeros((0, recipe.dimension), dtype=np.float32)
+    fresh_sentences = iter([s for _, s in embedded])
+    complete = [(aid, spans, next(fresh_sentences) if kept is None else kept) for aid, spans, kept in sentence_parts]
+    sentences = SentenceIndex.assemble(complete, recipe.dimension)
+    report.embedded_sentences = sum(len(f.sentences) for f in fresh)
     recipe.articles = entries
     recipe.chunk_count = len(chunks)
     stored = write_index(
@@ -218,8 +233,11 @@ def _reusable(index_dir: Path, recipe: IndexManifest) -> StoredIndex | None:
         return None
     _check_model(stored.manifest, recipe, index_dir)
     if not stored.manifest.same_recipe(recipe):
-        # Same model, other chunking: the old vectors are of no use for the new chunks.
-        log.warning("the chunking settings changed since the index was built; re-embedding every article")
+        # Same model, other chunking or encoder: the old vectors are of no use for the new chunks, and an
+        # index mixed from two encoders' vectors is never written.
+        old = stored.manifest
+        what = "chunking settings" if old.chunking != recipe.chunking else "encoder or sentence vectors"
+        log.warning("the %s changed since the index was built; re-embedding every article", what)
         return None
     return stored
 
@@ -231,53 +249,88 @@ def _chunks_by_article(stored: StoredIndex) -> dict[str, list[tuple[Chunk, np.nd
     return grouped
 
 
-def _assemble_vectors(
-    rows: list[np.ndarray | None],
-    fresh: list[tuple[int, str]],
-    embedder: Embedder,
-    settings: Settings,
-    dimension: int,
-    owners: list[str],
-    stage: Stage,
-) -> np.ndarray:
-    vectors = np.zeros((len(rows), dimension), dtype=np.float32)
-    for i, row in enumerate(rows):
-        if row is not None:
-            vectors[i] = row
-    if fresh:
-        texts = [t for _, t in fresh]
-        embedded = encode_with_progress(embedder.encode, texts, owners, settings.batch_size, stage, _steps(embedder))
-        vectors[[i for i, _ in fresh]] = embedded
-    return vectors
+@dataclass
+class FreshArticle:
+    """An article to embed: its chunks (rows ``first_row...`` of the index) and its sentences."""
+
+    article: Article
+    prefix: str
+    first_row: int
+    chunks: list[Chunk]
+    sentences: list[Span]
+
+    def texts(self) -> list[str]:
+        return [embedding_text(self.prefix, c.text) for c in self.chunks]
 
 
-def _steps(embedder: Embedder) -> int:
-    """Batches per progress step: 16 for the local model; a distributed embedder (Ray) gets everything in
+def _embed(
+    fresh: list[FreshArticle], embedder: IndexEmbedder, settings: Settings, mode: str, stage: Stage
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`_embed_group` over groups of articles of about ``_steps`` batches each, advancing ``stage``
+    by the articles done (a group is big enough that length-sorted batches stay full)."""
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    step = settings.batch_size * _steps(embedder)
+    group: list[FreshArticle] = []
+    for n, item in enumerate(fresh):
+        group.append(item)
+        if sum(len(f.chunks) for f in group) >= step or n == len(fresh) - 1:
+            out += _embed_group(group, embedder, settings, mode)
+            stage.advance(len(group))
+            group = []
+    return out
+
+
+def _steps(embedder: IndexEmbedder) -> int:
+    """Batches per progress step: 16 for a local encoder; a distributed embedder (Ray) gets everything in
     one call, since each call has a fixed cost there (it reports its own progress)."""
-    return 16 if isinstance(embedder, SentenceTransformerEmbedder) else 1_000_000
+    return 16 if isinstance(embedder, DocumentEmbedder) else 1_000_000
 
 
-def _assemble_sentences(
-    parts: list[tuple[str, list[Span], np.ndarray | None]],
-    articles: dict[str, Article],
-    embedder: Embedder,
-    settings: Settings,
-    dimension: int,
-    stage: Stage,
-) -> tuple[SentenceIndex, int]:
-    """Sentence vectors of every article: kept ones reused, new ones embedded in one batched call."""
-    texts = [articles[aid].text[s.start : s.end] for aid, spans, kept in parts if kept is None for s in spans]
-    owners = [aid for aid, spans, kept in parts if kept is None for _ in spans]
-    embedded = (
-        encode_with_progress(embedder.encode, texts, owners, settings.batch_size, stage, _steps(embedder))
-        if texts
-        else np.zeros((0, dimension), dtype=np.float32)
-    )
-    complete: list[tuple[str, list[Span], np.ndarray]] = []
-    used = 0
-    for aid, spans, kept in parts:
-        if kept is None:
-            kept = embedded[used : used + len(spans)]
-            used += len(spans)
-        complete.append((aid, spans, kept))
-    return SentenceIndex.assemble(complete, dimension), len(texts)
+def _embed_group(
+    fresh: list[FreshArticle], embedder: IndexEmbedder, settings: Settings, mode: str
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Chunk vectors and sentence vectors of each fresh article, in one batched encoder call.
+
+    ``sentence_vectors = "pooled"``: a sentence's vector pools its tokens from the chunk pass
+    (:func:`index.sentence_index.sentence_pieces`); only a sentence that yields no token at all (say,
+    nothing but characters the tokenizer drops) is embedded on its own. ``"encoded"``: every sentence is
+    embedded on its own, a second pass."""
+    texts = [t for f in fresh for t in f.texts()]
+    if mode == "encoded" or not isinstance(embedder, DocumentEmbedder):
+        chunk_vectors = _split(embedder.encode(texts, settings.batch_size), fresh)
+        sentence_texts = [f.article.text[s.start : s.end] for f in fresh for s in f.sentences]
+        encoded = embedder.encode(sentence_texts, settings.batch_size)
+        bounds = np.cumsum([0, *(len(f.sentences) for f in fresh)])
+        return [(c, encoded[a:b]) for c, a, b in zip(chunk_vectors, bounds[:-1], bounds[1:], strict=True)]
+    pieces = [sentence_pieces(f.sentences, f.chunks, embedding_offset(f.prefix)) for f in fresh]
+    spans = [chunk_spans for per_chunk, _ in pieces for chunk_spans in per_chunk]
+    passages = embedder.encode_passages(texts, spans, settings.batch_size)
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    row = 0
+    for item, (_, owners) in zip(fresh, pieces, strict=True):
+        sums = np.zeros((len(item.sentences), embedder.dimension), dtype=np.float32)
+        counts = np.zeros(len(item.sentences), dtype=np.int64)
+        for chunk_owners in owners:
+            np.add.at(sums, chunk_owners, passages.span_sums[row])
+            np.add.at(counts, chunk_owners, passages.span_tokens[row])
+            row += 1
+        first = row - len(item.chunks)
+        out.append((passages.vectors[first:row], sums))
+        _fill_empty(item, sums, counts, embedder, settings)
+    for _, sums in out:  # the mean of a span's tokens, normalised, is its normalised sum
+        sums /= np.clip(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12, None)
+    return out
+
+
+def _fill_empty(
+    item: FreshArticle, sums: np.ndarray, counts: np.ndarray, embedder: IndexEmbedder, settings: Settings
+) -> None:
+    empty = np.flatnonzero(counts == 0)
+    if len(empty):
+        texts = [item.article.text[item.sentences[n].start : item.sentences[n].end] for n in empty]
+        sums[empty] = embedder.encode(texts, settings.batch_size)
+
+
+def _split(vectors: np.ndarray, fresh: list[FreshArticle]) -> list[np.ndarray]:
+    bounds = np.cumsum([0, *(len(f.chunks) for f in fresh)])
+    return [vectors[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]

@@ -39,6 +39,11 @@ def embedding_text(title: str, chunk_text: str) -> str:
     return f"{title}\n{chunk_text}" if title else chunk_text
 
 
+def embedding_offset(title: str) -> int:
+    """Where the chunk text starts inside :func:`embedding_text` (to find its sentences' tokens)."""
+    return len(title) + 1 if title else 0
+
+
 def title_prefix(title: str, count_tokens: TokenCounter) -> str:
     """The title as used in the prefix, cut at a word boundary when very long."""
     if not title or count_tokens([title])[0] <= MAX_PREFIX_TOKENS:

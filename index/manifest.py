@@ -13,7 +13,9 @@ from index.errors import IndexUnusableError
 # tokenizer); an index of another version is rebuilt.
 # 2: lexical.npz (BM25) added to every generation.
 # 3: sentences.npz (sentence spans and embeddings for answer extraction) added.
-FORMAT_VERSION = 3
+# 4: the encoder (runtime, precision, model file checksum) and how sentence vectors are made (pooled
+#    from the chunk pass, or encoded on their own) are recorded; an index is never mixed from two.
+FORMAT_VERSION = 4
 MANIFEST_NAME = "manifest.json"
 
 
@@ -36,6 +38,11 @@ class IndexManifest:
     corpus_fingerprint: str
     articles: list[ArticleEntry]
     chunk_count: int
+    # What computed the vectors (index.embedding, ``describe()``): runtime, precision, model file and its
+    # sha256. Vectors of another encoder differ slightly, so a change re-embeds everything.
+    encoder: dict[str, str] = field(default_factory=dict)
+    # "pooled" (from the chunk pass) or "encoded" (a pass of their own): Settings.sentence_vectors.
+    sentence_vectors: str = "encoded"
     # sha256 of every data file of the index, checked on open.
     files: dict[str, str] = field(default_factory=dict)
     created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -61,11 +68,15 @@ class IndexManifest:
                 "rebuild it with 'newsdesk index --rebuild'"
             ) from None
 
-    def same_recipe(self, other: IndexManifest) -> bool:
-        """True when chunks and vectors of one can be reused by the other."""
+    def same_recipe(self, other: IndexManifest, encoder: bool = True) -> bool:
+        """True when chunks and vectors of one can be reused by the other. ``encoder=False``: whether
+        one can be served as the other (vectors of another runtime of the same model, or sentence
+        vectors made the other way, answer the same questions; only an update must not mix them, and
+        ``newsdesk index --rebuild`` re-embeds with the current settings)."""
         return (
             self.format_version == other.format_version
             and self.model_id == other.model_id
             and self.dimension == other.dimension
             and self.chunking == other.chunking
+            and (not encoder or (self.encoder == other.encoder and self.sentence_vectors == other.sentence_vectors))
         )

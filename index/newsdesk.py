@@ -14,7 +14,7 @@ import numpy as np
 
 from index.answering import compose_answer
 from index.builder import BuildReport, open_index
-from index.embedding import Embedder, make_embedder, make_query_embedder
+from index.embedding import DocumentEmbedder, Embedder, make_embedder, make_query_embedder
 from index.errors import QuestionError
 from index.records import Answer, Article, Hit
 from index.search import SearchFilters, SearchOptions, retrieve
@@ -73,12 +73,16 @@ class Newsdesk:
         switch to the new generation. Questions being answered finish on the generation they started on;
         the next ones use the new one. One refresh at a time; safe to call from any thread."""
         with self._refresh_lock:
-            documents = getattr(self.embedder, "documents", self.embedder)  # the ONNX query embedder's model
-            stored, report = open_index(self.settings, documents, wait_for_build=True)
+            stored, report = open_index(self.settings, self._documents, wait_for_build=True)
             with self._swap_lock:
                 self._stored = stored
                 self.build_report = report
             return report
+
+    @functools.cached_property
+    def _documents(self) -> DocumentEmbedder:
+        """What embeds documents for :meth:`refresh`: the encoder the settings name (index.embedding)."""
+        return make_embedder(self.settings.model, self.settings.document_backend)
 
     def watch(self, on_update: Callable[[BuildReport, CorpusChange], object] | None = None) -> CorpusWatcher:
         """Start keeping the index fresh in the background: every change to the corpus folder triggers
@@ -103,7 +107,7 @@ class Newsdesk:
         """``wait_for_build``: when another process is updating the index, wait for it and update, rather
         than answer from the previous index."""
         settings = settings or load_settings()
-        embedder = make_embedder(settings.model)
+        embedder = make_embedder(settings.model, settings.document_backend)
         if settings.ray_address:
             # Builds embed on a Ray cluster (index.ray_embedding); questions are still embedded here.
             from index.ray_embedding import ray_embedder
@@ -115,8 +119,8 @@ class Newsdesk:
                 distributed.close()
         else:
             stored, report = open_index(settings, embedder, rebuild=rebuild, wait_for_build=wait_for_build)
-        # Documents were embedded by sentence-transformers; questions and answer sentences go through
-        # the fast-starting ONNX export of the same model when one is installed (index.embedding).
+        # Questions go through the fast-starting onnxruntime session of the same model's export when
+        # one is installed (index.embedding), whichever runtime embedded the documents.
         queries = make_query_embedder(settings.model, settings.query_backend, documents=embedder)
         return cls(settings, queries, stored, report)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding import SentenceTransformerEmbedder
+from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.errors import ConfigError
 
 log = logging.getLogger("newsdesk.ray")
@@ -44,7 +44,7 @@ class _EncodeActor:
 class RayEmbedder:
     """``documents`` with :meth:`encode` run on Ray actors (the other methods stay local)."""
 
-    def __init__(self, documents: SentenceTransformerEmbedder, address: str, show_progress: bool = False) -> None:
+    def __init__(self, documents: Embedder, address: str, show_progress: bool = False) -> None:
         self.documents = documents
         self.model_id = documents.model_id
         self.address = address
@@ -61,6 +61,10 @@ class RayEmbedder:
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.documents.count_tokens(texts)
+
+    def describe(self) -> dict[str, str]:
+        """The encoder the actors run (the index manifest records it): the sentence-transformers model."""
+        return SentenceTransformerEmbedder(self.model_id).describe()
 
     def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         if not texts:
@@ -124,5 +128,5 @@ class RayEmbedder:
             self._started = False
 
 
-def ray_embedder(documents: SentenceTransformerEmbedder, address: str, show_progress: bool = False) -> RayEmbedder:
+def ray_embedder(documents: Embedder, address: str, show_progress: bool = False) -> RayEmbedder:
     return RayEmbedder(documents, address or LOCAL, show_progress)

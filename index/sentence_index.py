@@ -9,10 +9,16 @@ A sentence is a :func:`index.sentences.split_sentences` span of the cleaned arti
 heading. Rows are grouped by article, in text order, so the sentences of any passage are a slice found
 by binary search on their start offsets. Vectors are stored as float16 (cosine error ~1e-3, half the
 memory); each row is a unit vector of the same model as the chunks.
+
+Sentence vectors come from the chunk pass (``sentence_vectors = "pooled"``, the default): each
+sentence's vector is the mean of its tokens' embeddings inside a chunk that holds it whole
+(:func:`sentence_pieces`), normalised. ``"encoded"`` embeds each sentence on its own, a second pass
+over the text (docs/PERFORMANCE.md compares the two).
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.records import Article
+from index.records import Article, Chunk
 from index.sentences import Span, is_heading, split_sentences
 
 SENTENCES_NAME = "sentences.npz"
@@ -29,6 +35,41 @@ SENTENCES_NAME = "sentences.npz"
 def article_sentences(article: Article) -> list[Span]:
     """The spans of ``article.text`` that are sentences (headings and captions left out)."""
     return [s for s in split_sentences(article.text) if not is_heading(article.text[s.start : s.end])]
+
+
+def sentence_pieces(
+    sentences: Sequence[Span], chunks: Sequence[Chunk], shift: int
+) -> tuple[list[list[tuple[int, int]]], list[list[int]]]:
+    """Which character spans of each chunk's embedded text to pool, and for which sentence.
+
+    ``chunks`` are one article's, in order; ``shift`` is where the chunk text starts in its embedded
+    text (after the title). A sentence whole in some chunk is pooled there (the first such chunk: with
+    overlapping chunks a sentence is often whole in two). A sentence no chunk holds whole (longer than a
+    chunk, so cut at word boundaries) is pooled from every piece, each part of it counted once.
+    Returns per chunk: the spans, and the position in ``sentences`` each span belongs to."""
+    spans: list[list[tuple[int, int]]] = [[] for _ in chunks]
+    owners: list[list[int]] = [[] for _ in chunks]
+    ends = [c.end for c in chunks]  # chunks of one article start and end in ascending order
+
+    def take(i: int, begin: int, end: int, n: int) -> None:
+        base = chunks[i].start - shift
+        spans[i].append((begin - base, end - base))
+        owners[i].append(n)
+
+    for n, sentence in enumerate(sentences):
+        first = bisect.bisect_left(ends, sentence.end)
+        if first < len(chunks) and chunks[first].start <= sentence.start:
+            take(first, sentence.start, sentence.end, n)
+            continue
+        covered = sentence.start
+        for i in range(bisect.bisect_right(ends, sentence.start), len(chunks)):
+            if chunks[i].start >= sentence.end:
+                break
+            begin, end = max(covered, chunks[i].start), min(sentence.end, chunks[i].end)
+            if begin < end:
+                take(i, begin, end, n)
+                covered = end
+    return spans, owners
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,15 @@ class Settings:
     # What embeds questions: "auto" = the int8 ONNX export of ``model`` when installed (starts in
     # ~0.5 s, no PyTorch), else the model itself; "onnx" requires it; "sentence-transformers" never.
     query_backend: str = "auto"
+    # What embeds documents when an index is built: "auto" = OpenVINO (else onnxruntime) over the
+    # packaged ONNX export of ``model``, the fastest measured (docs/PERFORMANCE.md; without an export,
+    # sentence-transformers), or one by name. An update by another encoder re-embeds everything.
+    # The default stays the fp32 model until answering is calibrated on the fast path: with it the seed
+    # question set loses one question and its hit@3 floor (docs/PERFORMANCE.md, "Quality").
+    document_backend: str = "sentence-transformers"
+    # Sentence vectors for answer extraction: "pooled" from the chunk pass (no second pass over the
+    # text; xquad containment 0.873 vs 0.854) or "encoded" one sentence at a time (twice the work).
+    sentence_vectors: str = "encoded"
     max_question_chars: int = 2000
     # Answers whose best sentence's evidence strength (index.answering.Evidence) is below this abstain.
     # Calibrated by `python -m tests.bench.quality --only abstention`: xquad-en questions on their own
@@ -183,6 +192,8 @@ _CHOICES = {
     "retriever": ("dense", "bm25", "hybrid"),
     "index_type": ("auto", "flat", "hnsw", "ivfpq"),
     "query_backend": ("auto", "onnx", "sentence-transformers"),
+    "document_backend": ("auto", "openvino", "onnxruntime", "sentence-transformers"),
+    "sentence_vectors": ("pooled", "encoded"),
     "discord_dm_policy": ("allow", "deny"),
 }
 

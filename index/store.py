@@ -379,9 +379,7 @@ def lock_holder(handle: Any) -> str:
     try:
         handle.seek(0)
         holder = json.loads(handle.read() or "{}")
-        return (
-            f"pid {holder['pid']} on {holder['host']} ({holder['command']}) since {holder['since']}"
-        )
+        return f"pid {holder['pid']} on {holder['host']} ({holder['command']}) since {holder['since']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "another process (it did not say which)"
 

@@ -11,6 +11,7 @@ import pytest
 
 from index.embedding import SentenceTransformerEmbedder
 from index.settings import BUNDLED_CORPUS, Settings, load_settings
+from index.token_encoder import CharSpan, PassageVectors
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -25,6 +26,12 @@ class CountingEmbedder(SentenceTransformerEmbedder):
     def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         self.encoded += len(texts)
         return super().encode(texts, batch_size, show_progress)
+
+    def encode_passages(
+        self, texts: list[str], spans: list[list[CharSpan]], batch_size: int = 32, show_progress: bool = False
+    ) -> PassageVectors:
+        self.encoded += len(texts)  # a passage's sentences come from its own pass: not counted again
+        return super().encode_passages(texts, spans, batch_size, show_progress)
 
 
 @pytest.fixture(scope="session")

@@ -98,7 +98,6 @@ class LocalMilvus:
         self._server = None
         return status
 
-
     def _release_collections(self) -> None:
         """Release loaded collections first: this build's query node otherwise waits out a long graceful-
         stop timeout for segments it cannot hand to another node (a standalone server has none), and

@@ -85,3 +85,37 @@ def plot_cold_start(report: dict[str, Any], machine_label: str, out_dir: Path) -
     axes.barh(list(parts), list(parts.values()))
     axes.set_xlabel("seconds")
     return _save(figure, out_dir / "cold_start.png")
+
+
+def plot_throughput(report: dict[str, Any], machine_label: str, out_dir: Path) -> Path | None:
+    """Indexing Reuters: articles/s of the pipeline (and of an older commit's, when measured), and
+    each document runtime's chunk texts/s on the same sample."""
+    thr = report.get("index_throughput")
+    if not thr:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+    figure.suptitle(f"Indexing Reuters ({thr['articles']:,} stories, {thr['chunks']:,} chunks)")
+    figure.text(0.01, 0.01, machine_label, fontsize=7, color="#555555")
+    bars = {f"pipeline ({thr['encoder']['backend']})": thr["articles_per_s"]}
+    old = thr.get("old_pipeline", {})
+    if old.get("articles_per_s"):
+        bars = {f"pipeline of {old['commit']}": old["articles_per_s"]} | bars
+    left.bar(list(bars), list(bars.values()), color=["#999999", "#1f77b4"][-len(bars) :])
+    for i, value in enumerate(bars.values()):
+        left.annotate(f"{value:.1f}", (i, value), ha="center", va="bottom", fontsize=8)
+    left.set_ylabel("articles per second (whole pipeline)")
+    encoders = thr.get("encoders", {})
+    names = [f"{k}\n{v['precision']}" for k, v in encoders.items()]
+    speeds = [v["texts_per_s"] for v in encoders.values()]
+    right.bar(names, speeds)
+    for i, (value, row) in enumerate(zip(speeds, encoders.values(), strict=True)):
+        right.annotate(
+            f"{value:.0f}/s, cos>={row['min_cosine_to_fp32']:.4f}", (i, value), ha="center", va="bottom", fontsize=7
+        )
+    right.set_ylabel("chunk texts per second (encode alone)")
+    return _save(figure, out_dir / "throughput.png")

@@ -3,6 +3,9 @@
     python -m tests.bench.quality                  # everything (about 5-8 minutes on 2 cores)
     python -m tests.bench.quality --only answers   # only the xquad answer-containment share
     python -m tests.bench.quality --sweep          # also every fusion method and weight tried
+    python -m tests.bench.quality --only variants --variants sentence-transformers/encoded,openvino/pooled
+                                                   # xquad recall and answers per document encoder /
+                                                   # sentence vectors, each on its own index, one run
 
 Retrieval: each collection is written as a JSONL corpus and indexed through ``open_index`` (cached in
 ``.newsdesk/bench/``, so a second run embeds nothing), every query is encoded once, and the dense, BM25
@@ -34,7 +37,7 @@ import numpy as np
 from index.answering import weigh_evidence
 from index.builder import BuildReport, open_index
 from index.chunking import embedding_text
-from index.embedding import Embedder, make_embedder
+from index.embedding import Embedder, make_embedder, make_query_embedder
 from index.fusion import Fusion
 from index.lexical import LexicalConfig, LexicalIndex
 from index.newsdesk import Newsdesk
@@ -89,14 +92,49 @@ def sweep_configs() -> list[tuple[str, SearchOptions]]:
     return out
 
 
-def desk_for(collection: Collection, embedder: Embedder, tag: str = "") -> Newsdesk:
+def desk_for(
+    collection: Collection,
+    embedder: Embedder,
+    tag: str = "",
+    overrides: dict[str, str] | None = None,
+    queries: Embedder | None = None,
+) -> Newsdesk:
     folder = CACHE / (collection.name + tag)
     corpus = collection.write_corpus(folder / "corpus")
-    settings = load_settings({"corpus_dir": corpus, "index_dir": folder / "index", "show_progress": False}, env={})
-    stored, report = open_index(settings, embedder)
+    values = {"corpus_dir": corpus, "index_dir": folder / "index", "show_progress": False} | (overrides or {})
+    settings = load_settings(values, env={})
+    stored, report = open_index(settings, embedder)  # type: ignore[arg-type]
     if report.wrote:
         print(f"[{collection.name}{tag}] {report.summary()}", file=sys.stderr)
-    return Newsdesk(settings, embedder, stored, report)
+    return Newsdesk(settings, queries or embedder, stored, report)
+
+
+def variant_runs(collection: Collection, variants: list[str], limit: int | None) -> dict[str, Any]:
+    """xquad retrieval and answers for each DOCUMENT_BACKEND/SENTENCE_VECTORS variant, each on its own
+    index, questions embedded as Newsdesk.open embeds them (issue 14: pooled vs encoded sentences)."""
+    out: dict[str, Any] = {}
+    for variant in variants:
+        backend, _, sentences = variant.partition("/")
+        embedder = make_embedder(DEFAULT_MODEL, backend)
+        started = time.perf_counter()
+        desk = desk_for(
+            collection,
+            embedder,
+            f"-{backend}-{sentences}",
+            {"document_backend": backend, "sentence_vectors": sentences},
+            make_query_embedder(DEFAULT_MODEL, "auto", documents=embedder),
+        )
+        built = time.perf_counter() - started
+        runs = score_runs(collection, desk, standard_configs(), 10, xquad_metrics)
+        answers = answer_containment(collection, desk, limit)
+        out[variant] = {
+            "encoder": desk.stored.manifest.encoder,
+            "index_seconds": round(built, 1),
+            "retrieval": {r.name: r.metrics for r in runs},
+            "answers": {k: v for k, v in answers.items() if k != "sample_misses"},
+        }
+        print(f"[variants] {variant}: {out[variant]}", file=sys.stderr)
+    return out
 
 
 def bundled_desk(embedder: Embedder) -> Newsdesk:
@@ -372,11 +410,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.quality", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--only",
-        choices=("retrieval", "answers", "xquad", "time", "seed", "abstain-signal", "abstention"),
+        choices=("retrieval", "answers", "xquad", "time", "seed", "abstain-signal", "abstention", "variants"),
         help="Run one part only.",
     )
     parser.add_argument("--sweep", action="store_true", help="Also score every fusion method and weight tried.")
     parser.add_argument("--no-titles", action="store_true", help="Also index xquad without its Wikipedia titles.")
+    parser.add_argument(
+        "--variants",
+        default="sentence-transformers/encoded,auto/pooled",
+        help="With --only variants: comma-separated DOCUMENT_BACKEND/SENTENCE_VECTORS pairs to compare.",
+    )
     parser.add_argument("--limit", type=int, help="Ask only the first N xquad questions in the answer part.")
     parser.add_argument("--out", type=Path, default=REPORT, help=f"JSON report (default {REPORT}).")
     args = parser.parse_args(argv)
@@ -419,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
         report.abstention = abstention_calibration(xquad, desk_for(xquad, embedder), bundled_desk(embedder))
     if args.only in (None, "answers"):
         report.answers = answer_containment(xquad, desk_for(xquad, embedder), args.limit)
+    if args.only == "variants":
+        report.info["variants"] = variant_runs(xquad, args.variants.split(","), args.limit)
     report.info["seconds"] = round(time.perf_counter() - started, 1)
 
     for collection in dict.fromkeys(r.collection for r in report.runs):
@@ -459,6 +504,17 @@ def main(argv: list[str] | None = None) -> int:
         for row in a["error_rates"]:
             print(f"| {row['threshold']:.2f} | " + " | ".join(f"{row[n]:.3f}" for n in names) + " |")
         print(f"\nROC AUC answerable vs not: xquad {a['auc xquad']:.3f}, seed {a['auc seed'] or float('nan'):.3f}")
+    if "variants" in report.info:
+        print("\n### xquad per document encoder / sentence vectors\n")
+        print("| variant | dense r@1 | hybrid r@1 | hybrid r@5 | contains gold | abstained | first citation gold |")
+        print("|---|---|---|---|---|---|---|")
+        for name, row in report.info["variants"].items():
+            r, a = row["retrieval"], row["answers"]
+            print(
+                f"| {name} | {r['dense']['recall@1']:.3f} | {r['hybrid']['recall@1']:.3f} | "
+                f"{r['hybrid']['recall@5']:.3f} | {a['contains_gold']:.3f} | {a['abstained']:.3f} | "
+                f"{a['first_citation_is_gold_article']:.3f} |"
+            )
     print(f"\n({report.info['seconds']} s in all; timings are noisy on a shared machine)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     payload = {

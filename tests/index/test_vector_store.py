@@ -147,7 +147,9 @@ def test_updates_are_incremental_and_alternate_collections(corpus_copy, make_set
 
 
 @pytest.mark.slow
-def test_a_crash_mid_update_leaves_the_live_index_answering(corpus_copy, make_settings, embedder, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def test_a_crash_mid_update_leaves_the_live_index_answering(
+    corpus_copy, make_settings, embedder, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     settings = make_settings(corpus_copy, vector_store=str(tmp_path / "nd.db"))
     live, _ = open_index(settings, embedder)
     _edit(corpus_copy)

@@ -1,0 +1,138 @@
+"""One encoder pass, many vectors: a text's vector and the vectors of spans inside it.
+
+A transformer already computes a contextual embedding for every token of a chunk; the chunk's vector
+is their mean (the model's own pooling). A sentence of that chunk gets its vector the same way, from
+the tokens that fall inside it, so indexing sentences costs no second pass over the text (issue 14).
+
+:class:`TokenEncoder` holds what every backend shares: the model's tokenizer (with character offsets),
+batches of similar length (sorted, so padding is small), mean pooling and span pooling. A backend
+(onnxruntime, OpenVINO, PyTorch) only supplies :meth:`TokenEncoder.token_embeddings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CharSpan = tuple[int, int]
+
+
+@dataclass
+class PassageVectors:
+    """What :meth:`TokenEncoder.encode_passages` returns, one entry per text, in input order."""
+
+    vectors: np.ndarray  # (texts, dimension) float32 unit vectors: mean of all tokens, as the model pools
+    span_sums: list[np.ndarray]  # per text, (spans, dimension) float32: sum of the span's token embeddings
+    span_tokens: list[np.ndarray]  # per text, (spans,) int: how many tokens each sum holds
+
+
+class TokenEncoder:
+    """Tokenise, batch by length, run the model to token embeddings, pool. Subclasses run the model."""
+
+    @property
+    def tokenizer_file(self) -> Path:
+        raise NotImplementedError
+
+    @property
+    def max_tokens(self) -> int:
+        """Longest input, special tokens included; longer texts are truncated (and say so by counting)."""
+        raise NotImplementedError
+
+    @property
+    def dimension(self) -> int:
+        raise NotImplementedError
+
+    def token_embeddings(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """(batch, tokens, dimension) float32 last hidden states for padded ``ids`` and ``mask``."""
+        raise NotImplementedError
+
+    @cached_property
+    def _offset_tokenizer(self) -> Any:
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.tokenizer_file))
+        tokenizer.enable_truncation(max_length=self.max_tokens)
+        tokenizer.no_padding()
+        return tokenizer
+
+    @cached_property
+    def _pad_id(self) -> int:
+        return int(self._offset_tokenizer.token_to_id("[PAD]") or 0)
+
+    def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        return self.encode_passages(texts, [[] for _ in texts], batch_size, show_progress).vectors
+
+    def encode_passages(
+        self,
+        texts: list[str],
+        spans: Sequence[Sequence[CharSpan]],
+        batch_size: int = 32,
+        show_progress: bool = False,
+    ) -> PassageVectors:
+        """Each text's vector, and for each ``spans[i]`` (character offsets into ``texts[i]``) the sum
+        and count of the token embeddings inside it. Tokens cut off by the length limit count for
+        nothing; a span holding no token has a zero sum and count 0."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        sums = [np.zeros((len(s), self.dimension), dtype=np.float32) for s in spans]
+        counts = [np.zeros(len(s), dtype=np.int64) for s in spans]
+        if not texts:
+            return PassageVectors(out, sums, counts)
+        encodings = self._offset_tokenizer.encode_batch(texts)
+        # Sorting by length keeps padding (wasted work) small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for rows in _progress(_batches(order, batch_size), len(order), show_progress):
+            batch = [encodings[i] for i in rows]
+            width = max(len(e.ids) for e in batch)
+            ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for j, e in enumerate(batch):
+                ids[j, : len(e.ids)] = e.ids
+                mask[j, : len(e.ids)] = 1
+            hidden = np.asarray(self.token_embeddings(ids, mask), dtype=np.float32)
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            out[rows] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            for j, (i, e) in enumerate(zip(rows, batch, strict=True)):
+                if len(spans[i]):
+                    _pool_spans(hidden[j], e, spans[i], sums[i], counts[i])
+        return PassageVectors(out, sums, counts)
+
+
+def _pool_spans(
+    hidden: np.ndarray, encoding: Any, spans: Sequence[CharSpan], sums: np.ndarray, counts: np.ndarray
+) -> None:
+    """Sum the embeddings of the non-special tokens that overlap each span (offsets ascend)."""
+    content = np.flatnonzero(np.asarray(encoding.special_tokens_mask) == 0)
+    if not len(content):
+        return
+    offsets = np.asarray(encoding.offsets, dtype=np.int64)[content]
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    for k, (begin, end) in enumerate(spans):
+        lo = int(np.searchsorted(ends, begin, side="right"))
+        hi = int(np.searchsorted(starts, end, side="left"))
+        if hi > lo:
+            sums[k] = hidden[content[lo:hi]].sum(axis=0)
+            counts[k] = hi - lo
+
+
+def _batches(order: list[int], size: int) -> Iterator[list[int]]:
+    for begin in range(0, len(order), size):
+        yield order[begin : begin + size]
+
+
+def _progress(batches: Iterator[list[int]], total: int, show: bool) -> Iterator[list[int]]:
+    if not show:
+        yield from batches
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="text", desc="embedding", leave=False) as bar:
+        for rows in batches:
+            yield rows
+            bar.update(len(rows))
