@@ -107,7 +107,8 @@ def typed_values(sentence: str, wanted: AnswerType, question: str = "") -> list[
     values = []
     for match in pattern.finditer(sentence):
         value = match.group(0)
-        if wanted is AnswerType.NUMBER and (_YEAR.match(value) or _AFTER_MONTH.search(sentence, 0, match.start())):
+        is_year = bool(_YEAR.match(value)) and not _counts_things(sentence, match)
+        if wanted is AnswerType.NUMBER and (is_year or _AFTER_MONTH.search(sentence, 0, match.start())):
             continue  # a year or the day of a date answers "when", not "how many"
         if wanted is AnswerType.PERSON and match.start() == 0 and " " not in value:
             continue
@@ -123,9 +124,30 @@ def typed_values(sentence: str, wanted: AnswerType, question: str = "") -> list[
     return values
 
 
-def holds_type(sentence: str, wanted: AnswerType, question: str = "") -> bool:
-    """True when ``sentence`` holds a fact of the kind the question asks for (``ANY``: never)."""
-    return bool(typed_values(sentence, wanted, question))
+# Words before a year-like number that make it a year ("in 2000", "the 2016 election").
+_YEAR_CUES = frozenset(
+    ("the", "in", "of", "since", "by", "from", "until", "till", "to", "before", "after", "during", "early", "late",
+     "mid", "around", "circa")
+)  # fmt: skip
+_NEXT_WORD = re.compile(r"\s+([a-z]+)")
+_PREVIOUS_WORD = re.compile(r"([A-Za-z]+)\W*$")
+
+
+def _counts_things(sentence: str, match: re.Match[str]) -> bool:
+    """A year-like number that counts things: "sold 2000 cars" (a plain word follows, no year cue
+    precedes), not "in 2000 the mission ended" or "the 2016 elections"."""
+    following = _NEXT_WORD.match(sentence, match.end())
+    if not following or following.group(1) in _STOP_AFTER_NUMBER:
+        return False
+    previous = _PREVIOUS_WORD.search(sentence, 0, match.start())
+    return not previous or previous.group(1).lower() not in _YEAR_CUES
+
+
+# Words after a year that say it is one ("2000 and", "2014 when").
+_STOP_AFTER_NUMBER = frozenset(
+    ("and", "or", "when", "while", "as", "the", "a", "an", "to", "in", "of", "on", "at", "for", "with", "was", "were",
+     "is", "are", "had", "has")
+)  # fmt: skip
 
 
 def months(text: str) -> set[str]:

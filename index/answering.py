@@ -1,6 +1,7 @@
 """From retrieved chunks to an :class:`Answer`: the sentences that answer, each cited, or an abstention.
 
-How a sentence is chosen (all in :func:`weigh_evidence`):
+How a sentence's evidence is weighed (all in :func:`weigh_evidence`; the question is read once, by
+:func:`index.query_analysis.analyse_question`):
 
 1. Every stored sentence of the retrieved passages is a candidate (headings left out, each sentence
    once even when overlapping chunks repeat it). Sentences were embedded with the articles
@@ -24,10 +25,15 @@ Every ``[n]`` marker is produced from the same list that becomes the citations (
 marker can only point at a listed source, and a source is listed only when a marker cites it; an
 article is listed once.
 
-Abstention: when the best sentence's evidence (:attr:`Evidence.strength`: cosine and term coverage,
-less what the question names that no passage mentions and the best sentence does not mean under
-another name) is under ``Settings.abstain_threshold``, the answer says the articles do not cover it
-and names the closest article titles instead.
+Which sentence answers, and whether any does: with the learned answer model (the default,
+:mod:`index.answer_model`), every candidate's evidence above becomes a row of features
+(:mod:`index.answer_features`) and the model's probability ranks the candidates; the best one's
+probability, calibrated, is the answer's confidence, and below the model's threshold the answer says the
+articles do not cover the question, what the question names that no passage mentions ("They say nothing
+about French troops.") and the closest article titles. Without a model (``answerer = "rules"``) the
+hand-weighted score ranks and :attr:`Evidence.strength` decides against :data:`RULES_THRESHOLD`, as in
+093e210 (the benchmarks' baseline). A sentence that is itself a question (a quiz, a headline that asks)
+is never a candidate.
 """
 
 from __future__ import annotations
@@ -38,8 +44,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.answer_types import CALENDAR_WORDS, AnswerType, class_noun, expected_type, typed_values, years
-from index.lexical import STOPWORDS, LexicalIndex, tokenize
+from index.answer_features import candidate_features
+from index.answer_model import AnswerModel
+from index.answer_types import AnswerType, typed_values, years
+from index.lexical import STOPWORDS, tokenize
+from index.query_analysis import QueryAnalysis
 from index.records import Answer, Article, Citation, Hit
 from index.sentences import Span
 from index.store import StoredIndex
@@ -59,7 +68,12 @@ W_OTHER_YEAR = 0.3
 DATED_MARGIN = 0.2
 # ... and only when it supports an answer on its own nearly as well as the best sentence does.
 SUPPORT_MARGIN = 0.05
+# ... and, with an answer model, when the model rates it at least this share of the best sentence's probability.
+ALTERNATIVE_SHARE = 0.5
 MAX_SOURCES = 3
+# Without an answer model, answers whose Evidence.strength is below this abstain (093e210's rule, chosen
+# then on xquad-en: docs/QUALITY.md).
+RULES_THRESHOLD = 0.30
 # The sentence next to the best one joins the quote when it scores this close: the claim spans both.
 # On xquad-en (`make bench-quality`, 1,190 questions) the gold answer is in the answer for 0.849 of the
 # questions at 0.12 and 0.852 at 0.15, with 1.32 sentences quoted per answer (a leaning sentence's
@@ -125,7 +139,14 @@ class Scored:
     typed: list[str]  # values of the wanted kind the sentence holds
     other_year: bool  # the question names years; neither the sentence nor its article's date has one
     cosine: float  # of the sentence's stored embedding with the question's
-    score: float
+    score: float  # the hand-weighted sum (module doc); with an answer model, its probability
+    counted: set[str] = field(default_factory=set)  # the question terms its sentence or context holds
+    paraphrased: float = 0.0  # the part of ``terms`` said in other words (paraphrased_terms)
+    own_terms: set[str] = field(default_factory=set)  # the terms of the sentence (and the one it leans on)
+    rule_score: float = field(init=False, default=0.0)  # the hand-weighted sum, kept when ``score`` changes
+
+    def __post_init__(self) -> None:
+        self.rule_score = self.score  # kept when ``score`` becomes the model's probability
 
     @property
     def coverage(self) -> float:
@@ -144,6 +165,11 @@ class Evidence:
     wanted: AnswerType
     ranked: list[Scored] = field(default_factory=list)
     missing_names: float = 0.0  # share of the question's names and numbers absent from every passage
+    missing: list[str] = field(default_factory=list)  # ... and those names and numbers
+    # The same before names the best sentence means under another name (names_meant) are taken out:
+    # "French" for a sentence on German troops, which the name-pull test can take as meant.
+    absent: list[str] = field(default_factory=list)
+    absent_names: float = 0.0
 
     @property
     def best(self) -> Scored | None:
@@ -188,42 +214,28 @@ def candidate_sentences(hits: list[Hit], stored: StoredIndex) -> list[Candidate]
     return out
 
 
-def term_weights(lexical: LexicalIndex, terms: list[str]) -> dict[str, float]:
-    """IDF of each question term in the corpus (a term the corpus never uses gets the highest IDF)."""
-    retriever = lexical.retriever
-    vocab = retriever.vocab_dict if retriever is not None else {}
-    df = lexical._df  # document frequencies of the BM25 vocabulary, by term id
-    return {t: float(lexical.idf(df[vocab[t]] if t in vocab else 0.0)) for t in terms}
-
-
 def weigh_evidence(
-    question: str,
+    analysis: QueryAnalysis,
     hits: list[Hit],
     stored: StoredIndex,
     query_vector: np.ndarray,
     words: WordVectors | None = None,
 ) -> Evidence:
-    """Score the sentences of ``hits`` for ``question``, best first (see the module doc).
+    """Score the sentences of ``hits`` for the question, best first by the hand-weighted score (module doc).
 
     ``words`` lets a question's word count as held by a sentence saying it in other words
     (:func:`paraphrased_terms`) and a name the passages never spell out count as meant by the best
     sentence (:func:`names_meant`); without it, terms and names must be found as written."""
-    wanted = expected_type(question)
-    evidence = Evidence(wanted)
-    candidates = candidate_sentences(hits, stored)
+    evidence = Evidence(analysis.wanted)
+    candidates = [c for c in candidate_sentences(hits, stored) if not is_question(c.text)]
     if not candidates:
         return evidence
-    terms = list(dict.fromkeys(tokenize(question)))
-    weights = term_weights(stored.lexical_index(), terms)
-    total = sum(weights.values()) or 1.0
+    weights = analysis.weights
+    total = analysis.total_weight
     top_score = hits[0].score
-    asked_years = years(question)
-    noun = class_noun(question)
-    asked_class = set(tokenize(noun)) if noun else set()
     title_terms: dict[str, set[str]] = {}
     similarity = _similarities(candidates, stored, query_vector)
     scored: list[Scored] = []
-    counted: dict[int, set[str]] = {}  # by sentence row: the terms its sentence or context holds
     for c, cosine in zip(candidates, similarity, strict=True):
         article = stored.articles[c.article_id]
         if c.article_id not in title_terms:
@@ -232,15 +244,14 @@ def weigh_evidence(
         # A sentence that leans on the one before it is quoted with it: the pair is the claim.
         own = set(tokenize(c.text)) | (before if c.leans_on_previous() else set())
         around = before | title_terms[c.article_id]
-        typed = typed_values(c.text, wanted, question)
+        typed = typed_values(c.text, analysis.wanted, analysis.text)
         if typed:
-            own = own | asked_class  # "in Brussels" says the "city" of "In what city ...?"
-        counted[c.row] = own | around
+            own = own | analysis.noun_terms  # "in Brussels" says the "city" of "In what city ...?"
         in_sentence = sum(w for t, w in weights.items() if t in own) / total
         in_context = sum(w for t, w in weights.items() if t not in own and t in around) / total
         # The passage's retrieval score, relative to the best passage (0 for the best, negative below).
         passage = c.hit.score - top_score
-        other_year = bool(asked_years) and not asked_years & _years_of(c, article)
+        other_year = bool(analysis.years) and not analysis.years & _years_of(c, article)
         score = (
             float(cosine)
             + W_TERMS * in_sentence
@@ -249,55 +260,52 @@ def weigh_evidence(
             + W_PASSAGE * passage
             - W_OTHER_YEAR * other_year
         )
-        scored.append(Scored(c, in_sentence, in_context, typed, other_year, float(cosine), score))
+        scored.append(
+            Scored(c, in_sentence, in_context, typed, other_year, float(cosine), score, own | around, own_terms=own)
+        )
     scored.sort(key=lambda s: -s.score)
     if words is not None:
-        _credit_paraphrases(question, scored[:SOFT_CANDIDATES], counted, weights, total, stored, words)
+        _credit_paraphrases(analysis, scored[:SOFT_CANDIDATES], stored, words)
         scored.sort(key=lambda s: -s.score)
     evidence.ranked = scored
-    missing, named = unmentioned_names(question, hits, stored)
-    if missing and words is not None:
+    absent, named = unmentioned_names(analysis, hits, stored)
+    missing = absent
+    if absent and words is not None:
         best_vector = stored.sentences.vectors[scored[0].candidate.row]  # type: ignore[union-attr]
-        meant = names_meant(question, missing, best_vector, words.encode)
-        missing = [w for w in missing if w not in meant]
+        meant = names_meant(analysis.text, absent, best_vector, words.encode)
+        missing = [w for w in absent if w not in meant]
+    evidence.absent = absent
+    evidence.missing = missing
     evidence.missing_names = len(missing) / named if named else 0.0
+    evidence.absent_names = len(absent) / named if named else 0.0
     return evidence
+
+
+def is_question(sentence: str) -> bool:
+    """A sentence that asks (a quiz, a rhetorical question, a headline question) answers nothing."""
+    return sentence.rstrip().rstrip("\"'”’)").endswith("?")
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
-def _credit_paraphrases(
-    question: str, scored: list[Scored], counted: dict[int, set[str]], weights: dict[str, float], total: float,
-    stored: StoredIndex, words: WordVectors,
-) -> None:  # fmt: skip
+def _credit_paraphrases(analysis: QueryAnalysis, scored: list[Scored], stored: StoredIndex, words: WordVectors) -> None:
     """Add to each sentence's term share the question words it says in other words (in place); a term
-    already counted for it (``counted``, by row: held by the sentence or its context) gets nothing more."""
-    asked = _plain_words(question, weights)
+    already counted for it (held by the sentence or its context) gets nothing more."""
+    asked = analysis.plain_words
     if not asked:
         return
     texts = []
     for s in scored:
         leaning = s.candidate.previous_text(stored.articles[s.candidate.article_id])
         texts.append(f"{leaning if s.candidate.leans_on_previous() else ''} {s.candidate.text}")
-    held = [counted[s.candidate.row] for s in scored]
+    held = [s.counted for s in scored]
     for s, credit in zip(scored, paraphrased_terms(asked, texts, words, held), strict=True):
-        found = sum(weights[t] * similarity for t, similarity in credit.items()) / total
+        found = sum(analysis.weights[t] * similarity for t, similarity in credit.items()) / analysis.total_weight
         s.terms += found
+        s.paraphrased = found
         s.score += W_TERMS * found
-
-
-def _plain_words(question: str, weights: dict[str, float]) -> dict[str, str]:
-    """The question's lower-case content words, by their BM25 term (names are left out: they must be
-    found as written, see :func:`names_meant`)."""
-    out: dict[str, str] = {}
-    for n, word in enumerate(_WORD.findall(question)):
-        if n and word[:1].isupper():
-            continue
-        for term in tokenize(word):
-            if term in weights:
-                out.setdefault(term, word.lower())
-    return out
+        s.rule_score = s.score
 
 
 def paraphrased_terms(
@@ -346,23 +354,12 @@ def _similarities(candidates: list[Candidate], stored: StoredIndex, query: np.nd
     return own
 
 
-_NAME_OR_NUMBER = re.compile(r"[\w'’-]+")
-
-
-def missing_names(question: str, hits: list[Hit], stored: StoredIndex) -> float:
-    """Share of the question's names and numbers (capitalised or numeric words after its first word)
-    that no retrieved passage, its title or its date's year contains (see :func:`unmentioned_names`)."""
-    missing, named = unmentioned_names(question, hits, stored)
-    return len(missing) / named if named else 0.0
-
-
-def unmentioned_names(question: str, hits: list[Hit], stored: StoredIndex) -> tuple[list[str], int]:
+def unmentioned_names(analysis: QueryAnalysis, hits: list[Hit], stored: StoredIndex) -> tuple[list[str], int]:
     """The question's names and numbers that no retrieved passage, its title or its date's year
     contains, and how many it names in all. A paraphrase can swap "reporters" for "journalists"; it
     rarely swaps "Finland" or "2019" for anything, so their absence says the articles are about
     something else."""
-    words = [w for w in _NAME_OR_NUMBER.findall(question)[1:] if w.lower() not in CALENDAR_WORDS]
-    named = [w for w in words if w[:1].isupper() or w[:1].isdigit()]
+    named = [*analysis.names, *analysis.numbers]
     if not named:
         return [], 0
     seen: set[str] = set()
@@ -404,20 +401,48 @@ def _years_of(candidate: Candidate, article: Article) -> set[int]:
 
 
 def compose_answer(
-    question: str,
+    analysis: QueryAnalysis,
     hits: list[Hit],
     stored: StoredIndex,
     query_vector: np.ndarray,
-    abstain_threshold: float,
     words: WordVectors | None = None,
+    model: AnswerModel | None = None,
+    abstain_threshold: float | None = None,
 ) -> Answer:
-    """The best sentences of ``hits`` as a cited answer, or an abstention when evidence is weak."""
+    """The best sentences of ``hits`` as a cited answer, or an abstention when the evidence is weak.
+
+    ``model``: the learned answer model picks the sentence and gives the answer's probability of being
+    right; without it, the hand-weighted score picks and :attr:`Evidence.strength` decides (the method
+    of 093e210, kept as the benchmarks' baseline). ``abstain_threshold``: below it Newsdesk abstains
+    (default: the model's own, chosen on validation; :data:`RULES_THRESHOLD` without a model)."""
     if not hits:
-        return abstention(question, hits, stored)
-    evidence = weigh_evidence(question, hits, stored, query_vector, words)
-    if evidence.best is None or evidence.strength < abstain_threshold:
-        return abstention(question, hits, stored)
-    return cite(question, choose(evidence, stored), stored)
+        return abstention(analysis.text, hits, stored)
+    evidence = weigh_evidence(analysis, hits, stored, query_vector, words)
+    if evidence.best is None:
+        return abstention(analysis.text, hits, stored, evidence)
+    if model is None:
+        confidence = evidence.strength
+        threshold = RULES_THRESHOLD if abstain_threshold is None else abstain_threshold
+    else:
+        confidence = rate(analysis, evidence, stored, model)
+        threshold = model.threshold if abstain_threshold is None else abstain_threshold
+    if confidence < threshold:
+        return abstention(analysis.text, hits, stored, evidence, confidence)
+    answer = cite(analysis.text, choose(evidence, stored), stored)
+    answer.confidence = round(confidence, 4)
+    return answer
+
+
+def rate(analysis: QueryAnalysis, evidence: Evidence, stored: StoredIndex, model: AnswerModel) -> float:
+    """Rank ``evidence`` by the model's sentence probabilities (in place: ``score`` becomes that
+    probability) and return the calibrated probability that the answer is right."""
+    features = candidate_features(analysis, evidence, stored)
+    probabilities = model.sentence_probabilities(features)
+    confidence = model.answer_probability(probabilities, features)
+    for s, p in zip(evidence.ranked, probabilities, strict=True):
+        s.score = float(p)
+    evidence.ranked.sort(key=lambda s: -s.score)
+    return confidence
 
 
 @dataclass(frozen=True)
@@ -439,8 +464,12 @@ def choose(evidence: Evidence, stored: StoredIndex) -> list[Quote]:
     dates = {stored.articles[best.candidate.article_id].date}
     alternatives = evidence.ranked[1:] if evidence.wanted in _CHANGING else []
     for other in alternatives:
-        if len(chosen) >= MAX_SOURCES or other.score < best.score - DATED_MARGIN:
+        if len(chosen) >= MAX_SOURCES:
             break
+        # Margins are on the hand-weighted score (they were chosen on it); with an answer model the
+        # ranking is the model's, and an alternative must also be nearly as probable an answer itself.
+        if other.rule_score < best.rule_score - DATED_MARGIN or other.score < ALTERNATIVE_SHARE * best.score:
+            continue
         if other.support < best.support - SUPPORT_MARGIN:
             continue  # close in rank, but not nearly as good an answer on its own
         article = stored.articles[other.candidate.article_id]
@@ -474,8 +503,8 @@ def _quote(scored: Scored, ranked: list[Scored], stored: StoredIndex) -> Quote:
     start = c.previous.start if c.previous is not None and c.leans_on_previous() else c.start
     end = c.end
     for other in ranked:
-        if other.score < scored.score - NEIGHBOUR_MARGIN:
-            break
+        if other.rule_score < scored.rule_score - NEIGHBOUR_MARGIN:
+            continue
         o = other.candidate
         if o.article_id != c.article_id or not _contiguous(o, c, stored):
             continue
@@ -525,11 +554,57 @@ def cite(question: str, quotes: list[Quote], stored: StoredIndex) -> Answer:
     return Answer(question=question, text=" ".join(parts), citations=citations, abstained=False)
 
 
-def abstention(question: str, hits: list[Hit], stored: StoredIndex, limit: int = 3) -> Answer:
-    """The plain "not covered" answer, naming the titles of the closest articles."""
+def abstention(
+    question: str,
+    hits: list[Hit],
+    stored: StoredIndex,
+    evidence: Evidence | None = None,
+    confidence: float | None = None,
+    limit: int = 3,
+) -> Answer:
+    """The "not covered" answer: what the articles lack, when the question names it ("The articles say
+    nothing about French troops."), and the titles of the closest articles."""
     titles: list[str] = []
     for hit in hits:
         title = stored.articles[hit.chunk.article_id].title
         if title and title not in titles:
             titles.append(title)
-    return Answer(question, ABSTAIN_TEXT, [], abstained=True, closest_matches=titles[:limit])
+    missing = missing_phrases(question, evidence.absent) if evidence else []
+    text = ABSTAIN_TEXT
+    if missing:
+        text += f" They say nothing about {_join(missing)}."
+    return Answer(
+        question, text, [], abstained=True, closest_matches=titles[:limit], missing=missing,
+        confidence=None if confidence is None else round(confidence, 4),
+    )  # fmt: skip
+
+
+_PHRASE_WORD = re.compile(r"[\w'’-]+")
+
+
+def missing_phrases(question: str, missing: list[str]) -> list[str]:
+    """The missing names as the question says them: neighbouring missing names joined ("Jens
+    Stoltenberg"), and a name with the plural noun it qualifies ("French troops")."""
+    words = _PHRASE_WORD.findall(question)
+    absent = set(missing)
+    phrases: list[str] = []
+    n = 0
+    while n < len(words):
+        if words[n] not in absent:
+            n += 1
+            continue
+        end = n + 1
+        while end < len(words) and words[end] in absent:
+            end += 1
+        following = words[end] if end < len(words) else ""
+        if following.islower() and following.endswith("s") and following not in STOPWORDS and len(following) > 3:
+            end += 1
+        phrase = " ".join(words[n:end])
+        if phrase not in phrases:
+            phrases.append(phrase)
+        n = end
+    return phrases
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]

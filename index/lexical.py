@@ -119,10 +119,16 @@ class LexicalIndex:
         n = self.doc_count
         return np.log(1.0 + (n - np.asarray(df, dtype=np.float64) + 0.5) / (np.asarray(df, dtype=np.float64) + 0.5))
 
-    def scores(self, question: str) -> tuple[np.ndarray, float]:
-        """Raw BM25 of every text for ``question`` and the normaliser of the relative score."""
+    def term_idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """IDF of each term in the indexed texts (a term they never use gets the highest IDF)."""
+        vocab = self.retriever.vocab_dict if self.retriever is not None else {}
+        return {t: float(self.idf(self._df[vocab[t]] if t in vocab else 0.0)) for t in terms}
+
+    def scores(self, question: str, terms: Sequence[str] | None = None) -> tuple[np.ndarray, float]:
+        """Raw BM25 of every text for ``question`` and the normaliser of the relative score.
+        ``terms``: the question's tokens when already known (index.query_analysis), else tokenised here."""
         raw = np.zeros(self.doc_count, dtype=np.float32)
-        terms = list(dict.fromkeys(tokenize(question, self.config)))
+        terms = list(dict.fromkeys(tokenize(question, self.config) if terms is None else terms))
         if not terms:
             return raw, 0.0
         vocab = self.retriever.vocab_dict if self.retriever is not None else {}

@@ -12,10 +12,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from index.answer_model import load_answer_model
 from index.answering import compose_answer
 from index.builder import BuildReport, open_index
 from index.embedding import DocumentEmbedder, Embedder, make_embedder, make_query_embedder
 from index.errors import QuestionError
+from index.query_analysis import QueryAnalysis, analyse_question
 from index.records import Answer, Article, Hit
 from index.search import SearchFilters, SearchOptions, retrieve
 from index.settings import Settings, load_settings
@@ -61,6 +63,8 @@ class Newsdesk:
         self._stored = stored
         self.build_report = report
         self.words = WordVectors(embedder.encode)
+        # None: the hand-weighted rules of 093e210 (settings.answerer = "rules"), the benchmarks' baseline.
+        self.answer_model = load_answer_model() if settings.answerer == "learned" else None
 
     @property
     def stored(self) -> StoredIndex:
@@ -147,10 +151,12 @@ class Newsdesk:
         return self._retrieve(question, query, k, filters, retriever)
 
     def _retrieve(
-        self, question: str, query: np.ndarray, k: int | None, filters: SearchFilters | None, retriever: str | None
-    ) -> list[Hit]:
+        self, question: str, query: np.ndarray, k: int | None, filters: SearchFilters | None, retriever: str | None,
+        analysis: QueryAnalysis | None = None,
+    ) -> list[Hit]:  # fmt: skip
         options = SearchOptions(retriever=retriever or self.settings.retriever)
-        return retrieve(self.stored, question, query, k or self.settings.k, filters, options)
+        terms = analysis.terms if analysis is not None else None
+        return retrieve(self.stored, question, query, k or self.settings.k, filters, options, terms)
 
     @_one_generation
     def ask(
@@ -176,10 +182,13 @@ class Newsdesk:
         query = self.embedder.encode([question])[0]
         timings["encode"] = _ms(started)
         mark = time.perf_counter()
-        hits = self._retrieve(question, query, k, SearchFilters(since, until, outlet), retriever)
+        analysis = analyse_question(question, self.stored.lexical_index(), as_of)
+        hits = self._retrieve(question, query, k, SearchFilters(since, until, outlet), retriever, analysis)
         timings["search"] = _ms(mark)
         mark = time.perf_counter()
-        answer = compose_answer(question, hits, self.stored, query, self.settings.abstain_threshold, self.words)
+        answer = compose_answer(
+            analysis, hits, self.stored, query, self.words, self.answer_model, self.settings.abstain_threshold
+        )
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
         answer.timings_ms = timings

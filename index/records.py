@@ -78,6 +78,10 @@ class Answer:
     abstained: bool
     closest_matches: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # What the question names that no retrieved article mentions ("French troops"), when abstaining.
+    missing: list[str] = field(default_factory=list)
+    # The answer model's probability that the answer is right (None: no model, or nothing retrieved).
+    confidence: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``--json`` object (documented in README, "JSON output")."""
@@ -87,5 +91,7 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
             "closest_matches": list(self.closest_matches),
+            "missing": list(self.missing),
+            "confidence": self.confidence,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

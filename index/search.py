@@ -19,6 +19,7 @@ one article takes at most ``per_article`` slots while other candidates remain.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -95,8 +96,10 @@ def retrieve(
     k: int,
     filters: SearchFilters | None = None,
     options: SearchOptions = SearchOptions(),  # noqa: B008 - frozen dataclass, safe to share
+    terms: Sequence[str] | None = None,
 ) -> list[Hit]:
-    """The ``k`` best chunks for ``question`` (``query``: its unit embedding; needed unless bm25)."""
+    """The ``k`` best chunks for ``question`` (``query``: its unit embedding; needed unless bm25;
+    ``terms``: its BM25 tokens when already known, see :mod:`index.query_analysis`)."""
     if k <= 0 or not stored.chunks:
         return []
     mask = allowed_chunks(stored, filters or SearchFilters())
@@ -105,18 +108,18 @@ def retrieve(
     if query is None and options.retriever != "bm25":
         raise ValueError("dense and hybrid retrieval need the question's embedding")
     pool = max(MIN_POOL, POOL_FACTOR * k) if options.diverse else k
-    ranked = _rank(stored, question, query, pool, mask, options, filters)
+    ranked = _rank(stored, question, query, pool, mask, options, filters, terms)
     hits = diversify(stored, ranked, k, options.per_article) if options.diverse else [h for _, h in ranked]
     return [replace(hit, rank=rank) for rank, hit in enumerate(hits[:k])]
 
 
 def _rank(
     stored: StoredIndex, question: str, query: np.ndarray | None, pool: int, mask: np.ndarray | None,
-    options: SearchOptions, filters: SearchFilters | None = None,
+    options: SearchOptions, filters: SearchFilters | None = None, terms: Sequence[str] | None = None,
 ) -> list[tuple[int, Hit]]:  # fmt: skip
     """(chunk position, hit) of up to ``pool`` candidates, best first."""
     lexical = stored.lexical_index()
-    raw, weight = lexical.scores(question)
+    raw, weight = lexical.scores(question, terms)
     if mask is not None:
         raw = np.where(mask, raw, 0.0)
 

@@ -41,6 +41,7 @@ from index.embedding import Embedder, make_embedder, make_query_embedder
 from index.fusion import Fusion
 from index.lexical import LexicalConfig, LexicalIndex
 from index.newsdesk import Newsdesk
+from index.query_analysis import analyse_question
 from index.records import Hit
 from index.search import DEFAULT_FUSION, SearchOptions, retrieve
 from index.settings import BUNDLED_CORPUS, DEFAULT_MODEL, load_settings
@@ -50,6 +51,8 @@ from tests.bench.datasets import REPO_ROOT, Collection, DatasetMissing, data_roo
 CACHE = REPO_ROOT / ".newsdesk" / "bench"
 REPORT = REPO_ROOT / "reports" / "quality.json"
 TIME_DEPTH = 100
+# Who answers in the answer part: "learned" (the product default) or "rules" (093e210), from --answerer.
+ANSWERER = ["learned"]
 SEED_QUESTIONS = REPO_ROOT / "tests" / "questions" / "seed.yaml"
 
 
@@ -101,7 +104,8 @@ def desk_for(
 ) -> Newsdesk:
     folder = CACHE / (collection.name + tag)
     corpus = collection.write_corpus(folder / "corpus")
-    values = {"corpus_dir": corpus, "index_dir": folder / "index", "show_progress": False} | (overrides or {})
+    values = {"corpus_dir": corpus, "index_dir": folder / "index", "show_progress": False,
+              "answerer": ANSWERER[0]} | (overrides or {})
     settings = load_settings(values, env={})
     stored, report = open_index(settings, embedder)  # type: ignore[arg-type]
     if report.wrote:
@@ -244,7 +248,8 @@ def evidence_strengths(
         gone = exclude[n] if exclude else frozenset()
         hits = retrieve(desk.stored, question, vector, k + (10 if gone else 0), None, SearchOptions())
         hits = [h for h in hits if h.chunk.article_id not in gone][:k]
-        evidence = weigh_evidence(question, hits, desk.stored, vector, desk.words) if hits else None
+        analysis = analyse_question(question, desk.stored.lexical_index())
+        evidence = weigh_evidence(analysis, hits, desk.stored, vector, desk.words) if hits else None
         out.append(evidence.strength if evidence else 0.0)
     return out
 
@@ -422,7 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--limit", type=int, help="Ask only the first N xquad questions in the answer part.")
     parser.add_argument("--out", type=Path, default=REPORT, help=f"JSON report (default {REPORT}).")
+    parser.add_argument("--answerer", choices=("learned", "rules"), default="learned",
+                        help="Who picks the answer in the answer part (default: the product's, learned).")  # fmt: skip
     args = parser.parse_args(argv)
+    ANSWERER[0] = args.answerer
 
     root = data_root()
     try:

@@ -176,6 +176,14 @@ def test_filters_that_exclude_everything_abstain(seed_desk) -> None:  # type: ig
     assert answer.abstained and not answer.citations
 
 
+def test_a_year_like_number_that_counts_things_is_a_number() -> None:
+    question = "How many cars did the company sell?"
+    assert typed_values("The company sold 2000 cars last month.", AnswerType.NUMBER, question) == ["2000"]
+    assert typed_values("In 2000 the company sold cars.", AnswerType.NUMBER, question) == []
+    assert typed_values("Before the 2016 elections it sold cars.", AnswerType.NUMBER, question) == []
+    assert typed_values("It was founded in 1987 and sold cars.", AnswerType.NUMBER, question) == []
+
+
 def test_dates_and_plural_date_questions() -> None:
     assert typed_values("Forces will leave by May 2021.", AnswerType.DATE, "By when?") == ["May 2021"]
     assert typed_values("It starts on May 1, 2015.", AnswerType.DATE, "When?") == ["May 1, 2015"]
@@ -188,11 +196,18 @@ def test_a_question_naming_what_no_passage_mentions_abstains(seed_desk) -> None:
     assert answer.abstained and not answer.citations
 
 
-def test_missing_names_count_names_and_numbers_not_calendar_words(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    from index.answering import missing_names
+def _absent_share(desk, question: str) -> float:  # type: ignore[no-untyped-def]
+    from index.answering import unmentioned_names
+    from index.query_analysis import analyse_question
 
+    analysis = analyse_question(question, desk.stored.lexical_index())
+    missing, named = unmentioned_names(analysis, desk.search(question), desk.stored)
+    return len(missing) / named if named else 0.0
+
+
+def test_missing_names_count_names_and_numbers_not_calendar_words(seed_desk) -> None:  # type: ignore[no-untyped-def]
     def share(question: str) -> float:
-        return missing_names(question, seed_desk.search(question), seed_desk.stored)
+        return _absent_share(seed_desk, question)
 
     assert share("How many NATO soldiers were in Afghanistan in April 2021?") == 0.0  # April: a date, not a name
     assert share("When did Finland join NATO?") == 0.5  # Finland missing, NATO there
@@ -200,12 +215,10 @@ def test_missing_names_count_names_and_numbers_not_calendar_words(seed_desk) -> 
 
 
 def test_an_article_speaks_of_the_year_it_is_dated(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    from index.answering import missing_names
-
     # The RFE/RL article of 2020-10-21 says "currently has around 12,000 troops", never "2020".
     question = "How many troops did NATO have in Afghanistan in 2020?"
     assert "2020" not in seed_desk.stored.articles[seed_desk.search(question)[0].chunk.article_id].text
-    assert missing_names(question, seed_desk.search(question), seed_desk.stored) == 0.0
+    assert _absent_share(seed_desk, question) == 0.0
 
 
 def test_a_name_is_meant_when_taking_it_out_moves_the_question_away(seed_desk) -> None:  # type: ignore[no-untyped-def]
@@ -248,7 +261,7 @@ def test_a_sentence_saying_a_question_word_in_other_words_holds_it(embedder) -> 
 
 
 def test_plain_words_leave_names_to_be_found_as_written() -> None:
-    from index.answering import _plain_words
+    from index.query_analysis import _plain_words
 
     weights = {"turkish": 1.0, "troop": 1.0, "afghanistan": 1.0, "station": 1.0}
     question = "How many Turkish troops are stationed in Afghanistan?"
@@ -267,10 +280,12 @@ def test_the_person_a_who_question_names_is_not_its_answer() -> None:
     assert typed_values(sentence, AnswerType.PERSON, "Who succeeded Stoltenberg?") == ["State Antony Blinken"]
 
 
-def test_the_noun_a_question_asks_for_is_said_by_a_value_of_its_kind(seed_desk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_noun_a_question_asks_for_is_said_by_a_value_of_its_kind(seed_desk) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
     from index import answering
     from index.answer_types import class_noun
-    from index.lexical import tokenize
+    from index.query_analysis import QueryAnalysis, analyse_question
 
     assert class_noun("In what city did the alliance's chief speak?") == "city"
     assert class_noun("What years did the mission last?") == "year"
@@ -280,16 +295,15 @@ def test_the_noun_a_question_asks_for_is_said_by_a_value_of_its_kind(seed_desk, 
     question = "In what city did Stoltenberg speak to reporters?"
     hits = seed_desk.search(question)
     query = seed_desk.embedder.encode([question])[0]
+    analysis = analyse_question(question, seed_desk.stored.lexical_index())
 
-    def terms_by_sentence() -> dict[str, float]:
-        evidence = answering.weigh_evidence(question, hits, seed_desk.stored, query)
+    def terms_by_sentence(analysis: QueryAnalysis) -> dict[str, float]:
+        evidence = answering.weigh_evidence(analysis, hits, seed_desk.stored, query)
         return {s.candidate.text: s.terms for s in evidence.ranked}
 
-    credited = terms_by_sentence()
-    monkeypatch.setattr(answering, "class_noun", lambda q: None)
-    plain = terms_by_sentence()
-    weights = answering.term_weights(seed_desk.stored.lexical_index(), list(dict.fromkeys(tokenize(question))))
-    city = weights["citi"] / sum(weights.values())
+    credited = terms_by_sentence(analysis)
+    plain = terms_by_sentence(dataclasses.replace(analysis, noun=None, noun_terms=frozenset()))
+    city = analysis.weights["citi"] / analysis.total_weight
     # "... told reporters in Brussels" says the city by naming it; a sentence naming no place does not.
     brussels = next(t for t in credited if "reporters in Brussels" in t)
     assert credited[brussels] == pytest.approx(plain[brussels] + city)

@@ -1,0 +1,181 @@
+"""What the answer model sees of each candidate sentence: one row of numbers per sentence.
+
+The hand-weighted evidence of :mod:`index.answering` (cosine, term coverage, paraphrase credit, kind of
+fact, years, passage rank) becomes features, beside what a hand-weighted sum could not use: for each
+name and number of the question, whether the sentence, its context or its article holds it, or no
+retrieved passage does; how far the sentence stands from the best one; how new its words are to the
+question (a sentence that only restates the question answers nothing); how old its article is on the
+day the question is asked, for questions about "now". :data:`FEATURES` names the columns; the model file records the list it was
+trained on, and :class:`index.answer_model.AnswerModel` refuses a file whose list differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from index.answer_types import AnswerType
+from index.lexical import STOPWORDS, tokenize
+from index.query_analysis import QueryAnalysis
+from index.records import Article
+from index.store import StoredIndex
+
+if TYPE_CHECKING:
+    from index.answering import Evidence
+
+FEATURES: tuple[str, ...] = (
+    "cosine",  # of the sentence (or the pair it forms with the one it leans on) with the question
+    "cosine_gap",  # its cosine less the best cosine among the candidates
+    "terms",  # IDF-weighted share of the question's terms in the sentence (paraphrases included)
+    "context",  # ... found only in the sentence before it or the title
+    "paraphrased",  # ... of "terms", said in other words
+    "coverage",  # terms + context, at most 1
+    "typed",  # holds a value of the kind asked for (a number for "how many" ...)
+    "untyped",  # the question asks for a kind of value and the sentence holds none
+    "other_year",  # the question names years; neither the sentence nor its article's date has one
+    "year_named",  # the question names a year
+    "passage_gap",  # its passage's retrieval score less the best passage's
+    "hit_rank",  # its passage's rank (0 best)
+    "hit_dense",  # its passage's cosine with the question
+    "hit_score",  # its passage's fused retrieval score
+    "names_in_sentence",  # share of the question's names and numbers the sentence holds
+    "names_in_context",  # ... that its context (previous sentence, title) holds
+    "names_in_article",  # ... that its article holds anywhere
+    "missing_names",  # ... that no retrieved passage holds (and the best sentence does not mean)
+    "absent_names",  # ... that no retrieved passage holds, meant or not
+    "swapped_names",  # share of those absent names whose place the sentence gives to another name
+    "has_names",  # the question names anything
+    "novel_share",  # share of the sentence's terms that are not the question's: what it adds
+    "log_length",  # log of the sentence's term count
+    "first_in_article",  # the article's first sentence (the lede)
+    "leans",  # opens with a pronoun that points at the sentence before
+    "rule_score",  # the hand-weighted sum of index.answering
+    "rule_gap",  # ... less the best candidate's
+    "wants_number",
+    "wants_date",
+    "wants_person",
+    "wants_place",
+    "has_noun",  # a "which city"-style question
+    # For questions about "now" ("latest", "this week", "current"): log(1 + whole weeks from the article's
+    # date to the day asked), else 0. Only for those: a reader asking about 2014 in 2026 asks of an archive,
+    # and the age of an answer says nothing then. Weeks, not days: the benchmark's passages carry their
+    # quiz's date, and an exact day would teach the model a date coincidence rather than recency.
+    "now_x_age",
+    "log_question_terms",  # log of the question's term count
+)
+_WANTS = (AnswerType.NUMBER, AnswerType.DATE, AnswerType.PERSON, AnswerType.PLACE)
+
+
+@lru_cache(maxsize=512)
+def _article_terms(article_id: str, text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
+
+
+def _share(named: list[list[str]], terms: set[str] | frozenset[str]) -> float:
+    if not named:
+        return 0.0
+    return sum(all(t in terms for t in tokens) for tokens in named) / len(named)
+
+
+def candidate_features(analysis: QueryAnalysis, evidence: Evidence, stored: StoredIndex) -> np.ndarray:
+    """One row of :data:`FEATURES` per sentence of ``evidence.ranked``."""
+    ranked = evidence.ranked
+    rows = np.zeros((len(ranked), len(FEATURES)), dtype=np.float32)
+    if not ranked:
+        return rows
+    named = [tokenize(w) for w in (*analysis.names, *analysis.numbers)]
+    named = [tokens for tokens in named if tokens]
+    best_cosine = max(s.cosine for s in ranked)
+    best_rule = max(s.rule_score for s in ranked)
+    top_hit = max(s.candidate.hit.score for s in ranked)
+    question_terms = set(analysis.terms)
+    wants = [float(analysis.wanted is kind) for kind in _WANTS]
+    log_question_terms = math.log1p(len(analysis.terms))
+    sentences = stored.sentences
+    for i, s in enumerate(ranked):
+        c = s.candidate
+        article: Article = stored.articles[c.article_id]
+        held = s.own_terms
+        age = _age_days(article.date, analysis.as_of) if analysis.about_now else None
+        log_age = math.log1p(max(age, 0) // 7) if age is not None else 0.0
+        first = sentences is not None and c.row == sentences.rows_of(c.article_id).start
+        rows[i] = (
+            s.cosine,
+            s.cosine - best_cosine,
+            s.terms,
+            s.context,
+            s.paraphrased,
+            min(1.0, s.terms + s.context),
+            float(bool(s.typed)),
+            float(analysis.wanted is not AnswerType.ANY and not s.typed),
+            float(s.other_year),
+            float(bool(analysis.years)),
+            c.hit.score - top_hit,
+            float(c.hit.rank),
+            c.hit.dense_score or 0.0,
+            c.hit.score,
+            _share(named, held),
+            _share(named, s.counted),
+            _share(named, _article_terms(article.id, f"{article.title}\n{article.text}")),
+            evidence.missing_names,
+            evidence.absent_names,
+            swapped_names(analysis.text, evidence.absent, c.text),
+            float(bool(named)),
+            len(held - question_terms) / len(held) if held else 0.0,
+            math.log1p(len(held)),
+            float(first),
+            float(c.leans_on_previous()),
+            s.rule_score,
+            s.rule_score - best_rule,
+            *wants,
+            float(analysis.noun is not None),
+            log_age,
+            log_question_terms,
+        )
+    return rows
+
+
+_WORD = re.compile(r"[\w'’-]+")
+
+
+def swapped_names(question: str, absent: list[str], sentence: str) -> float:
+    """Share of ``absent`` (question names no passage holds) whose place in the sentence another name
+    takes: "deployed to Iraq?" against "deployed to Afghanistan", "French troops" against "German
+    troops". Asking about one thing and reading of another is how a near miss looks."""
+    if not absent:
+        return 0.0
+    asked = _WORD.findall(question)
+    asked_folded = {w.casefold() for w in asked}
+    words = _WORD.findall(sentence)
+    swapped = 0
+    for name in absent:
+        if name not in asked:
+            continue
+        i = asked.index(name)
+        before = _stem(asked[i - 1]) if i > 0 and asked[i - 1].islower() else None
+        after = _stem(asked[i + 1]) if i + 1 < len(asked) and asked[i + 1].islower() else None
+        for j, word in enumerate(words):
+            if not word[:1].isupper() or word.casefold() in asked_folded or word.casefold() in STOPWORDS:
+                continue
+            if (before and j > 0 and _stem(words[j - 1]) == before) or (
+                after and j + 1 < len(words) and _stem(words[j + 1]) == after
+            ):
+                swapped += 1
+                break
+    return swapped / len(absent)
+
+
+def _stem(word: str) -> str:
+    terms = tokenize(word)
+    return terms[0] if terms else word.casefold()
+
+
+def _age_days(published: dt.date | None, asked: dt.date | None) -> int | None:
+    if published is None or asked is None:
+        return None
+    return (asked - published).days

@@ -1,0 +1,154 @@
+"""The learned answer model: which sentence answers, and how likely the answer is to be right.
+
+A small network (standardised :data:`index.answer_features.FEATURES` -> hidden layer -> one logit) gives
+each candidate sentence the probability that it holds the answer; the best sentence is the one it rates
+highest. That probability is then calibrated into the probability that the *answer* is right (Platt
+scaling fitted on the validation split: answers on unanswerable questions and near misses count as
+wrong), and Newsdesk abstains below :attr:`AnswerModel.threshold`, chosen on validation for a stated
+precision (docs/QUALITY.md).
+
+Trained by ``make train`` (``python -m tests.bench.train``) on the train split of the development
+benchmark; the weights are a small JSON file shipped in the package (``index/models/``), evaluated
+with numpy: answering needs no scikit-learn and no pickle. The file carries the feature list it was
+trained on and a SHA-256 of its weights, checked on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.answer_features import FEATURES
+from index.errors import NewsdeskError
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+DEFAULT_MODEL_FILE = MODELS_DIR / "answer_model.json"
+FORMAT = 1
+
+
+class AnswerModelError(NewsdeskError):
+    """The answer model file is missing, damaged or made for other features."""
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """Weights of the sentence scorer and of the answer calibration."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]  # (weights, bias) per layer; ReLU between, sigmoid last
+    platt: tuple[float, float]  # answer probability = sigmoid(a * logit(best sentence probability) + b)
+    threshold: float  # abstain below this answer probability
+    name: str
+    sha256: str
+    info: dict[str, Any]
+    # Question-level calibration: weights over [logit p1, logit p2, best sentence's features] and a bias.
+    answer_layer: tuple[np.ndarray, float] | None = None
+
+    def sentence_probabilities(self, features: np.ndarray) -> np.ndarray:
+        """P(sentence holds the answer) for each row of ``features``."""
+        x = (np.asarray(features, dtype=np.float32) - self.mean) / self.scale
+        for n, (weights, bias) in enumerate(self.layers):
+            x = x @ weights + bias
+            if n < len(self.layers) - 1:
+                x = np.maximum(x, 0.0)
+        return _sigmoid(x.reshape(-1))
+
+    def answer_probability(self, probabilities: np.ndarray, features: np.ndarray) -> float:
+        """Calibrated P(the answer built on the best sentence is right), from every candidate's
+        probability (``probabilities``) and feature row (``features``), best not necessarily first.
+
+        With a question-level layer (``answer_layer``): a logistic model over the logits of the two best
+        sentences and the best one's standardised features (how sure it is, and how clearly it beats
+        the runner-up); else Platt scaling of the best sentence's probability."""
+        order = np.argsort(-probabilities)
+        p1 = float(probabilities[order[0]])
+        p2 = float(probabilities[order[1]]) if len(order) > 1 else 0.0
+        if self.answer_layer is None:
+            a, b = self.platt
+            return float(_sigmoid(np.array([a * _logit(p1) + b]))[0])
+        weights, bias = self.answer_layer
+        row = (np.asarray(features[order[0]], dtype=np.float32) - self.mean) / self.scale
+        x = np.concatenate([[_logit(p1), _logit(p2)], row]).astype(np.float32)
+        return float(_sigmoid(np.array([x @ weights + bias]))[0])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "name": self.name,
+            "features": list(self.features),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "layers": [{"weights": w.tolist(), "bias": b.tolist()} for w, b in self.layers],
+            "platt": list(self.platt),
+            "threshold": self.threshold,
+            "answer_layer": None if self.answer_layer is None else
+            {"weights": self.answer_layer[0].tolist(), "bias": self.answer_layer[1]},
+            "info": self.info,
+        }
+
+    def save(self, path: Path) -> str:
+        """Write the model with the SHA-256 of its content; returns the digest."""
+        body = self.to_json()
+        digest = _digest(body)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(body | {"sha256": digest}, indent=1) + "\n", encoding="utf-8")
+        return digest
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_MODEL_FILE) -> AnswerModel:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise AnswerModelError(f"answer model {path} is missing: reinstall Newsdesk or run 'make train'") from None
+        except (OSError, ValueError) as err:
+            raise AnswerModelError(f"answer model {path} cannot be read ({err}): run 'make train'") from None
+        stated = data.pop("sha256", None)
+        if stated != _digest(data):
+            raise AnswerModelError(f"answer model {path} does not match its checksum: run 'make train'")
+        if data.get("format") != FORMAT or tuple(data["features"]) != FEATURES:
+            raise AnswerModelError(f"answer model {path} was trained for other features: run 'make train'")
+        layers = tuple(
+            (np.asarray(layer["weights"], dtype=np.float32), np.asarray(layer["bias"], dtype=np.float32))
+            for layer in data["layers"]
+        )
+        return cls(
+            features=tuple(data["features"]),
+            mean=np.asarray(data["mean"], dtype=np.float32),
+            scale=np.asarray(data["scale"], dtype=np.float32),
+            layers=layers,
+            platt=(float(data["platt"][0]), float(data["platt"][1])),
+            threshold=float(data["threshold"]),
+            answer_layer=None if not data.get("answer_layer") else
+            (np.asarray(data["answer_layer"]["weights"], dtype=np.float32), float(data["answer_layer"]["bias"])),
+            name=str(data["name"]),
+            sha256=stated,
+            info=dict(data.get("info", {})),
+        )
+
+
+@lru_cache(maxsize=4)
+def load_answer_model(path: Path = DEFAULT_MODEL_FILE) -> AnswerModel:
+    """The model at ``path``, read once per process."""
+    return AnswerModel.load(path)
+
+
+def _digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))

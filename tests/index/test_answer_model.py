@@ -1,0 +1,115 @@
+"""The learned answer model: its file, its features, and the abstentions it must make on the bundled articles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.answer_features import FEATURES
+from index.answer_model import DEFAULT_MODEL_FILE, AnswerModel, AnswerModelError
+from index.answering import is_question, missing_phrases
+from index.query_analysis import analyse_question
+
+
+def test_the_shipped_model_matches_its_checksum_and_features() -> None:
+    model = AnswerModel.load(DEFAULT_MODEL_FILE)
+    assert model.features == FEATURES
+    assert 0.0 < model.threshold < 1.0
+    probabilities = model.sentence_probabilities(np.zeros((3, len(FEATURES)), dtype=np.float32))
+    assert probabilities.shape == (3,) and np.all((probabilities > 0) & (probabilities < 1))
+
+
+def test_a_damaged_model_file_is_refused(tmp_path: Path) -> None:
+    data = json.loads(DEFAULT_MODEL_FILE.read_text(encoding="utf-8"))
+    data["threshold"] = 0.01  # changed without a new checksum
+    damaged = tmp_path / "model.json"
+    damaged.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(AnswerModelError, match="checksum"):
+        AnswerModel.load(damaged)
+    with pytest.raises(AnswerModelError, match="missing"):
+        AnswerModel.load(tmp_path / "nowhere.json")
+
+
+def test_answer_probability_rises_with_the_best_sentence_probability() -> None:
+    model = AnswerModel.load(DEFAULT_MODEL_FILE)
+    rows = np.tile(model.mean, (2, 1))  # an average sentence and a weak runner-up
+
+    def confidence(best: float) -> float:
+        return model.answer_probability(np.array([best, 0.02]), rows)
+
+    assert confidence(0.05) < confidence(0.5) < confidence(0.95)
+
+
+def test_question_analysis_reads_the_question_once() -> None:
+    analysis = analyse_question("How many French troops were in Kabul in August 2021, the latest figures?")
+    assert analysis.names == ("French", "Kabul") and analysis.numbers == ("2021",)
+    assert analysis.years == {2021} and analysis.months == {"aug"}
+    assert analysis.wanted.value == "number" and analysis.about_now
+    assert "troop" in analysis.terms and analysis.plain_words["troop"] == "troops"
+    assert not analyse_question("Who led the 1987 talks?").about_now
+
+
+def test_sentences_that_ask_are_not_answers() -> None:
+    assert is_question("Which wildly popular show was recently green lit for a second season?")
+    assert is_question('"Why now?"')
+    assert not is_question("The show was green lit for a second season.")
+
+
+def test_missing_names_are_said_as_the_question_says_them() -> None:
+    assert missing_phrases("How many French troops will be deployed?", ["French"]) == ["French troops"]
+    assert missing_phrases("Who replaced Jens Stoltenberg as NATO chief?", ["Jens", "Stoltenberg"]) == [
+        "Jens Stoltenberg"
+    ]
+    assert missing_phrases("How many German troops will go to Iraq?", ["Iraq"]) == ["Iraq"]
+
+
+@pytest.mark.parametrize(
+    "question,missing",
+    [
+        ("How many French troops will be deployed?", "French troops"),
+        ("How many British soldiers will be deployed?", "British soldiers"),
+        ("How many German troops will be deployed to Iraq?", "Iraq"),
+    ],
+)
+def test_troops_of_a_nation_the_articles_never_name_are_not_the_german_850(seed_desk, question, missing) -> None:  # type: ignore[no-untyped-def]
+    answer = seed_desk.ask(question)
+    assert answer.abstained and not answer.citations
+    assert missing in answer.missing
+    assert f"nothing about {missing}" in answer.text
+    assert answer.to_json()["missing"] == answer.missing
+
+
+def test_a_successor_the_articles_never_name_is_not_the_incumbent(seed_desk) -> None:  # type: ignore[no-untyped-def]
+    answer = seed_desk.ask("Who replaced Jens Stoltenberg as NATO secretary-general?")
+    assert answer.abstained, answer.text
+
+
+def test_a_question_in_a_digest_is_never_quoted(embedder, make_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from index.builder import open_index
+    from index.newsdesk import Newsdesk
+
+    corpus = tmp_path / "digest"
+    corpus.mkdir()
+    (corpus / "quiz.md").write_text(
+        "---\ntitle: The week's news quiz\noutlet: Weekly\ndate: 2024-05-03\n---\n"
+        "Which wildly popular show was recently green lit for a second season?\n\n"
+        "Which country hosted the summit on ocean plastics this week?\n",
+        encoding="utf-8",
+    )
+    (corpus / "show.md").write_text(
+        "---\ntitle: Streaming hit renewed\noutlet: Daily\ndate: 2024-05-01\n---\n"
+        "The streaming service renewed the hit drama Harbour Lights for a second season on Tuesday.\n\n"
+        "Its first season drew 40 million viewers in a month.\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(corpus)
+    stored, report = open_index(settings, embedder)
+    desk = Newsdesk(settings, embedder, stored, report)
+    answer = desk.ask("Which show was green lit for a second season?")
+    assert "?" not in answer.text
+    for question in ("Which country hosted the summit on ocean plastics?", "Which show was green lit?"):
+        reply = desk.ask(question)
+        assert all(not is_question(c.quote) for c in reply.citations)
