@@ -4,9 +4,9 @@ The hand-weighted evidence of :mod:`index.answering` (cosine, term coverage, par
 fact, years, passage rank) becomes features, beside what a hand-weighted sum could not use: for each
 name and number of the question, whether the sentence, its context or its article holds it, or no
 retrieved passage does; how far the sentence stands from the best one; how new its words are to the
-question (a sentence that only restates the question answers nothing); how old its article is on the
-day the question is asked, for questions about "now". :data:`FEATURES` names the columns; the model file records the list it was
-trained on, and :class:`index.answer_model.AnswerModel` refuses a file whose list differs.
+question (a sentence that only restates the question answers nothing); for questions about "now", how
+old its article is on the day asked. :data:`FEATURES` names the columns; the model file records the list
+it was trained on, and :class:`index.answer_model.AnswerModel` refuses a file whose list differs.
 """
 
 from __future__ import annotations
