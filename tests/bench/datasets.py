@@ -52,13 +52,17 @@ class Collection:
     notes: dict[str, str] = field(default_factory=dict)
 
     def write_corpus(self, folder: Path) -> Path:
-        """Write the articles as ``folder/corpus.jsonl`` (only when they changed, so the index is reused)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / "corpus.jsonl"
-        text = "".join(json.dumps(a.to_json(), ensure_ascii=False) + "\n" for a in self.articles)
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            target.write_text(text, encoding="utf-8")
-        return folder
+        return write_corpus(self.articles, folder)
+
+
+def write_corpus(articles: list[BenchArticle], folder: Path) -> Path:
+    """Write ``articles`` as ``folder/corpus.jsonl`` (only when they changed, so the index is reused)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "corpus.jsonl"
+    text = "".join(json.dumps(a.to_json(), ensure_ascii=False) + "\n" for a in articles)
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+    return folder
 
 
 def data_root(env: Mapping[str, str] | None = None) -> Path:

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bench.datasets import BenchArticle, data_root
+from tests.bench.datasets import BenchArticle, data_root, write_corpus
 
 SPLITS = ("train", "validation", "test")
 SPLIT_SHARES = (0.6, 0.2, 0.2)
@@ -58,13 +58,7 @@ class DevSet:
     questions: list[DevQuestion]
 
     def write_corpus(self, folder: Path) -> Path:
-        """The articles as ``folder/corpus.jsonl`` (rewritten only when they changed, so an index is reused)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / "corpus.jsonl"
-        text = "".join(json.dumps(a.to_json(), ensure_ascii=False) + "\n" for a in self.articles)
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            target.write_text(text, encoding="utf-8")
-        return folder
+        return write_corpus(self.articles, folder)
 
     def split(self, name: str) -> list[DevQuestion]:
         return [q for q in self.questions if q.split == name]
