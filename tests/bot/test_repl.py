@@ -123,10 +123,11 @@ def test_newsdesk_repl_reads_questions_from_a_pipe(tmp_path: Path) -> None:
 
 
 def replies(stdout: str) -> list[str]:
-    """The piped REPL's replies: each ends with a blank line; an answer's sources follow a blank line."""
+    """The piped REPL's replies: each ends with a blank line; an answer's sources, or an abstention's
+    closest matches, follow a blank line."""
     out: list[str] = []
     for block in stdout.strip().split("\n\n"):
-        if block.startswith("Sources:") and out:
+        if block.startswith(("Sources:", "Closest matches:")) and out:
             out[-1] += "\n\n" + block
         else:
             out.append(block)
