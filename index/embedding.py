@@ -21,7 +21,6 @@ files (``tokenizer.json``, ``1_Pooling/config.json``...), so opening an index ne
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from index.errors import ConfigError
+from index.manifest import file_sha256
 from index.token_encoder import CharSpan, PassageVectors, TokenEncoder
 
 if TYPE_CHECKING:
@@ -85,13 +85,9 @@ class DocumentEmbedder(IndexEmbedder, Protocol):
 
 
 @cache
-def file_sha256(path: Path) -> str:
+def model_file_sha256(path: Path) -> str:
     """Checksum of a model file, once per process (it names the encoder in the index manifest)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path)
 
 
 def resolve_model_path(model: str) -> Path:
@@ -135,7 +131,7 @@ class SentenceTransformerEmbedder(TokenEncoder):
             "backend": "sentence-transformers",
             "precision": "fp32",
             "file": weights.name if weights else "",
-            "sha256": file_sha256(weights) if weights else "",
+            "sha256": model_file_sha256(weights) if weights else "",
         }
 
     def token_embeddings(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -263,7 +259,7 @@ class _ExportEmbedder(TokenEncoder):
             "backend": self.backend,
             "precision": "int8" if "int8" in _export_id(self.model_id) else "fp32",
             "file": self.onnx_file.name,
-            "sha256": file_sha256(self.onnx_file),
+            "sha256": model_file_sha256(self.onnx_file),
         }
 
 

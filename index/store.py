@@ -43,7 +43,7 @@ from index.chunking import embedding_text
 from index.dates import parse_date
 from index.errors import IndexUnusableError
 from index.lexical import LEXICAL_NAME, LexicalIndex
-from index.manifest import MANIFEST_NAME, IndexManifest
+from index.manifest import MANIFEST_NAME, IndexManifest, file_sha256
 from index.milvus_store import VECTOR_STORE_NAME, MilvusPlacement
 from index.records import Article, Chunk
 from index.sentence_index import SENTENCES_NAME, SentenceIndex
@@ -405,14 +405,6 @@ def _write_lock_holder(handle: Any) -> None:
         handle.truncate()
         handle.write(json.dumps(holder))
         handle.flush()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _ensure_writable(index_dir: Path) -> None:
