@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from index.answer_types import AnswerType
 from index.lexical import STOPWORDS, tokenize
-from index.query_analysis import QueryAnalysis
+from index.query_analysis import NAME_WORD, QueryAnalysis
 from index.records import Article
 from index.store import StoredIndex
 
@@ -140,18 +139,15 @@ def candidate_features(analysis: QueryAnalysis, evidence: Evidence, stored: Stor
     return rows
 
 
-_WORD = re.compile(r"[\w'’-]+")
-
-
 def swapped_names(question: str, absent: list[str], sentence: str) -> float:
     """Share of ``absent`` (question names no passage holds) whose place in the sentence another name
     takes: "deployed to Iraq?" against "deployed to Afghanistan", "French troops" against "German
     troops". Asking about one thing and reading of another is how a near miss looks."""
     if not absent:
         return 0.0
-    asked = _WORD.findall(question)
+    asked = NAME_WORD.findall(question)
     asked_folded = {w.casefold() for w in asked}
-    words = _WORD.findall(sentence)
+    words = NAME_WORD.findall(sentence)
     swapped = 0
     for name in absent:
         if name not in asked:

@@ -48,7 +48,7 @@ from index.answer_features import candidate_features, swapped_names
 from index.answer_model import AnswerModel
 from index.answer_types import AnswerType, typed_values, years
 from index.lexical import STOPWORDS, tokenize
-from index.query_analysis import QueryAnalysis
+from index.query_analysis import NAME_WORD, PLAIN_WORD, QueryAnalysis
 from index.records import Answer, Article, Citation, Hit
 from index.sentences import Span
 from index.store import StoredIndex
@@ -286,9 +286,6 @@ def is_question(sentence: str) -> bool:
     return sentence.rstrip().rstrip("\"'”’)").endswith("?")
 
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-
-
 def _credit_paraphrases(analysis: QueryAnalysis, scored: list[Scored], stored: StoredIndex, words: WordVectors) -> None:
     """Add to each sentence's term share the question words it says in other words (in place); a term
     already counted for it (held by the sentence or its context) gets nothing more."""
@@ -318,7 +315,7 @@ def paraphrased_terms(
         held = [set(tokenize(text)) for text in texts]
     per_text = []
     for text, terms in zip(texts, held, strict=True):
-        own = [w for w in dict.fromkeys(x.lower() for x in _WORD.findall(text)) if w not in STOPWORDS]
+        own = [w for w in dict.fromkeys(x.lower() for x in PLAIN_WORD.findall(text)) if w not in STOPWORDS]
         per_text.append((terms, own))
     vocabulary = list(dict.fromkeys([*asked.values(), *(w for _, own in per_text for w in own)]))
     if not vocabulary:
@@ -588,13 +585,10 @@ def abstention(
     )  # fmt: skip
 
 
-_PHRASE_WORD = re.compile(r"[\w'’-]+")
-
-
 def missing_phrases(question: str, missing: list[str]) -> list[str]:
     """The missing names as the question says them: neighbouring missing names joined ("Jens
     Stoltenberg"), and a name with the plural noun it qualifies ("French troops")."""
-    words = _PHRASE_WORD.findall(question)
+    words = NAME_WORD.findall(question)
     absent = set(missing)
     phrases: list[str] = []
     n = 0

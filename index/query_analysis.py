@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from index.answer_types import CALENDAR_WORDS, AnswerType, class_noun, expected_type, months, years
 from index.lexical import LexicalIndex, tokenize
 
-# Capitalised or numeric words (hyphens and apostrophes kept: "al-Qaeda", "O'Brien", "9/11" -> "9", "11").
-_NAME_OR_NUMBER = re.compile(r"[\w'’-]+")
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+# Words as names are written (hyphens and apostrophes kept: "al-Qaeda", "O'Brien"; "9/11" -> "9", "11").
+NAME_WORD = re.compile(r"[\w'’-]+")
+# Plain words: letters, with an inner apostrophe ("don't"), no digits.
+PLAIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 # Words that tie a question to the time it is asked: answers should come from the newest articles.
 _NOW = re.compile(
     r"\b(?:now|currently|current|latest|recent(?:ly)?|newest|today|yesterday|tonight|so far|to date|"
@@ -52,7 +53,7 @@ class QueryAnalysis:
 
 
 def _names_and_numbers(question: str) -> list[str]:
-    words = [w for w in _NAME_OR_NUMBER.findall(question)[1:] if w.lower() not in CALENDAR_WORDS]
+    words = [w for w in NAME_WORD.findall(question)[1:] if w.lower() not in CALENDAR_WORDS]
     return [w for w in words if w[:1].isupper() or w[:1].isdigit()]
 
 
@@ -84,7 +85,7 @@ def _plain_words(question: str, weights: dict[str, float]) -> dict[str, str]:
     """The question's lower-case content words, by their BM25 term (names are left out: they must be
     found as written)."""
     out: dict[str, str] = {}
-    for n, word in enumerate(_WORD.findall(question)):
+    for n, word in enumerate(PLAIN_WORD.findall(question)):
         if n and word[:1].isupper():
             continue
         for term in tokenize(word):
