@@ -15,13 +15,9 @@ class CorpusError(NewsdeskError):
     """The corpus directory is missing, is not a directory, or holds no readable article."""
 
 
-class IndexError_(NewsdeskError):
+class IndexUnusableError(NewsdeskError):
     """The index on disk cannot be used (corrupt, other format, cannot be written)."""
 
 
 class QuestionError(NewsdeskError):
     """The question is empty or too long."""
-
-
-# A friendlier public name; the trailing underscore above only avoids shadowing the builtin.
-IndexUnusableError = IndexError_

@@ -188,12 +188,6 @@ def vector_filter(stored: StoredIndex, mask: np.ndarray, filters: SearchFilters)
     return VectorFilter(mask=mask, since=filters.since, until=filters.until, outlets=outlets, exclude=exclude)
 
 
-def dense_search(stored: StoredIndex, query: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[Hit]:
-    """The ``k`` chunks most similar to the unit ``query`` vector (cosine), best first, no diversity."""
-    pairs = dense_pairs(stored, query, k, mask)
-    return [Hit(stored.chunks[i], s, rank, dense_score=s) for rank, (i, s) in enumerate(pairs)]
-
-
 def diversify(stored: StoredIndex, ranked: list[tuple[int, Hit]], k: int, per_article: int) -> list[Hit]:
     """Up to ``k`` hits from ``ranked`` ((chunk position, hit), best first) by the rules of the module doc."""
     chosen: list[Hit | None] = []  # None: merged into a better-ranked passage of its article

@@ -13,8 +13,6 @@ from index.embedding import SentenceTransformerEmbedder
 from index.settings import BUNDLED_CORPUS, Settings, load_settings
 from index.token_encoder import CharSpan, PassageVectors
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-
 
 class CountingEmbedder(SentenceTransformerEmbedder):
     """The real model, counting how many texts it was asked to embed."""
