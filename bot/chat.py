@@ -43,6 +43,7 @@ from typing import Literal, Protocol
 
 from bot.followups import asks_for_speaker, is_question_like, new_subject, substitute_subject
 from index import (
+    YEAR,
     Answer,
     Article,
     Citation,
@@ -51,6 +52,7 @@ from index import (
     answer_matches,
     empty_filter_message,
     speaker_of,
+    years,
 )
 
 logger = logging.getLogger("newsdesk.chat")
@@ -63,7 +65,7 @@ _RAW_LIMIT_FACTOR = 8
 # and the two mass mentions. Other chat front ends that get mentions use the same shapes.
 _MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|</[^<>:]{1,64}:\d+>|@(?:everyone|here)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_YEAR = re.compile(YEAR)
 
 # A message opening with one of these continues the previous question ("and in 2021?").
 _CONTINUATIONS = ("and ", "but ", "also ", "so ", "what about", "how about", "and what", "then ", "same ")
@@ -235,12 +237,12 @@ def year_only_filter(text: str, options: AskOptions) -> AskOptions:
 
     Options the user set explicitly win; a year inside a longer follow-up ("what did Biden say in 2021?")
     is left to retrieval, since an article can well discuss a year other than its own date."""
-    years = set(_YEAR.findall(text))
+    found = years(text)
     words = [w.lower() for w in _WORD.findall(text)]
     topic_words = [w for w in words if w not in _FUNCTION_WORDS and not _YEAR.fullmatch(w)]
-    if len(years) != 1 or topic_words or options.since or options.until:
+    if len(found) != 1 or topic_words or options.since or options.until:
         return options
-    year = int(years.pop())
+    year = found.pop()
     return replace(options, since=dt.date(year, 1, 1), until=dt.date(year, 12, 31))
 
 

@@ -57,18 +57,6 @@ def open_desk(settings: Settings, rebuild: bool = False, wait_for_build: bool = 
     return desk
 
 
-def parse_day(value: str | None, flag: str) -> dt.date | None:
-    if value is None:
-        return None
-    from index import parse_date
-
-    try:
-        return parse_date(value)
-    except ValueError:
-        fail(f"{flag} {value!r} is not a date: write it as YYYY-MM-DD")
-    return None
-
-
 @app.command()
 def index(
     corpus: CorpusOption = None,
@@ -130,6 +118,7 @@ def add(
     index_dir: IndexDirOption = None,
 ) -> None:
     """Add articles to the corpus (files are copied, URLs fetched and saved) and update the index."""
+    from bot.render_text import article_line
     from index import add_to_corpus
 
     settings = settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty())
@@ -142,8 +131,7 @@ def add(
         if article is None:
             typer.echo(f"{item.source}: saved as {relative}, but no article could be read from it", err=True)
         else:
-            parts = [article.date_iso or "undated", article.outlet or "unknown outlet", article.title]
-            typer.echo(f"{article.id}  " + " · ".join(parts))
+            typer.echo(f"{article.id}  {article_line(article)}")
 
 
 @app.command()
@@ -180,7 +168,7 @@ def ask(
         show_progress=sys.stderr.isatty(),
     )
     from bot.chat import AskOptions
-    from index import clean_question, empty_filter_message
+    from index import clean_question, empty_filter_message, parse_day
 
     day = parse_day(as_of, "--as-of")
     options = AskOptions(k, parse_day(since, "--since"), parse_day(until, "--until"), outlet, day)
@@ -214,6 +202,8 @@ def sources(
     ] = False,
 ) -> None:
     """List the indexed articles, newest first."""
+    from bot.render_text import article_line
+
     settings = settings_from(
         corpus=corpus, index_dir=index_dir, vector_store=vector_store, show_progress=sys.stderr.isatty()
     )
@@ -228,8 +218,7 @@ def sources(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for article in desk.sources():
-        parts = [article.date_iso or "undated", article.outlet or "unknown outlet", article.title]
-        typer.echo(f"{article.id}  " + " · ".join(parts))
+        typer.echo(f"{article.id}  {article_line(article)}")
 
 
 @app.command()

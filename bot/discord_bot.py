@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import signal
 import time
@@ -46,7 +45,7 @@ from bot.render_discord import (
     sources_pages,
     truncate,
 )
-from index import ConfigError, Coverage, NewsdeskError, Settings
+from index import ConfigError, Coverage, NewsdeskError, Settings, parse_day
 
 logger = logging.getLogger("newsdesk.discord")
 
@@ -313,8 +312,8 @@ class NewsdeskBot(discord.Client):
         """What was typed, when it is a date; else the format, with the corpus's first and last dates."""
         choices: list[app_commands.Choice[str]] = []
         try:
-            day = parse_day(current, "date")
-        except ValueError:
+            day = parse_day(current, "`date`")
+        except NewsdeskError:
             day = None
         if day is not None:
             choices.append(app_commands.Choice(name=day.isoformat(), value=day.isoformat()))
@@ -335,12 +334,12 @@ class NewsdeskBot(discord.Client):
     ) -> None:
         try:
             options = AskOptions(
-                since=parse_day(since, "since"),
-                until=parse_day(until, "until"),
+                since=parse_day(since, "`since`"),
+                until=parse_day(until, "`until`"),
                 outlet=outlet,
-                as_of=parse_day(as_of, "as_of"),
+                as_of=parse_day(as_of, "`as_of`"),
             )
-        except ValueError as err:
+        except NewsdeskError as err:
             await interaction.response.send_message(str(err), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         refused = self.refusal(interaction.channel, interaction.user.id)
@@ -468,17 +467,6 @@ class NewsdeskBot(discord.Client):
             self.answers[message.id] = reply.turn
         while len(self.answers) > REMEMBERED_ANSWERS:
             self.answers.popitem(last=False)
-
-
-def parse_day(value: str | None, name: str) -> dt.date | None:
-    if value is None or not value.strip():
-        return None
-    from index import parse_date
-
-    try:
-        return parse_date(value.strip())
-    except ValueError:
-        raise ValueError(f"`{name}` must be a date like 2021-04-14, not {value!r}.") from None
 
 
 def run(settings: Settings) -> None:

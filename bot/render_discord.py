@@ -22,6 +22,7 @@ from discord.utils import escape_markdown
 
 from bot.chat import ChatReply
 from bot.quoting import nested
+from bot.render_text import article_head
 from index import Answer, Article, Citation, split_sentences
 
 MESSAGE_LIMIT = 2000
@@ -131,7 +132,8 @@ def source_field(citation: Citation) -> tuple[str, str, str]:
     head = " · ".join(p for p in (citation.outlet, citation.date) if p) or "source"
     name = truncate(f"[{citation.number}] {head}", FIELD_NAME_LIMIT)
     title = link_text(citation.title or citation.doc_id)
-    link = f"[{title}]({citation.url})" if citation.url.startswith(("http://", "https://")) else f"**{title}**"
+    url = web_url(citation.url)
+    link = f"[{title}]({url})" if url else f"**{title}**"
     if len(link) > FIELD_VALUE_LIMIT // 2:  # an absurd title or url must not crowd out the quote
         link = f"**{truncate(title, FIELD_VALUE_LIMIT // 2 - 4)}**"
     return name, link, escape_markdown(nested(citation.quote))
@@ -230,13 +232,13 @@ def link_text(title: str) -> str:
     return escape_markdown(title.replace("[", "(").replace("]", ")"))
 
 
+def web_url(url: str) -> str | None:
+    """``url`` when Discord can link to it (http or https), else ``None``."""
+    return url if url.startswith(("http://", "https://")) else None
+
+
 def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:1].isupper() and not text[1:2].isupper() else text
-
-
-def embed_size(embed: discord.Embed) -> int:
-    """Discord's count for the 6,000 limit: title, description, field names and values, footer, author."""
-    return len(embed)
 
 
 def retry_at(seconds: float) -> str:
@@ -261,7 +263,7 @@ def passage_embed(citation: Citation) -> discord.Embed:
         title=truncate(f"[{citation.number}] {citation.title or citation.doc_id}", TITLE_LIMIT),
         description=text,
         colour=COLOUR,
-        url=citation.url if citation.url.startswith(("http://", "https://")) else None,
+        url=web_url(citation.url),
     )
     embed.set_footer(text=truncate(f"{head} · the passage the answer cites; the quoted sentence in bold", FOOTER_LIMIT))
     return embed
@@ -276,9 +278,9 @@ def sources_pages(articles: list[Article], per_page: int = SOURCES_PER_PAGE) -> 
     lines = []
     for article in articles:
         title = link_text(article.title or article.id)
-        linked = f"[{title}]({article.url})" if article.url.startswith(("http://", "https://")) else title
-        head = " · ".join(p for p in (article.outlet, article.date_iso) if p)
-        lines.append(truncate(f"• {head} · {linked}" if head else f"• {linked}", 380))
+        url = web_url(article.url)
+        linked = f"[{title}]({url})" if url else title
+        lines.append(truncate(f"• {article_head(article)} · {linked}", 380))
     if not lines:
         return [discord.Embed(title="No articles are indexed yet", colour=COLOUR)]
     chunks = [lines[i : i + per_page] for i in range(0, len(lines), per_page)]

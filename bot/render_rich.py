@@ -9,6 +9,7 @@ from rich.text import Text
 
 from bot.chat import ChatReply
 from bot.quoting import in_quotes
+from bot.render_text import article_head
 from index import Answer, Article, Citation
 
 
@@ -76,6 +77,5 @@ def source_head(citation: Citation) -> Text:
 def sources_table(articles: list[Article]) -> RenderableType:
     lines = [Text(f"{len(articles)} indexed articles, newest first:", style="dim")]
     for article in articles:
-        head = " · ".join(p for p in (article.date_iso or "undated", article.outlet or "unknown outlet") if p)
-        lines.append(Text.from_markup(f"  [bold]{escape(head)}[/bold] · {escape(article.title)}"))
+        lines.append(Text.from_markup(f"  [bold]{escape(article_head(article))}[/bold] · {escape(article.title)}"))
     return Group(*lines)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import textwrap
 
 from bot.quoting import in_quotes
-from index import Answer, Citation
+from index import Answer, Article, Citation
+
+
+def article_head(article: Article) -> str:
+    """``2014-12-29 · DW``: what every list of articles (CLI, REPL, Discord) shows before the title."""
+    return f"{article.date_iso or 'undated'} · {article.outlet or 'unknown outlet'}"
+
+
+def article_line(article: Article) -> str:
+    """``2014-12-29 · DW · Taliban declare 'defeat' of NATO``"""
+    return f"{article_head(article)} · {article.title}"
 
 
 def source_line(citation: Citation) -> str:

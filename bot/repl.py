@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from bot.chat import AskOptions, ChatCore, ChatReply, Conversation
-from index import Answer, Article, Citation, Settings
+from index import Answer, Article, Citation, NewsdeskError, Settings, parse_day
 
 PROMPT = "newsdesk> "
 HISTORY_FILE_NAME = "repl_history"
@@ -143,12 +143,10 @@ class Repl:
     def set_date(self, name: str, arg: str) -> None:
         day = None
         if arg and arg.lower() not in {"off", "none", "any", "-"}:
-            from index import parse_date
-
             try:
-                day = parse_date(arg)
-            except ValueError:
-                self.out.error(f":{name} {arg!r} is not a date: write it as YYYY-MM-DD (or ':{name}' alone to clear)")
+                day = parse_day(arg, f":{name}")
+            except NewsdeskError as err:
+                self.out.error(f"{err} (or ':{name}' alone to clear)")
                 return
         opts = self.state.options
         if name.startswith("as"):
@@ -185,7 +183,9 @@ class PlainOutput:
         self._write(f"{source_line(citation)}\n{citation.passage}")
 
     def sources(self, articles: list[Article]) -> None:
-        self._write("\n".join(plain_source(a) for a in articles))
+        from bot.render_text import article_line
+
+        self._write("\n".join(article_line(a) for a in articles))
 
     def info(self, text: str) -> None:
         self.errors.write(text + "\n")
@@ -232,10 +232,6 @@ class RichOutput:
 
     def json(self, data: object) -> None:
         self.console.print_json(json.dumps(data, ensure_ascii=False))
-
-
-def plain_source(article: Article) -> str:
-    return " · ".join([article.date_iso or "undated", article.outlet or "unknown outlet", article.title])
 
 
 def history_path(settings: Settings) -> Path:

@@ -2,7 +2,7 @@
 
 from index.attribution import Attribution, speaker_of
 from index.coverage import Coverage, empty_filter_message
-from index.dates import parse_date
+from index.dates import YEAR, parse_date, parse_day, years
 from index.errors import ConfigError, CorpusError, IndexUnusableError, NewsdeskError, QuestionError
 from index.ingest import AddedFile, add_to_corpus
 from index.metrics import MetricChange, answer_matches, hit_at, metric_changes, percentile, reciprocal_rank, share
@@ -16,7 +16,7 @@ from index.watch import CorpusChange, CorpusWatcher, update_message
 __all__ = [
     "AddedFile", "Answer", "Article", "Attribution", "Chunk", "Citation", "ConfigError", "CorpusChange",
     "CorpusError", "CorpusWatcher", "Coverage", "Hit", "IndexUnusableError", "MetricChange", "Newsdesk",
-    "NewsdeskError", "QuestionError", "SearchFilters", "Settings", "add_to_corpus", "answer_matches",
-    "clean_question", "empty_filter_message", "hit_at", "load_settings", "metric_changes", "parse_date",
-    "percentile", "reciprocal_rank", "share", "speaker_of", "split_sentences", "update_message",
+    "NewsdeskError", "QuestionError", "SearchFilters", "Settings", "YEAR", "add_to_corpus", "answer_matches",
+    "clean_question", "empty_filter_message", "hit_at", "load_settings", "metric_changes", "parse_date", "parse_day",
+    "percentile", "reciprocal_rank", "share", "speaker_of", "split_sentences", "update_message", "years",
 ]  # fmt: skip

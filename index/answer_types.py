@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from index.dates import MONTH_NAMES, WEEKDAY_NAMES, YEAR
+
 
 class AnswerType(Enum):
     ANY = ""
@@ -24,10 +26,7 @@ _NUMBER_WORDS = (
     r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|third|quarter"
 )
 _NUMBER = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b|\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
-_YEAR = re.compile(r"^(?:1[5-9]|20)\d\d$")
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-               "November", "December")  # fmt: skip
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_YEAR = re.compile(rf"^{YEAR}$")
 # Capitalised by convention, not names (index.answering.unmentioned_names).
 CALENDAR_WORDS = frozenset(w.lower() for w in MONTH_NAMES + WEEKDAY_NAMES)
 _MONTH = r"(?:" + "|".join(MONTH_NAMES) + r"|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
@@ -35,7 +34,7 @@ _DATE = re.compile(
     # "May 1", "May 1, 2015", "May 2021": the day is 1-2 digits standing alone, not the start of a year.
     _MONTH + r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b)?(?:,?\s+\d{4})?"
     r"|\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r"(?:\s+\d{4})?"
-    r"|\b(?:1[5-9]|20)\d\d(?:s)?\b"
+    r"|\b" + YEAR + r"(?:s)?\b"
     r"|\b\d{1,2}(?:st|th) century\b"
     r"|\b(?:" + "|".join(WEEKDAY_NAMES) + r")\b"
     r"|\b(?:yesterday|today|tomorrow|(?:last|next|this) (?:week|month|year|spring|summer|autumn|fall|winter))\b"
@@ -52,7 +51,6 @@ _PLACE = re.compile(
 )
 _AFTER_MONTH = re.compile(_MONTH + r"\s+$")
 _MONTH_IN_TEXT = re.compile(r"\b" + _MONTH)
-_YEAR_IN_TEXT = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _PATTERNS = {
     AnswerType.NUMBER: _NUMBER,
     AnswerType.DATE: _DATE,
@@ -153,8 +151,3 @@ _STOP_AFTER_NUMBER = frozenset(
 def months(text: str) -> set[str]:
     """The months named in ``text``, as their first three letters ("aug" for "August" or "Aug.")."""
     return {m[:3].lower() for m in _MONTH_IN_TEXT.findall(text)}
-
-
-def years(text: str) -> set[int]:
-    """The years written in ``text`` ("in 2014", "May 2021")."""
-    return {int(y) for y in _YEAR_IN_TEXT.findall(text)}

@@ -46,7 +46,8 @@ import numpy as np
 
 from index.answer_features import candidate_features, swapped_names
 from index.answer_model import AnswerModel
-from index.answer_types import AnswerType, typed_values, years
+from index.answer_types import AnswerType, typed_values
+from index.dates import years
 from index.lexical import STOPWORDS, tokenize
 from index.query_analysis import NAME_WORD, PLAIN_WORD, QueryAnalysis
 from index.records import Answer, Article, Citation, Hit

@@ -17,16 +17,32 @@ import datetime as dt
 import re
 import warnings
 
+from index.errors import QuestionError
+
 # A date before this is a typo or an epoch read wrongly, not a news article.
 _EARLIEST_YEAR = 1800
 # Numbers above this are epoch seconds (after 1973); above the second bound, epoch milliseconds.
 _EPOCH_SECONDS_MIN = 100_000_000
 _EPOCH_MILLIS_MIN = 100_000_000_000
 
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
-    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December")  # fmt: skip
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# A year as news writes one: 1500-2099 ("the 1648 peace", "by 2030"). Four digits outside it are a count
+# or a code, not a year.
+YEAR = r"(?:1[5-9]|20)\d\d"
+_YEAR_IN_TEXT = re.compile(rf"\b{YEAR}\b")
+
+
+def _month_form(name: str) -> str:
+    """A month as datelines write it, in full or cut after three letters: "jan(?:uary)?"; "Sept" too."""
+    head, rest = name[:3].lower(), name[3:].lower()
+    if name == "September":
+        return "sep(?:t(?:ember)?)?"
+    return f"{head}(?:{rest})?" if rest else head
+
+
+_MONTH = r"(?:" + "|".join(_month_form(m) for m in MONTH_NAMES) + r")\.?"
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?"
 _TIME = r"\d{1,2}(?::\d{2}){1,2}\s*(?:[ap]\.?m\.?)?(?:\s*[A-Z]{2,4})?"
 # The date forms a dateline uses; every one of them has a year.
@@ -134,3 +150,19 @@ def _checked(date: dt.date, text: str) -> dt.date:
     if date.year < _EARLIEST_YEAR:
         raise ValueError(f"not a plausible article date: {text[:60]!r}")
     return date
+
+
+def parse_day(value: str | None, name: str) -> dt.date | None:
+    """A day a user gave for ``name`` (a flag such as ``--since``, an option, a command): ``None`` when
+    blank. Raises :class:`QuestionError` naming ``name`` and the form to write it in."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse_date(value.strip())
+    except ValueError:
+        raise QuestionError(f"{name} {value.strip()!r} is not a date: write it as YYYY-MM-DD, e.g. 2021-04-14") from None
+
+
+def years(text: str) -> set[int]:
+    """The years written in ``text`` ("in 2014", "May 2021"), by :data:`YEAR`."""
+    return {int(y) for y in _YEAR_IN_TEXT.findall(text)}

@@ -13,7 +13,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from index.answer_types import CALENDAR_WORDS, AnswerType, class_noun, expected_type, months, years
+from index.answer_types import CALENDAR_WORDS, AnswerType, class_noun, expected_type, months
+from index.dates import years
 from index.lexical import LexicalIndex, tokenize
 
 # Words as names are written (hyphens and apostrophes kept: "al-Qaeda", "O'Brien"; "9/11" -> "9", "11").

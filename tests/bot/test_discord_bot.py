@@ -398,7 +398,7 @@ async def test_sources_lists_the_indexed_articles_privately(
     data = response["params"].payload["data"]
     assert data["flags"] & 64
     description = data["embeds"][0]["description"]
-    assert description.splitlines()[0].startswith("• DW · 2021-04-14 · NATO allies to begin withdrawal")
+    assert description.splitlines()[0].startswith("• 2021-04-14 · DW · NATO allies to begin withdrawal")
     assert len(description.splitlines()) == len(seed_desk.sources()) == 3
     assert "components" not in data or not data["components"]  # one page: no page buttons
 

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from index.dates import dateline_date, is_date_line, parse_date
+from index.dates import dateline_date, is_date_line, parse_date, parse_day, years
+from index.errors import QuestionError
 
 D = dt.date
 
@@ -62,3 +63,14 @@ def test_dateline_date_only_reads_datelines(line: str, expected: dt.date | None)
 def test_is_date_line() -> None:
     assert is_date_line("April 14, 2021")
     assert not is_date_line("On April 14, 2021 NATO agreed to leave.")
+
+
+def test_a_day_a_user_gives_is_a_date_or_one_line_naming_where_it_was_given() -> None:
+    assert parse_day(" 2021-04-14 ", "--since") == D(2021, 4, 14)
+    assert parse_day("   ", "--since") is None and parse_day(None, "--since") is None
+    with pytest.raises(QuestionError, match=r"^--since 'soon' is not a date: write it as YYYY-MM-DD, e.g. 2021-04-14$"):
+        parse_day(" soon", "--since")
+
+
+def test_years_are_the_four_digit_numbers_from_1500_to_2099() -> None:
+    assert years("In 1648 and by 2030, not 1499 ships, 2100 people or code 20301") == {1648, 2030}
