@@ -284,6 +284,13 @@ def resolve(text: str, previous: ChatTurn | None, options: AskOptions) -> Resolv
     return ResolvedQuestion(asked=asked, topic=previous.topic, options=inherited, followup_of=previous.topic)
 
 
+def _recorded(reply: ChatReply, conversation: Conversation | None) -> ChatReply:
+    """``reply``, its turn added to ``conversation`` when it has one."""
+    if conversation is not None and reply.turn is not None:
+        conversation.add(reply.turn)
+    return reply
+
+
 class ChatCore:
     """Turns messages into replies through :class:`index.Newsdesk`'s public API. Safe to share."""
 
@@ -306,15 +313,9 @@ class ChatCore:
         """Answer ``text`` in ``conversation`` (which gains the turn when answered). Blocks: see :meth:`areply`."""
         started = self.clock()
         prepared = self._prepare(text, conversation, options or AskOptions(), started)
-        if isinstance(prepared, ChatReply):  # answered without searching ("who said that?") or refused
-            if conversation is not None and prepared.turn is not None:
-                conversation.add(prepared.turn)
-            return prepared
-        cleaned, resolved = prepared
-        reply = self._answer(cleaned, resolved, started)
-        if conversation is not None and reply.turn is not None:
-            conversation.add(reply.turn)
-        return reply
+        # A ChatReply already: answered without searching ("who said that?") or refused.
+        reply = prepared if isinstance(prepared, ChatReply) else self._answer(*prepared, started)
+        return _recorded(reply, conversation)
 
     async def areply(
         self, text: str, conversation: Conversation | None = None, options: AskOptions | None = None
@@ -323,15 +324,10 @@ class ChatCore:
         started = self.clock()
         prepared = self._prepare(text, conversation, options or AskOptions(), started)
         if isinstance(prepared, ChatReply):  # answered without searching ("who said that?") or refused
-            if conversation is not None and prepared.turn is not None:
-                conversation.add(prepared.turn)
-            return prepared
-        cleaned, resolved = prepared
-        reply = await asyncio.to_thread(self._answer, cleaned, resolved, started)
+            return _recorded(prepared, conversation)
+        reply = await asyncio.to_thread(self._answer, *prepared, started)
         # The conversation changes on the loop's thread only, so concurrent questions never race on it.
-        if conversation is not None and reply.turn is not None:
-            conversation.add(reply.turn)
-        return reply
+        return _recorded(reply, conversation)
 
     def _prepare(
         self, text: str, conversation: Conversation | None, options: AskOptions, started: float

@@ -29,6 +29,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import discord
@@ -242,12 +243,7 @@ class NewsdeskBot(discord.Client):
         return self.answers.get(ref.message_id)
 
     async def _reply_to(self, message: discord.Message, out: Outgoing, view: discord.ui.View | None) -> discord.Message:
-        shown = view if view is not None else discord.utils.MISSING
-        if out.embed is not None:
-            return await message.reply(
-                content=out.content, embed=out.embed, mention_author=False, allowed_mentions=NO_MENTIONS, view=shown
-            )
-        return await message.reply(content=out.content, mention_author=False, allowed_mentions=NO_MENTIONS, view=shown)
+        return await message.reply(content=out.content, mention_author=False, **_send_options(out, view))
 
     # -- slash commands ---------------------------------------------------------------------------
 
@@ -363,14 +359,7 @@ class NewsdeskBot(discord.Client):
     async def _follow_up(
         self, interaction: discord.Interaction, out: Outgoing, view: discord.ui.View | None
     ) -> discord.Message:
-        shown = view if view is not None else discord.utils.MISSING
-        if out.embed is not None:
-            return await interaction.followup.send(
-                content=out.content or "", embed=out.embed, allowed_mentions=NO_MENTIONS, wait=True, view=shown
-            )
-        return await interaction.followup.send(
-            content=out.content or "", allowed_mentions=NO_MENTIONS, wait=True, view=shown
-        )
+        return await interaction.followup.send(content=out.content or "", wait=True, **_send_options(out, view))
 
     async def handle_sources(self, interaction: discord.Interaction) -> None:
         """The indexed articles, a page at a time, only to the asker."""
@@ -467,6 +456,15 @@ class NewsdeskBot(discord.Client):
             self.answers[message.id] = reply.turn
         while len(self.answers) > REMEMBERED_ANSWERS:
             self.answers.popitem(last=False)
+
+
+def _send_options(out: Outgoing, view: discord.ui.View | None) -> dict[str, Any]:
+    """What every message the bot sends carries: no mentions, its embed and buttons when it has them."""
+    shown = view if view is not None else discord.utils.MISSING
+    options: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "view": shown}
+    if out.embed is not None:
+        options["embed"] = out.embed
+    return options
 
 
 def run(settings: Settings) -> None:

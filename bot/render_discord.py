@@ -176,42 +176,31 @@ def split_text(text: str, limit: int) -> list[str]:
     for line in text.splitlines():
         spans = split_sentences(line)
         units += [line[s.start : s.end] for s in spans] if spans else [line]
-    pieces: list[str] = []
-    current = ""
-    for unit in units:
-        for part in _cut(unit.strip(), limit):
-            joined = f"{current} {part}" if current else part
-            if len(joined) <= limit:
-                current = joined
-            else:
-                pieces.append(current)
-                current = part
-    if current:
-        pieces.append(current)
-    return [p for p in pieces if p]
+    return [p for p in _pack([part for unit in units for part in _cut(unit.strip(), limit)], limit) if p]
 
 
 def _cut(sentence: str, limit: int) -> list[str]:
+    """``sentence`` in pieces of at most ``limit`` between words; a longer word in ``limit``-sized bits."""
     if len(sentence) <= limit:
         return [sentence]
-    parts: list[str] = []
+    bits = [word[i : i + limit] for word in sentence.split(" ") for i in range(0, max(len(word), 1), limit)]
+    return _pack(bits, limit)
+
+
+def _pack(parts: list[str], limit: int) -> list[str]:
+    """``parts`` joined by spaces into as few pieces of at most ``limit`` characters as their order allows."""
+    pieces: list[str] = []
     current = ""
-    for word in sentence.split(" "):
-        while len(word) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(word[:limit])
-            word = word[limit:]
-        joined = f"{current} {word}" if current else word
+    for part in parts:
+        joined = f"{current} {part}" if current else part
         if len(joined) <= limit:
             current = joined
         else:
-            parts.append(current)
-            current = word
+            pieces.append(current)
+            current = part
     if current:
-        parts.append(current)
-    return parts
+        pieces.append(current)
+    return pieces
 
 
 def truncate(text: str, limit: int) -> str:

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-INDEX_TYPES = ("flat", "hnsw", "ivfpq")
+from index.settings import INDEX_TYPES
+
 # Exact search is ~6 ms per query at 100,000 chunks: past that IVF-PQ is two orders of magnitude
 # faster at recall@10 >= 0.95 (measured, module doc); HNSW was faster still but lost recall on
 # near-copies, so ``auto`` never picks it.

@@ -160,7 +160,8 @@ def parse_day(value: str | None, name: str) -> dt.date | None:
     try:
         return parse_date(value.strip())
     except ValueError:
-        raise QuestionError(f"{name} {value.strip()!r} is not a date: write it as YYYY-MM-DD, e.g. 2021-04-14") from None
+        example = "write it as YYYY-MM-DD, e.g. 2021-04-14"
+        raise QuestionError(f"{name} {value.strip()!r} is not a date: {example}") from None
 
 
 def years(text: str) -> set[int]:

