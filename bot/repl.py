@@ -268,7 +268,10 @@ def run(settings: Settings, stdin: IO[str] | None = None, stdout: IO[str] | None
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty() and stdout.isatty()
-    from index import Newsdesk, update_message
+    from index import Newsdesk, require_extra, update_message
+
+    if interactive:  # before the model loads: the prompt is what a terminal needs, piped lines are read plainly
+        require_extra("prompt_toolkit", "newsdesk repl at a terminal")
 
     started = time.perf_counter()
     if interactive:

@@ -4,6 +4,7 @@ from index.attribution import Attribution, speaker_of
 from index.coverage import Coverage, empty_filter_message
 from index.dates import YEAR, parse_date, parse_day, years
 from index.errors import ConfigError, CorpusError, IndexUnusableError, NewsdeskError, QuestionError
+from index.extras import require_extra
 from index.ingest import AddedFile, add_to_corpus
 from index.metrics import MetricChange, answer_matches, hit_at, metric_changes, percentile, reciprocal_rank, share
 from index.newsdesk import Newsdesk, clean_question
@@ -18,5 +19,5 @@ __all__ = [
     "CorpusError", "CorpusWatcher", "Coverage", "Hit", "IndexUnusableError", "MetricChange", "Newsdesk",
     "NewsdeskError", "QuestionError", "SearchFilters", "Settings", "YEAR", "add_to_corpus", "answer_matches",
     "clean_question", "empty_filter_message", "hit_at", "load_settings", "metric_changes", "parse_date", "parse_day",
-    "percentile", "reciprocal_rank", "share", "speaker_of", "split_sentences", "update_message", "years",
+    "percentile", "reciprocal_rank", "require_extra", "share", "speaker_of", "split_sentences", "update_message", "years",
 ]  # fmt: skip

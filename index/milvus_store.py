@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import ConfigError, IndexUnusableError
+from index.extras import require_extra
 from index.vector_store import VectorFilter, VectorRows, store_kind
 
 VECTOR_STORE_NAME = "vector_store.json"
@@ -53,12 +54,7 @@ _CLIENTS_LOCK = threading.Lock()
 
 def client_for(uri: str) -> Any:
     """One ``MilvusClient`` per URI per process (Milvus Lite allows one opener of a file)."""
-    try:
-        from pymilvus import MilvusClient
-    except ImportError:
-        raise ConfigError(
-            f"vector store {uri!r} needs Milvus: pip install 'newsdesk[milvus]' (pymilvus, milvus-lite)"
-        ) from None
+    MilvusClient = require_extra("pymilvus", f"vector store {uri!r}").MilvusClient  # noqa: N806 - a class
     # Milvus Lite serves gRPC inside this process and lacks an optional call (a timestamp for
     # iterators); grpc logs that as an error with a traceback and pymilvus warns, though the iterator
     # falls back correctly. Neither is the user's concern.

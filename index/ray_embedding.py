@@ -21,6 +21,7 @@ import numpy as np
 
 from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.errors import ConfigError
+from index.extras import require_extra
 
 log = logging.getLogger("newsdesk.ray")
 LOCAL = "local"
@@ -93,10 +94,7 @@ class RayEmbedder:
         return out
 
     def _ray(self) -> Any:
-        try:
-            import ray
-        except ImportError:
-            raise ConfigError("--ray needs Ray: pip install 'newsdesk[ray]'") from None
+        ray = require_extra("ray", "--ray")
         if not ray.is_initialized():
             address = None if self.address == LOCAL else self.address
             try:

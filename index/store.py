@@ -301,8 +301,6 @@ def _sync_milvus(
     fresh: bool,
 ) -> tuple[VectorStore, MilvusPlacement]:
     """Bring the collection the live generation does not use in line with the new generation."""
-    from pymilvus.exceptions import MilvusException
-
     from index.milvus_store import (
         MilvusIndexSpec,
         MilvusVectorStore,
@@ -319,7 +317,9 @@ def _sync_milvus(
     live_collection = placement.collection if placement is not None and placement.uri == uri else ""
     target = f"{base}_b" if live_collection == f"{base}_a" else f"{base}_a"
     spec = MilvusIndexSpec.for_kind(manifest.index_type, len(vectors), manifest.dimension, requested_type)
-    client = client_for(uri)
+    client = client_for(uri)  # says which extra to install when pymilvus is missing
+    from pymilvus.exceptions import MilvusException
+
     by_id = {a.id: a for a in articles}
     # The content tag names the model and chunking too: rows embedded under another recipe never match.
     recipe_json = json.dumps([manifest.model_id, manifest.chunking], sort_keys=True)

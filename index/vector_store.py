@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from index.errors import ConfigError
+from index.extras import is_installed, missing_extra
 
 FAISS = "faiss"
 
@@ -92,6 +93,8 @@ def normalised_store(uri: str) -> str:
     """The form a generation records: ``faiss``, an absolute ``*.db`` path, or a server URI."""
     if store_kind(uri) == FAISS:
         return FAISS
+    if not is_installed("pymilvus"):
+        raise missing_extra("pymilvus", f"vector store {uri!r}")
     from index.milvus_store import normalise_uri
 
     return normalise_uri(uri)
