@@ -245,8 +245,7 @@ def discord(
     # A long-running service: time-stamped INFO lines (start-up time, syncs, shutdown) to stderr.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("faiss").setLevel(logging.WARNING)  # which CPU build it loaded is not news
-    require_extra("discord", "newsdesk discord")
-    require_extra("aiohttp", "newsdesk discord")
+    require_extra("discord", "newsdesk discord")  # discord.py brings aiohttp
     from bot.discord_bot import run
 
     run(settings_from(corpus=corpus, index_dir=index_dir, vector_store=vector_store, show_progress=sys.stderr.isatty()))
