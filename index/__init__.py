@@ -19,5 +19,6 @@ __all__ = [
     "CorpusError", "CorpusWatcher", "Coverage", "Hit", "IndexUnusableError", "MetricChange", "Newsdesk",
     "NewsdeskError", "QuestionError", "SearchFilters", "Settings", "YEAR", "add_to_corpus", "answer_matches",
     "clean_question", "empty_filter_message", "hit_at", "load_settings", "metric_changes", "parse_date", "parse_day",
-    "percentile", "reciprocal_rank", "require_extra", "share", "speaker_of", "split_sentences", "update_message", "years",
+    "percentile", "reciprocal_rank", "require_extra", "share", "speaker_of", "split_sentences", "update_message",
+    "years",
 ]  # fmt: skip
