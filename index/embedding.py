@@ -400,7 +400,7 @@ def make_query_embedder(model: str, backend: str = "auto", documents: Embedder |
         if backend == "onnx":
             if model not in PACKAGED_ONNX:
                 raise ConfigError(
-                    f"query backend 'onnx' needs an ONNX export of model '{model}', and none is packaged: "
+                    f"query backend 'onnx': no ONNX export of model '{model}' is packaged; "
                     "use query_backend = 'sentence-transformers'"
                 )
             missing = "onnxruntime" if not is_installed("onnxruntime") else PACKAGED_ONNX[model][0]
