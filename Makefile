@@ -67,8 +67,10 @@ sources: runtime
 test: venv
 	$(BIN)/python -m pytest -q
 
+# The fast tier: no test that loads the embedding model (marked `model` by tests/conftest.py) or takes over
+# ~3 s (`slow`); it runs on a fake embedder over made-up articles, each test limited to 60 s.
 test-fast: venv
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow and not model" --timeout 60
 
 lint: venv
 	$(BIN)/ruff check index bot tests

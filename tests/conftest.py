@@ -1,4 +1,11 @@
-"""Shared fixtures: the model loads once per test session; indexes are built in temporary folders."""
+"""Shared fixtures: the model loads once per test session; indexes are built in temporary folders.
+
+Two tiers (README, "Development"). The fast tier (``make test-fast``) runs on :class:`HashingEmbedder`, a
+bag-of-words stand-in for the model, over the made-up articles of ``tests/fixtures/news``: the logic of
+building, searching, citing and the front ends, in seconds. Every test that uses the real model (the
+``embedder`` fixture, directly or through ``seed_desk``) is marked ``model`` here, automatically, and runs
+in the full suite only; so is every test marked ``slow`` (measured over ~3 s).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedding import SentenceTransformerEmbedder
+from index.embedding import DocumentEmbedder, SentenceTransformerEmbedder
+from index.newsdesk import Newsdesk
 from index.settings import BUNDLED_CORPUS, Settings, load_settings
 from index.token_encoder import CharSpan, PassageVectors
+from tests.fake_embedder import MODEL_ID, HashingEmbedder
+
+# Four made-up articles (three outlets, 2019-2022) written for the tests: a harbour bridge approved,
+# delayed, opened, and an unrelated apple harvest.
+NEWS_DIR = Path(__file__).resolve().parent / "fixtures" / "news"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that loads the real model (``embedder`` anywhere in its fixtures) ``model``."""
+    for item in items:
+        if "embedder" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.model)
+
 
 
 class CountingEmbedder(SentenceTransformerEmbedder):
@@ -85,3 +106,67 @@ def milvus_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
         close_clients()
         server.stop()
         assert not milvus_processes(server.base_dir), "the Milvus server outlived its fixture"
+
+
+class FakeDesk(Newsdesk):
+    """A Newsdesk whose refreshes embed with the same fake embedder as its questions (a real one would
+    load the model named in its settings)."""
+
+    @property
+    def _documents(self) -> DocumentEmbedder:
+        return self.embedder  # type: ignore[return-value]
+
+
+def fake_settings(corpus: Path, index_dir: Path, **overrides: object) -> Settings:
+    values = {"corpus_dir": corpus, "index_dir": index_dir, "show_progress": False, "model": MODEL_ID}
+    return load_settings(values | overrides, env={})
+
+
+def open_fake_desk(settings: Settings, embedder: HashingEmbedder) -> FakeDesk:
+    from index.builder import open_index
+
+    stored, report = open_index(settings, embedder)
+    return FakeDesk(settings, embedder, stored, report)
+
+
+@pytest.fixture(scope="session")
+def fake_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def news_copy(tmp_path: Path) -> Path:
+    """A writable copy of the made-up articles."""
+    target = tmp_path / "news"
+    shutil.copytree(NEWS_DIR, target)
+    return target
+
+
+@pytest.fixture
+def make_fake_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for an index in ``tmp_path/index`` built with the fake embedder (model ``fake-hashing``)."""
+
+    def make(corpus: Path, **overrides: object) -> Settings:
+        return fake_settings(corpus, tmp_path / "index", **overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def news_desk(tmp_path_factory: pytest.TempPathFactory, fake_embedder: HashingEmbedder) -> FakeDesk:
+    """A Newsdesk over the made-up articles on the fake embedder, built once per session. Do not change it."""
+    return open_fake_desk(fake_settings(NEWS_DIR, tmp_path_factory.mktemp("news-index")), fake_embedder)
+
+
+@pytest.fixture
+def make_news_desk(tmp_path: Path, fake_embedder: HashingEmbedder) -> Callable[..., FakeDesk]:
+    """Build a desk on the fake embedder over ``corpus`` (default: a copy of the made-up articles)."""
+
+    def make(corpus: Path | None = None, **overrides: object) -> FakeDesk:
+        if corpus is None:
+            corpus = tmp_path / "news"
+            if not corpus.exists():
+                shutil.copytree(NEWS_DIR, corpus)
+        return open_fake_desk(fake_settings(corpus, tmp_path / "news-index", **overrides), fake_embedder)
+
+    return make

@@ -1,4 +1,7 @@
-"""The chat core, tested once for every front end: follow-ups, hostile input, failures, concurrency."""
+"""The chat core, tested once for every front end: follow-ups, hostile input, failures, concurrency.
+
+On the made-up articles with the fake embedder (tests/conftest.py, ``news_desk``): what is tested is how
+messages become questions and replies, not how well the model reads."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ import pytest
 from bot.chat import APOLOGY, AskOptions, ChatCore, Conversation, is_followup, resolve, strip_mentions
 from index import Answer, Newsdesk
 
-TROOPS = "How many German troops will be deployed to Afghanistan?"
-LEAVE = "When will NATO leave Afghanistan?"
+VEHICLES = "How many vehicles crossed the bridge on its first day?"
+OPEN = "When will the harbour bridge open?"
 
 
 class RecordingDesk:
@@ -39,8 +42,8 @@ class RecordingDesk:
 
 
 @pytest.fixture
-def desk(seed_desk: Newsdesk) -> RecordingDesk:
-    return RecordingDesk(seed_desk)
+def desk(news_desk: Newsdesk) -> RecordingDesk:
+    return RecordingDesk(news_desk)
 
 
 @pytest.mark.parametrize(
@@ -54,55 +57,55 @@ def test_short_or_referring_messages_are_followups(text: str) -> None:
     "text",
     [
         "Who leads NATO?",
-        LEAVE,
-        "What did Stoltenberg say about a rushed exit from Afghanistan?",
-        "Is that what Merkel and Biden discussed on the phone about the withdrawal of troops?",
+        OPEN,
+        "What did Okafor say about a second bridge over the river Alde?",
+        "Is that what Dahl and Okafor discussed on the phone about the cost of the bridge?",
     ],
 )
 def test_standalone_questions_are_not_followups(text: str) -> None:
     assert not is_followup(text)
 
 
-def test_a_year_only_followup_narrows_to_that_year_and_keeps_other_filters(seed_desk: Newsdesk) -> None:
-    first = ChatCore(seed_desk).reply(LEAVE, options=AskOptions(outlet="DW", k=4))
+def test_a_year_only_followup_narrows_to_that_year_and_keeps_other_filters(news_desk: Newsdesk) -> None:
+    first = ChatCore(news_desk).reply(OPEN, options=AskOptions(outlet="Coastal", k=4))
     assert first.turn is not None
     resolved = resolve("and in 2020?", first.turn, AskOptions())
-    assert resolved.asked == f"and in 2020? {LEAVE}"
-    assert resolved.options == AskOptions(k=4, since=dt.date(2020, 1, 1), until=dt.date(2020, 12, 31), outlet="DW")
+    assert resolved.asked == f"and in 2020? {OPEN}"
+    assert resolved.options == AskOptions(k=4, since=dt.date(2020, 1, 1), until=dt.date(2020, 12, 31), outlet="Coastal")
     # A year inside a follow-up with a topic of its own is left to retrieval: articles discuss other years.
-    assert resolve("what did Biden announce in 2021?", first.turn, AskOptions()).options.since is None
+    assert resolve("what did Dahl announce in 2021?", first.turn, AskOptions()).options.since is None
     # Filters the user sets on the follow-up win over the year.
     mine = AskOptions(since=dt.date(2019, 1, 1))
     assert resolve("and in 2020?", first.turn, mine).options.since == dt.date(2019, 1, 1)
 
 
-@pytest.mark.slow
 def test_followups_are_answered_against_the_thread(desk: RecordingDesk) -> None:
     core, conversation = ChatCore(desk), Conversation()
-    assert core.reply(LEAVE, conversation).ok
-    reply = core.reply("and in 2020?", conversation)
-    assert reply.followup_of == LEAVE and desk.calls[-1][0] == f"and in 2020? {LEAVE}"
-    assert reply.answer is not None and [c.date for c in reply.answer.citations] == ["2020-10-21"]
+    assert core.reply(OPEN, conversation).ok
+    reply = core.reply("and in 2021?", conversation)
+    assert reply.followup_of == OPEN and desk.calls[-1][0] == f"and in 2021? {OPEN}"
+    assert reply.answer is not None and [c.date for c in reply.answer.citations] == ["2021-06-15"]
     # The thread's topic stays the first question, so follow-ups do not snowball.
-    core.reply("what about 2021?", conversation)
-    assert desk.calls[-1][0] == f"what about 2021? {LEAVE}"
-    assert [t.text for t in conversation.turns] == [LEAVE, "and in 2020?", "what about 2021?"]
+    reply = core.reply("what about 2022?", conversation)
+    assert desk.calls[-1][0] == f"what about 2022? {OPEN}"
+    assert reply.answer is not None and [c.date for c in reply.answer.citations] == ["2022-03-20"]
+    assert [t.text for t in conversation.turns] == [OPEN, "and in 2021?", "what about 2022?"]
     # A new standalone question starts a new thread.
-    assert core.reply(TROOPS, conversation).followup_of is None and desk.calls[-1][0] == TROOPS
+    assert core.reply(VEHICLES, conversation).followup_of is None and desk.calls[-1][0] == VEHICLES
 
 
 def test_mentions_are_removed_before_the_question_is_asked(desk: RecordingDesk) -> None:
-    text = f"<@123456789012345678> @everyone <@&987654321098765432> @HERE <#555555555555555555> {TROOPS}"
-    assert strip_mentions(text).split() == TROOPS.split()
+    text = f"<@123456789012345678> @everyone <@&987654321098765432> @HERE <#555555555555555555> {VEHICLES}"
+    assert strip_mentions(text).split() == VEHICLES.split()
     reply = ChatCore(desk).reply(text)
-    assert reply.ok and desk.calls[0][0] == TROOPS and reply.text == TROOPS
+    assert reply.ok and desk.calls[0][0] == VEHICLES and reply.text == VEHICLES
 
 
 def test_control_characters_are_folded(desk: RecordingDesk) -> None:
-    reply = ChatCore(desk).reply("How many\x00German\u200btroops\x1b[31m will be\r\ndeployed to Afghanistan?")
+    reply = ChatCore(desk).reply("How many\x00vehicles\u200bcrossed\x1b[31m the bridge\r\non its first day?")
     asked = desk.calls[0][0]
     assert reply.ok and not any(ord(ch) < 32 or ch == "\u200b" for ch in asked)
-    assert asked.startswith("How many German troops")
+    assert asked.startswith("How many vehicles crossed")
 
 
 @pytest.mark.parametrize("text", ["x" * 2001, "y " * 600_000])
@@ -126,20 +129,19 @@ def test_an_exception_while_answering_is_an_apology_and_a_logged_traceback(
     desk: RecordingDesk, caplog: pytest.LogCaptureFixture
 ) -> None:
     core, conversation = ChatCore(desk), Conversation()
-    desk.fail_on = "troops"
-    reply = core.reply(TROOPS, conversation)
+    desk.fail_on = "vehicles"
+    reply = core.reply(VEHICLES, conversation)
     assert reply.kind == "failed" and reply.message == APOLOGY and reply.answer is None
     assert "chunk 17" in caplog.text and "Traceback" in caplog.text
     assert not conversation.turns  # a failed turn is not something to follow up on
     desk.fail_on = None
-    assert core.reply(TROOPS, conversation).ok
+    assert core.reply(VEHICLES, conversation).ok
 
 
-@pytest.mark.slow
 async def test_concurrent_questions_run_off_the_event_loop(desk: RecordingDesk) -> None:
     core = ChatCore(desk)
     conversations = [Conversation() for _ in range(12)]
-    questions = [TROOPS, LEAVE, "What did the Taliban declare?"] * 4
+    questions = [VEHICLES, OPEN, "How many tonnes of apples did the growers pick?"] * 4
     loop_thread = threading.get_ident()
     ticks = 0
 
@@ -157,31 +159,33 @@ async def test_concurrent_questions_run_off_the_event_loop(desk: RecordingDesk) 
     assert ticks > 0
     for question, reply, conversation in zip(questions, replies, conversations, strict=True):
         assert reply.text == question and [t.text for t in conversation.turns] == [question]
-    assert "850" in replies[0].answer.text  # type: ignore[union-attr]
+    assert "15,000" in replies[0].answer.text  # type: ignore[union-attr]
+    assert "3,400" in replies[2].answer.text  # type: ignore[union-attr]
 
 
-SECRETARY = "What did NATO's secretary-general say about leaving Afghanistan?"
+LEADER = "What did the council leader say about the bridge?"
 
 
 def test_who_said_that_names_the_speaker_of_the_quoted_sentence(desk: RecordingDesk) -> None:
     core, conversation = ChatCore(desk), Conversation()
-    first = core.reply(SECRETARY, conversation)
+    first = core.reply(LEADER, conversation)
     assert first.answer is not None and not first.answer.abstained
+    assert "council leader Maria Okafor told reporters" in first.answer.text
     asked_before = len(desk.calls)
     reply = core.reply("who said that?", conversation)
     assert reply.ok and reply.answer is not None
-    assert "Stoltenberg" in reply.answer.text and reply.answer.text.endswith("[1]")
+    assert reply.answer.text == "Maria Okafor said it. [1]"
     assert reply.answer.citations == first.answer.citations  # about the quotation shown, so the same source
     assert len(desk.calls) == asked_before  # nothing was searched
     # Said again, it still refers to the same quotation; the thread's question is unchanged.
-    assert conversation.last is not None and conversation.last.topic == SECRETARY
+    assert conversation.last is not None and conversation.last.topic == LEADER
 
 
 def test_who_said_that_says_when_the_article_names_no_one(desk: RecordingDesk) -> None:
     core, conversation = ChatCore(desk), Conversation()
-    core.reply(TROOPS, conversation)  # "Up to 850 German troops will also be deployed ...": nobody speaks
+    core.reply(VEHICLES, conversation)  # "About 15,000 vehicles crossed the bridge ...": nobody speaks
     reply = core.reply("who said that?", conversation)
-    assert reply.answer is not None and reply.answer.text == "The DW article does not name who said it. [1]"
+    assert reply.answer is not None and reply.answer.text == "The Coastal Times article does not name who said it. [1]"
 
 
 def test_who_said_that_without_an_answer_is_a_hint(desk: RecordingDesk) -> None:
@@ -191,22 +195,22 @@ def test_who_said_that_without_an_answer_is_a_hint(desk: RecordingDesk) -> None:
 
 def test_what_about_x_asks_the_previous_question_about_x(desk: RecordingDesk) -> None:
     core, conversation = ChatCore(desk), Conversation()
-    first = core.reply(SECRETARY, conversation)
+    first = core.reply("What did Okafor say about the bridge?", conversation)
     core.reply("who said that?", conversation)
-    reply = core.reply("what about the Taliban?", conversation, AskOptions())
-    assert desk.calls[-1][0] == "What did the Taliban say about leaving Afghanistan?"
-    assert reply.answer is not None and first.answer is not None
-    assert reply.answer.text != first.answer.text and "Taliban" in reply.answer.text
-    assert reply.followup_of == SECRETARY
+    reply = core.reply("what about Dahl?", conversation, AskOptions())
+    assert desk.calls[-1][0] == "What did Dahl say about the bridge?"
+    assert reply.answer is not None and first.answer is not None and not reply.answer.abstained
+    assert reply.answer.text != first.answer.text and "Dahl said" in reply.answer.text
+    assert reply.followup_of == "What did Okafor say about the bridge?"
 
 
 def test_what_about_x_abstains_when_the_answer_does_not_mention_x(desk: RecordingDesk) -> None:
     core, conversation = ChatCore(desk), Conversation()
-    core.reply(TROOPS, conversation)
-    reply = core.reply("what about the Taliban?", conversation)
-    assert desk.calls[-1][0] == "How many Taliban troops will be deployed to Afghanistan?"
+    core.reply(VEHICLES, conversation)
+    reply = core.reply("what about the ferry?", conversation)
+    assert desk.calls[-1][0] == "How many ferry crossed the bridge on its first day?"
     assert reply.answer is not None and reply.answer.abstained
-    assert reply.answer.text == "The articles I have do not answer this about the Taliban."
+    assert reply.answer.text == "The articles I have do not answer this about the ferry."
 
 
 @pytest.mark.parametrize("text", ["clear", "thanks", "ok"])
@@ -219,41 +223,46 @@ def test_a_message_that_is_not_a_question_gets_a_hint(desk: RecordingDesk, text:
 
 def test_follow_ups_keep_the_threads_filters_and_as_of_date(desk: RecordingDesk) -> None:
     core, conversation = ChatCore(desk), Conversation()
-    options = AskOptions(outlet="RFE", as_of=dt.date(2021, 1, 1))
-    core.reply(SECRETARY, conversation, options)
-    assert desk.calls[-1][1] == {"k": None, "since": None, "until": None, "outlet": "RFE", "as_of": dt.date(2021, 1, 1)}
-    core.reply("what about the Taliban?", conversation)
-    assert desk.calls[-1][1]["as_of"] == dt.date(2021, 1, 1) and desk.calls[-1][1]["outlet"] == "RFE"
-    core.reply("and in 2020?", conversation)
-    assert desk.calls[-1][1]["outlet"] == "RFE" and desk.calls[-1][1]["as_of"] == dt.date(2021, 1, 1)
+    options = AskOptions(outlet="Coastal", as_of=dt.date(2022, 1, 1))
+    core.reply(LEADER, conversation, options)
+    expected = {"k": None, "since": None, "until": None, "outlet": "Coastal", "as_of": dt.date(2022, 1, 1)}
+    assert desk.calls[-1][1] == expected
+    core.reply("what about the mayor?", conversation)
+    assert desk.calls[-1][1]["as_of"] == dt.date(2022, 1, 1) and desk.calls[-1][1]["outlet"] == "Coastal"
+    core.reply("and in 2021?", conversation)
+    assert desk.calls[-1][1]["outlet"] == "Coastal" and desk.calls[-1][1]["as_of"] == dt.date(2022, 1, 1)
     # Without an as-of date, questions are asked as of today.
-    core.reply(TROOPS, Conversation())
+    core.reply(VEHICLES, Conversation())
     assert desk.calls[-1][1]["as_of"] == dt.date.today()
-    assert conversation.last is not None and conversation.last.options.as_of == dt.date(2021, 1, 1)
+    assert conversation.last is not None and conversation.last.options.as_of == dt.date(2022, 1, 1)
 
 
 @pytest.mark.parametrize(
     "options,expected",
     [
-        (AskOptions(outlet="rferl"), 'No article is from an outlet matching "rferl": the outlets are DW, RFE/RL.'),
+        (
+            AskOptions(outlet="times of london"),
+            'No article is from an outlet matching "times of london": the outlets are Coastal Times, '
+            "Northvale Courier, Valley Herald.",
+        ),
         (
             AskOptions(since=dt.date(2030, 1, 1)),
-            "No article is dated on or after 2030-01-01: the articles run from 2014-12-29 to 2021-04-14.",
+            "No article is dated on or after 2030-01-01: the articles run from 2019-03-04 to 2022-03-20.",
         ),
         (
             AskOptions(as_of=dt.date(2010, 6, 1)),
-            "No article is dated on or before 2010-06-01: the articles run from 2014-12-29 to 2021-04-14.",
+            "No article is dated on or before 2010-06-01: the articles run from 2019-03-04 to 2022-03-20.",
         ),
         (
-            AskOptions(outlet="RFE/RL", since=dt.date(2021, 1, 1)),
-            'No article from "RFE/RL" is dated on or after 2021-01-01: the articles run from 2014-12-29 to '
-            "2021-04-14, from DW, RFE/RL.",
+            AskOptions(outlet="Valley Herald", since=dt.date(2021, 1, 1)),
+            'No article from "Valley Herald" is dated on or after 2021-01-01: the articles run from 2019-03-04 to '
+            "2022-03-20, from Coastal Times, Northvale Courier, Valley Herald.",
         ),
     ],
 )
 def test_a_filter_that_leaves_no_article_says_so_and_what_exists(
     desk: RecordingDesk, options: AskOptions, expected: str
 ) -> None:
-    reply = ChatCore(desk).reply(TROOPS, Conversation(), options)
+    reply = ChatCore(desk).reply(VEHICLES, Conversation(), options)
     assert reply.kind == "refused" and reply.message == expected
     assert not desk.calls

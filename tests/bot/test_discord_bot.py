@@ -1,4 +1,5 @@
-"""The Discord bot with real discord.py objects and dpytest's fake gateway: no network, the real index."""
+"""The Discord bot with real discord.py objects and dpytest's fake gateway: no network, a real index of the
+made-up articles on the fake embedder (``news_desk``, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from bot.chat import APOLOGY, ChatCore
 from bot.discord_bot import NewsdeskBot, run, serve
 from index import Answer, ConfigError, Newsdesk
 
-TROOPS = "How many German troops will be deployed to Afghanistan?"
+VEHICLES = "How many vehicles crossed the bridge on its first day?"
+OPEN = "When will the harbour bridge open?"
 
 
 class FlakyDesk:
@@ -76,8 +78,8 @@ def payloads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def desk(seed_desk: Newsdesk) -> FlakyDesk:
-    return FlakyDesk(seed_desk)
+def desk(news_desk: Newsdesk) -> FlakyDesk:
+    return FlakyDesk(news_desk)
 
 
 @pytest.fixture
@@ -151,73 +153,68 @@ def embed_within_limits(embed: discord.Embed) -> None:
     assert len(embed.footer.text or "") <= render_discord.FOOTER_LIMIT
 
 
-@pytest.mark.slow
 async def test_a_mention_gets_an_embed_citing_the_right_article(make_bot: Any, payloads: list[dict[str, Any]]) -> None:
     client = await make_bot()
-    await post(mention(client, TROOPS))
+    await post(mention(client, VEHICLES))
     (message,) = sent_messages()
     embed = message.embeds[0]
-    assert "850" in (embed.description or "") and "[1]" in (embed.description or "")
+    assert "15,000" in (embed.description or "") and "[1]" in (embed.description or "")
     first = embed.fields[0]
-    assert first.name == "[1] DW · 2014-12-29"
-    assert "Taliban declare" in (first.value or "") and "850" in (first.value or "")
+    assert first.name == "[1] Coastal Times · 2022-03-20"
+    assert "Harbour bridge opens" in (first.value or "") and "15,000" in (first.value or "")
     assert (embed.footer.text or "").startswith("Answered in ")
     embed_within_limits(embed)
     assert_no_pings(payloads)
 
 
-@pytest.mark.slow
 async def test_a_reply_to_an_answer_is_a_followup(make_bot: Any, desk: FlakyDesk) -> None:
     client = await make_bot()
-    await post(mention(client, TROOPS))
+    await post(mention(client, OPEN))
     (answer,) = sent_messages()
-    await post("and in 2014?", member=1, replying_to=answer)
+    await post("and in 2021?", member=1, replying_to=answer)
     (followup,) = sent_messages()
-    assert desk.asked[-1] == f"and in 2014? {TROOPS}"
-    assert TROOPS in (followup.embeds[0].footer.text or "")  # the footer says what it was read as
+    assert desk.asked[-1] == f"and in 2021? {OPEN}"
+    assert OPEN in (followup.embeds[0].footer.text or "")  # the footer says what it was read as
     # A message that neither mentions the bot nor replies to it is not for the bot.
     await post("and in 2020?")
     assert not sent_messages() and len(desk.asked) == 2
 
 
-@pytest.mark.slow
 async def test_the_cooldown_refuses_and_says_when_to_retry(
     make_bot: Any, clock: Clock, desk: FlakyDesk, payloads: list[dict[str, Any]]
 ) -> None:
     client = await make_bot(discord_cooldown_s=30)
-    await post(mention(client, TROOPS))
+    await post(mention(client, VEHICLES))
     assert sent_messages()[0].embeds
     clock.now += 12
-    await post(mention(client, "When will NATO leave Afghanistan?"))
+    await post(mention(client, OPEN))
     (refusal,) = sent_messages()
     assert "again in 18 seconds" in (refusal.content or "") and not refusal.embeds
     assert len(desk.asked) == 1  # refused before any work
-    await post(mention(client, "When will NATO leave Afghanistan?"), member=1)  # another user is not held back
+    await post(mention(client, OPEN), member=1)  # another user is not held back
     assert sent_messages()[0].embeds
     clock.now += 18
-    await post(mention(client, "When will NATO leave Afghanistan?"))
+    await post(mention(client, OPEN))
     assert sent_messages()[0].embeds
     assert_no_pings(payloads)
 
 
-@pytest.mark.slow
 async def test_everyone_in_a_question_pings_nobody(
     make_bot: Any, desk: FlakyDesk, payloads: list[dict[str, Any]]
 ) -> None:
     client = await make_bot()
     role = dpy_backend.make_role("mods", dpytest.get_config().guilds[0], mentionable=True)
-    await post(mention(client, f"@everyone @here <@&{role.id}> {TROOPS}"))
+    await post(mention(client, f"@everyone @here <@&{role.id}> {VEHICLES}"))
     (message,) = sent_messages()
-    assert "850" in (message.embeds[0].description or "")
-    assert desk.asked == [TROOPS]  # the mentions never reach the index, so no answer can repeat them
+    assert "15,000" in (message.embeds[0].description or "")
+    assert desk.asked == [VEHICLES]  # the mentions never reach the index, so no answer can repeat them
     assert_no_pings(payloads)
 
 
-@pytest.mark.slow
 async def test_an_over_long_answer_is_split_within_the_limits(
-    make_bot: Any, desk: FlakyDesk, seed_desk: Newsdesk, interaction_calls: InteractionCalls
+    make_bot: Any, desk: FlakyDesk, news_desk: Newsdesk, interaction_calls: InteractionCalls
 ) -> None:
-    article = max(seed_desk.sources(), key=lambda a: len(a.text))
+    article = max(news_desk.sources(), key=lambda a: len(a.text))
 
     def inflate(answer: Answer) -> Answer:
         long_quotes = [dataclasses.replace(c, quote=article.text[:3000]) for c in answer.citations]
@@ -225,7 +222,7 @@ async def test_an_over_long_answer_is_split_within_the_limits(
 
     desk.inflate = inflate
     client = await make_bot()
-    await post(mention(client, TROOPS))
+    await post(mention(client, VEHICLES))
     (message,) = sent_messages()  # one message; its other pages are behind "Next page"
     view = client.views[message.id]
     assert view.button("Previous page").disabled and not view.button("Next page").disabled
@@ -234,7 +231,7 @@ async def test_an_over_long_answer_is_split_within_the_limits(
         await view.button("Next page").callback(component_interaction(client, message))
         embeds.append(interaction_calls.responses[-1]["params"].payload["data"]["embeds"][0])
     embeds = [e if isinstance(e, discord.Embed) else discord.Embed.from_dict(e) for e in embeds]
-    assert len(embeds) >= 2 and all(e.title == TROOPS for e in embeds)  # every page repeats the question
+    assert len(embeds) >= 2 and all(e.title == VEHICLES for e in embeds)  # every page repeats the question
     assert embeds[0].author.name == f"Page 1 of {len(embeds)}"
     for embed in embeds:
         embed_within_limits(embed)
@@ -242,27 +239,26 @@ async def test_an_over_long_answer_is_split_within_the_limits(
     assert " ".join(text.split()) == " ".join(" ".join([article.text] * 3).split())  # nothing lost
     for embed in embeds[:-1]:  # every piece ends at a sentence end
         assert (embed.description or "").rstrip().endswith((".", "?", "!", '"', "”", "'"))
-    assert embeds[-1].fields[0].name == "[1] DW · 2014-12-29"
+    assert embeds[-1].fields[0].name == "[1] Coastal Times · 2022-03-20"
     assert "…" in (embeds[-1].fields[0].value or "")  # the quote was shortened, not dropped
 
 
-@pytest.mark.slow
 async def test_an_exception_while_answering_apologises_and_the_bot_keeps_serving(
     make_bot: Any, desk: FlakyDesk, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = await make_bot()
     desk.failures = 1
-    await post(mention(client, TROOPS))
+    await post(mention(client, VEHICLES))
     (apology,) = sent_messages()
     assert apology.content == APOLOGY and "\n" not in APOLOGY
     assert "the index went away" in caplog.text and "Traceback" in caplog.text
-    await post(mention(client, TROOPS))
-    assert "850" in (sent_messages()[0].embeds[0].description or "")
+    await post(mention(client, VEHICLES))
+    assert "15,000" in (sent_messages()[0].embeds[0].description or "")
 
 
 async def test_channels_outside_the_allowlist_are_ignored(make_bot: Any, desk: FlakyDesk) -> None:
     client = await make_bot(discord_channels="somewhere-else")
-    await post(mention(client, TROOPS))
+    await post(mention(client, VEHICLES))
     assert not sent_messages() and not desk.asked
 
 
@@ -330,7 +326,6 @@ def make_interaction(client: NewsdeskBot, options: dict[str, str], channel: Any 
     return discord.Interaction(data=data, state=client._connection)  # type: ignore[arg-type]
 
 
-@pytest.mark.slow
 async def test_the_slash_command_defers_then_answers_by_followup(
     make_bot: Any, interaction_calls: InteractionCalls, desk: FlakyDesk
 ) -> None:
@@ -338,29 +333,29 @@ async def test_the_slash_command_defers_then_answers_by_followup(
     command = client.tree.get_command("ask")
     assert command is not None
     assert [p.name for p in command.parameters] == ["question", "since", "until", "outlet", "as_of"]
-    interaction = make_interaction(client, {"question": TROOPS})
+    interaction = make_interaction(client, {"question": VEHICLES})
     await command.callback(
-        interaction, question=TROOPS, since="2014-01-01", until=None, outlet="DW", as_of="2020-12-31"
+        interaction, question=VEHICLES, since="2019-01-01", until=None, outlet="Coastal", as_of="2022-12-31"
     )  # type: ignore[call-arg,arg-type]
     (deferred,) = interaction_calls.responses
     assert deferred["params"].payload["type"] == discord.InteractionResponseType.deferred_channel_message.value
     (followup,) = interaction_calls.followups
     payload = followup["payload"]
-    assert "850" in payload["embeds"][0]["description"]
-    assert payload["embeds"][0]["fields"][0]["name"] == "[1] DW · 2014-12-29"
-    assert payload["embeds"][0]["title"] == TROOPS  # the embed repeats the question
+    assert "15,000" in payload["embeds"][0]["description"]
+    assert payload["embeds"][0]["fields"][0]["name"] == "[1] Coastal Times · 2022-03-20"
+    assert payload["embeds"][0]["title"] == VEHICLES  # the embed repeats the question
     assert payload["allowed_mentions"]["parse"] == []
     labels = [c["label"] for row in payload["components"] for c in row["components"]]
     assert labels == ["Source 1", "Follow up in a thread"]  # one answer page: no page buttons
     # The answer message is remembered with its turn: replying to it continues with the same filters.
     (remembered,) = client.answers.values()
-    assert remembered.text == TROOPS and remembered.answer.citations[0].date == "2014-12-29"
-    assert remembered.options.since == dt.date(2014, 1, 1) and remembered.options.outlet == "DW"
-    assert remembered.options.as_of == dt.date(2020, 12, 31)
+    assert remembered.text == VEHICLES and remembered.answer.citations[0].date == "2022-03-20"
+    assert remembered.options.since == dt.date(2019, 1, 1) and remembered.options.outlet == "Coastal"
+    assert remembered.options.as_of == dt.date(2022, 12, 31)
     desk.asked.clear()
-    reply = make_interaction(client, {"question": "and in 2015?"})
-    await client.tree.get_command("ask").callback(reply, question="and in 2015?")  # type: ignore[union-attr,call-arg,arg-type]
-    assert desk.asked == ["and in 2015?"]  # a new /ask in a channel is a new conversation
+    reply = make_interaction(client, {"question": "and in 2021?"})
+    await client.tree.get_command("ask").callback(reply, question="and in 2021?")  # type: ignore[union-attr,call-arg,arg-type]
+    assert desk.asked == ["and in 2021?"]  # a new /ask in a channel is a new conversation
 
 
 async def test_a_bad_date_in_the_slash_command_is_one_private_line(
@@ -368,11 +363,12 @@ async def test_a_bad_date_in_the_slash_command_is_one_private_line(
 ) -> None:
     client = await make_bot()
     command = client.tree.get_command("ask")
-    interaction = make_interaction(client, {"question": TROOPS, "since": "last spring"})
-    await command.callback(interaction, question=TROOPS, since="last spring")  # type: ignore[union-attr,call-arg,arg-type]
+    interaction = make_interaction(client, {"question": VEHICLES, "since": "last spring"})
+    await command.callback(interaction, question=VEHICLES, since="last spring")  # type: ignore[union-attr,call-arg,arg-type]
     (response,) = interaction_calls.responses
     data = response["params"].payload["data"]
-    assert "2021-04-14" in data["content"] and data["flags"] & 64  # ephemeral
+    assert "`since` must be a date" in data["content"] and "'last spring'" in data["content"]
+    assert data["flags"] & 64  # ephemeral
     assert not desk.asked and not interaction_calls.followups
 
 
@@ -380,7 +376,7 @@ async def test_direct_messages_follow_the_dm_policy(make_bot: Any, desk: FlakyDe
     await make_bot(discord_dm_policy="deny")
     member = dpytest.get_config().members[0]
     channel = await member.create_dm()
-    data = dpy_facts.make_message_dict(channel, member, content=TROOPS)
+    data = dpy_facts.make_message_dict(channel, member, content=VEHICLES)
     dpy_backend.get_state().parse_message_create(data)
     await dpytest.run_all_events()
     (refusal,) = sent_messages()
@@ -389,7 +385,7 @@ async def test_direct_messages_follow_the_dm_policy(make_bot: Any, desk: FlakyDe
 
 
 async def test_sources_lists_the_indexed_articles_privately(
-    make_bot: Any, interaction_calls: InteractionCalls, seed_desk: Newsdesk
+    make_bot: Any, interaction_calls: InteractionCalls, news_desk: Newsdesk
 ) -> None:
     client = await make_bot()
     command = client.tree.get_command("sources")
@@ -398,8 +394,11 @@ async def test_sources_lists_the_indexed_articles_privately(
     data = response["params"].payload["data"]
     assert data["flags"] & 64
     description = data["embeds"][0]["description"]
-    assert description.splitlines()[0].startswith("• 2021-04-14 · DW · NATO allies to begin withdrawal")
-    assert len(description.splitlines()) == len(seed_desk.sources()) == 3
+    assert description.splitlines()[0] == (
+        "• 2022-03-20 · Coastal Times · "
+        "[Harbour bridge opens to traffic in Northvale](https://coastaltimes.example/northvale-bridge-opens)"
+    )
+    assert len(description.splitlines()) == len(news_desk.sources()) == 4
     assert "components" not in data or not data["components"]  # one page: no page buttons
 
 
@@ -435,21 +434,20 @@ async def test_a_rejected_token_is_one_clear_line(desk: FlakyDesk, monkeypatch: 
     assert "secret-token" not in str(caught.value) and "\n" not in str(caught.value)
 
 
-def test_a_missing_token_is_one_clear_line(seed_desk: Newsdesk) -> None:
+def test_a_missing_token_is_one_clear_line(news_desk: Newsdesk) -> None:
     with pytest.raises(ConfigError, match="set DISCORD_TOKEN"):
-        run(seed_desk.settings.replace(discord_token="  "))
+        run(news_desk.settings.replace(discord_token="  "))
 
 
-@pytest.mark.slow
 async def test_direct_messages_are_a_conversation(make_bot: Any, desk: FlakyDesk) -> None:
     await make_bot()
     member = dpytest.get_config().members[0]
     channel = await member.create_dm()
-    for text in [TROOPS, "and in 2020?"]:
+    for text in [OPEN, "and in 2021?"]:
         dpy_backend.get_state().parse_message_create(dpy_facts.make_message_dict(channel, member, content=text))
         await dpytest.run_all_events()
     assert len(sent_messages()) == 2
-    assert desk.asked == [TROOPS, f"and in 2020? {TROOPS}"]
+    assert desk.asked == [OPEN, f"and in 2021? {OPEN}"]
 
 
 async def test_the_bots_own_role_addresses_it(make_bot: Any, desk: FlakyDesk) -> None:
@@ -458,13 +456,13 @@ async def test_the_bots_own_role_addresses_it(make_bot: Any, desk: FlakyDesk) ->
     role = dpy_backend.make_role("Newsdesk", guild)
     role.tags = discord.role.RoleTags({"bot_id": str(client.user.id)})  # type: ignore[union-attr,typeddict-item]
     assert guild.self_role is role
-    await post(f"<@&{role.id}> {TROOPS}")
-    assert sent_messages()[0].embeds and desk.asked == [TROOPS]
+    await post(f"<@&{role.id}> {VEHICLES}")
+    assert sent_messages()[0].embeds and desk.asked == [VEHICLES]
 
 
 # -- buttons, threads, /help, autocomplete, the invite ---------------------------------------------
 
-SECRETARY = "What did NATO's secretary-general say about leaving Afghanistan?"
+OKAFOR = "What did Okafor say about the bridge?"
 
 
 def component_interaction(client: NewsdeskBot, message: discord.Message) -> discord.Interaction:
@@ -535,7 +533,7 @@ async def test_a_source_button_shows_the_whole_passage_only_to_the_clicker(
     make_bot: Any, interaction_calls: InteractionCalls
 ) -> None:
     client = await make_bot()
-    await post(mention(client, TROOPS))
+    await post(mention(client, VEHICLES))
     (message,) = sent_messages()
     view = client.views[message.id]
     await view.button("Source 1").callback(component_interaction(client, message))
@@ -543,11 +541,11 @@ async def test_a_source_button_shows_the_whole_passage_only_to_the_clicker(
     assert data["flags"] & 64  # ephemeral
     embed = data["embeds"][0]
     citation = client.answers[message.id].answer.citations[0]
-    assert embed["title"] == "[1] Taliban declare 'defeat' of NATO"
+    assert embed["title"] == "[1] Harbour bridge opens to traffic in Northvale"
     assert len(citation.passage) > len(citation.quote)
     plain = embed["description"].replace("**", "").replace("\\", "")
     assert " ".join(plain.split()) == " ".join(citation.passage.split())  # the whole passage
-    assert "**Up to 850 German troops" in embed["description"]  # the quoted sentence in bold
+    assert "**About 15,000 vehicles crossed" in embed["description"]  # the quoted sentence in bold
 
 
 async def test_a_thread_holds_the_conversation(
@@ -556,7 +554,7 @@ async def test_a_thread_holds_the_conversation(
     """The Discord transcript of the closing note: an answer, its thread, follow-ups inside it."""
     client = await make_bot(discord_mentions=False)  # no privileged intent: slash commands and mentions only
     command = client.tree.get_command("ask")
-    await command.callback(make_interaction(client, {"question": SECRETARY}), question=SECRETARY)  # type: ignore[union-attr,call-arg,arg-type]
+    await command.callback(make_interaction(client, {"question": OKAFOR}), question=OKAFOR)  # type: ignore[union-attr,call-arg,arg-type]
     payload = interaction_calls.followups[-1]["payload"]
     answer_message = discord.Message(
         state=client._connection,
@@ -573,7 +571,7 @@ async def test_a_thread_holds_the_conversation(
     client.answers[answer_message.id] = client.answers[answer_id]
     await view.button("Follow up in a thread").callback(component_interaction(client, answer_message))
     (created,) = threads
-    assert created["name"] == SECRETARY and created["message_id"] == answer_message.id
+    assert created["name"] == OKAFOR and created["message_id"] == answer_message.id
     thread = dpytest.get_config().guilds[0].get_thread(int(created["id"]))
     assert thread is not None
     (welcome,) = sent_messages()
@@ -583,11 +581,15 @@ async def test_a_thread_holds_the_conversation(
     await post(mention(client, "who said that?"), channel=thread)
     (speaker,) = sent_messages()
     assert speaker.channel.id == thread.id
-    assert (speaker.embeds[0].description or "").startswith("NATO Secretary-General Jens Stoltenberg said it.")
+    # The speaker of the quotation shown in the thread's answer (outside a conversation it is a hint to ask first).
+    first_source = payload["embeds"][0]["fields"][0]["name"]
+    assert (speaker.embeds[0].description or "").endswith("said it. [1]")
+    assert speaker.embeds[0].fields[0].name == first_source
     # So is /ask inside it: "what about X?" swaps the thread question's subject.
-    asked = make_interaction(client, {"question": "what about the Taliban?"}, channel=thread)
-    await command.callback(asked, question="what about the Taliban?")  # type: ignore[union-attr,call-arg,arg-type]
-    assert desk.asked[-1] == "What did the Taliban say about leaving Afghanistan?"
+    asked = make_interaction(client, {"question": "what about Dahl?"}, channel=thread)
+    await command.callback(asked, question="what about Dahl?")  # type: ignore[union-attr,call-arg,arg-type]
+    assert desk.asked[-1] == "What did Dahl say about the bridge?"
+    assert "Dahl said" in interaction_calls.followups[-1]["payload"]["embeds"][0]["description"]
     followup = interaction_calls.followups[-1]["payload"]
     labels = [c["label"] for row in followup.get("components", []) for c in row["components"]]
     assert "Follow up in a thread" not in labels  # already in one
@@ -605,7 +607,8 @@ async def test_help_explains_the_commands_privately(make_bot: Any, interaction_c
     for words in ("/ask", "/sources", "Source n", "Next page", "Follow up in a thread", "as_of", "who said that?"):
         assert words in text, words
     assert data["embeds"][0]["fields"][0]["value"] == (
-        "3 articles from DW, RFE/RL; the articles run from 2014-12-29 to 2021-04-14."
+        "4 articles from Coastal Times, Northvale Courier, Valley Herald; the articles run from 2019-03-04 to "
+        "2022-03-20."
     )
 
 
@@ -613,13 +616,13 @@ async def test_sources_are_paginated(
     make_bot: Any,
     interaction_calls: InteractionCalls,
     desk: FlakyDesk,
-    seed_desk: Newsdesk,
+    news_desk: Newsdesk,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     many = [
         dataclasses.replace(a, id=f"{a.id}-{n}", title=f"{a.title} ({n})")
-        for n in range(9)
-        for a in seed_desk.sources()
+        for n in range(7)
+        for a in news_desk.sources()
     ]
     monkeypatch.setattr(desk, "sources", lambda: many)
     client = await make_bot()
@@ -634,13 +637,15 @@ async def test_sources_are_paginated(
 async def test_outlet_and_dates_autocomplete_from_the_corpus(make_bot: Any) -> None:
     client = await make_bot()
     assert [(c.name, c.value) for c in client.outlet_choices("")] == [
-        ("DW (2 articles)", "DW"),
-        ("RFE/RL (1 articles)", "RFE/RL"),
+        ("Coastal Times (2 articles)", "Coastal Times"),
+        ("Northvale Courier (1 articles)", "Northvale Courier"),
+        ("Valley Herald (1 articles)", "Valley Herald"),
     ]
-    assert [c.value for c in client.outlet_choices("rfe")] == ["RFE/RL"]
-    assert [c.name for c in client.date_choices("")] == ["2014-12-29 (first article)", "2021-04-14 (last article)"]
+    assert [c.value for c in client.outlet_choices("north")] == ["Northvale Courier"]
+    assert [c.name for c in client.date_choices("")] == ["2019-03-04 (first article)", "2022-03-20 (last article)"]
     assert [c.value for c in client.date_choices("2020-10-01")] == ["2020-10-01"]
-    assert [c.value for c in client.date_choices("2021")] == ["2021-04-14"]
+    assert [c.value for c in client.date_choices("2022")] == ["2022-03-20"]
+    assert [c.value for c in client.date_choices("2019-0")] == ["2019-03-04"]
     command = client.tree.get_command("ask")
     options = {o["name"]: o for o in command.to_dict(client.tree)["options"]}  # type: ignore[union-attr]
     assert options["outlet"]["autocomplete"] and options["since"]["autocomplete"] and options["as_of"]["autocomplete"]

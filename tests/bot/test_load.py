@@ -20,7 +20,7 @@ from index.builder import open_index
 from index.newsdesk import Newsdesk
 from index.settings import load_settings
 from tests.bot.test_discord_bot import (  # noqa: F401 - fixtures and helpers of the Discord bot's tests
-    TROOPS,
+    VEHICLES,
     clock,
     desk,
     make_bot,
@@ -168,7 +168,7 @@ async def test_the_discord_layer_rides_out_429_and_5xx_without_losing_the_answer
         return await deliver(self, channel_id, params=params)
 
     monkeypatch.setattr(type(fake_http), "send_message", send_message)
-    await post(mention(client, TROOPS))
+    await post(mention(client, VEHICLES))
     (answer,) = sent_messages()  # exactly one: not lost, not sent twice, not an apology
-    assert answer.embeds and "850" in (answer.embeds[0].description or "")
+    assert answer.embeds and "15,000" in (answer.embeds[0].description or "")
     assert [status for _, status in session.posts] == statuses

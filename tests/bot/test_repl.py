@@ -1,4 +1,7 @@
-"""The REPL: the prompt loop driven through prompt_toolkit's pipe input, and the piped (scripted) mode."""
+"""The REPL: the prompt loop driven through prompt_toolkit's pipe input, and the piped (scripted) mode.
+
+In process on the made-up articles with the fake embedder (``news_desk``); once as a user runs it, in a new
+process with the real model over the bundled corpus."""
 
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from bot.repl import PlainOutput, Repl, RichOutput, run_interactive, run_piped
 from index import Newsdesk
 from index.settings import BUNDLED_CORPUS
 
-TROOPS = "How many German troops will be deployed to Afghanistan?"
+VEHICLES = "How many vehicles crossed the bridge on its first day?"
+OPENS_SOURCE = "[1] Coastal Times · 2022-03-20 · Harbour bridge opens to traffic in Northvale"
 SECRETARY = "What did NATO's secretary-general say about leaving Afghanistan?"
 ENTER = "\r"
 CTRL_C = "\x03"
@@ -46,13 +50,12 @@ def interactive(desk: Newsdesk, pipe: PipeInput, keys: str) -> tuple[str, Repl]:
     return buffer.getvalue(), repl
 
 
-@pytest.mark.slow
-def test_an_answer_with_sources_then_show_k_and_quit(seed_desk: Newsdesk, pipe: PipeInput) -> None:
-    keys = ENTER.join([TROOPS, ":show 1", ":k 2", ":quit", "never asked"]) + ENTER
-    shown, repl = interactive(seed_desk, pipe, keys)
-    answer, _, rest = shown.partition("[1] DW · 2014-12-29 · Taliban declare 'defeat' of NATO")
-    assert "850" in answer and "[1]" in answer  # the answer, then its numbered source
-    assert "“Up to 850 German troops" in rest
+def test_an_answer_with_sources_then_show_k_and_quit(news_desk: Newsdesk, pipe: PipeInput) -> None:
+    keys = ENTER.join([VEHICLES, ":show 1", ":k 2", ":quit", "never asked"]) + ENTER
+    shown, repl = interactive(news_desk, pipe, keys)
+    answer, _, rest = shown.partition(OPENS_SOURCE)
+    assert "15,000" in answer and "[1]" in answer  # the answer, then its numbered source
+    assert "“About 15,000 vehicles crossed" in rest
     passage = repl.state.last.citations[0].passage  # type: ignore[union-attr]
     assert len(passage) > len(repl.state.last.citations[0].quote)  # type: ignore[union-attr]
     assert " ".join(passage.split()[:12]) in " ".join(rest.split())  # :show 1 printed the whole passage
@@ -60,17 +63,16 @@ def test_an_answer_with_sources_then_show_k_and_quit(seed_desk: Newsdesk, pipe: 
     assert "never asked" not in shown  # :quit ended the session
 
 
-@pytest.mark.slow
-def test_ctrl_c_abandons_the_line_and_ctrl_d_exits(seed_desk: Newsdesk, pipe: PipeInput) -> None:
+def test_ctrl_c_abandons_the_line_and_ctrl_d_exits(news_desk: Newsdesk, pipe: PipeInput) -> None:
     keys = "half a question" + CTRL_C + ":k 3" + ENTER + CTRL_D + ":k 4" + ENTER
-    shown, repl = interactive(seed_desk, pipe, keys)
+    shown, repl = interactive(news_desk, pipe, keys)
     assert repl.state.options.k == 3  # the abandoned line was never asked; nothing after Ctrl-D ran
     assert repl.state.last is None and "retrieving 3" in shown
 
 
-def test_commands_check_their_arguments(seed_desk: Newsdesk) -> None:
+def test_commands_check_their_arguments(news_desk: Newsdesk) -> None:
     out, err = io.StringIO(), io.StringIO()
-    repl = Repl(ChatCore(seed_desk), PlainOutput(out, err), seed_desk.settings.k)
+    repl = Repl(ChatCore(news_desk), PlainOutput(out, err), news_desk.settings.k)
     lines = [":show 1", ":k zero", ":since last week", ":since 2020-01-01", ":until", ":frobnicate", ":json"]
     for line in lines + [":asof 2021-01-01", ":asof yesterday"]:
         assert repl.handle(line)
@@ -82,30 +84,34 @@ def test_commands_check_their_arguments(seed_desk: Newsdesk) -> None:
     assert repl.state.as_json and out.getvalue() == ""  # commands say nothing on the answer stream
 
 
-@pytest.mark.slow
-def test_piped_mode_prints_plain_answers_and_honours_commands(seed_desk: Newsdesk) -> None:
+def test_piped_mode_prints_plain_answers_and_honours_commands(news_desk: Newsdesk) -> None:
     out, err = io.StringIO(), io.StringIO()
-    repl = Repl(ChatCore(seed_desk), PlainOutput(out, err), seed_desk.settings.k)
-    lines = io.StringIO(f"{TROOPS}\n\n:json\n{TROOPS}\n:quit\n{TROOPS}\n")
+    repl = Repl(ChatCore(news_desk), PlainOutput(out, err), news_desk.settings.k)
+    lines = io.StringIO(f"{VEHICLES}\n\n:json\n{VEHICLES}\n:quit\n{VEHICLES}\n")
     run_piped(repl, lines)
     plain, _, raw_json = out.getvalue().partition("{")
-    assert "850" in plain and "\n[1] DW · 2014-12-29 · Taliban declare" in plain  # plain text, sources listed
+    assert "15,000" in plain and f"\n{OPENS_SOURCE}" in plain  # plain text, sources listed
     data = json.loads("{" + raw_json)  # one JSON object, and nothing after :quit
-    assert "850" in data["answer"] and data["citations"][0]["date"] == "2014-12-29"
+    assert "15,000" in data["answer"] and data["citations"][0]["date"] == "2022-03-20"
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_newsdesk_repl_reads_questions_from_a_pipe(tmp_path: Path) -> None:
-    """The issue's acceptance check, as a user runs it (a new process: loads the model itself)."""
+    """The issue's acceptance check, as a user runs it (a new process: loads the model itself). The
+    follow-up "what about the Taliban?" must be answered as the thread's question about the Taliban: its
+    reply is the reply to that question asked on its own, in the same process (whatever the model makes
+    of it: today it abstains), and not the first answer again."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HF_HUB_OFFLINE": "1",
         "PYTHONPATH": str(BUNDLED_CORPUS.parent),
         "HOME": str(tmp_path),
     }
+    rewritten = "What did the Taliban say about leaving Afghanistan?"
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "repl"],
-        input=f"{SECRETARY}\nwho said that?\nwhat about the Taliban?\nclear\n",
+        input=f"{SECRETARY}\nwho said that?\nwhat about the Taliban?\n{rewritten}\nclear\n",
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -113,11 +119,11 @@ def test_newsdesk_repl_reads_questions_from_a_pipe(tmp_path: Path) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    first, speaker, taliban, hint = replies(result.stdout)
+    first, speaker, taliban, direct, hint = replies(result.stdout)
     assert "Stoltenberg" in first and "[1] RFE/RL · 2020-10-21" in first
     answer = speaker.split("\n\nSources:")[0]
     assert answer.startswith("NATO Secretary-General Jens Stoltenberg said it. [1]")
-    assert taliban.split("\n\nSources:")[0] != first.split("\n\nSources:")[0] and "Taliban" in taliban
+    assert taliban == direct and taliban.split("\n\nSources:")[0] != first.split("\n\nSources:")[0]
     assert hint.startswith("“clear” is not a question.")
     assert "Traceback" not in result.stderr
 

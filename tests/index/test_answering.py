@@ -37,8 +37,16 @@ def test_typed_values_skip_what_the_question_already_says() -> None:
     # A year or the day of a date is not a count.
     assert typed_values("The mission starts on January 1, 2015.", AnswerType.NUMBER, question) == []
     assert typed_values("It ends by September 11.", AnswerType.DATE, "When will it end?") == ["September 11"]
-    assert typed_values("Talks are held in Qatar.", AnswerType.PLACE, "Where are talks held?") == ["in Qatar"]
+
+
+def test_a_place_the_question_names_is_not_its_answer() -> None:
+    # What is asserted is which place is offered, not the phrase around it (the values keep their
+    # preposition today: "in Qatar"); the question naming a place takes that place out, and only it.
+    (place,) = typed_values("Talks are held in Qatar.", AnswerType.PLACE, "Where are talks held?")
+    assert "Qatar" in place
     assert typed_values("Talks are held in Qatar.", AnswerType.PLACE, "Where in Qatar are talks held?") == []
+    (city,) = typed_values("The talks in Doha, Qatar, resumed.", AnswerType.PLACE, "Where in Qatar are talks held?")
+    assert "Doha" in city and "Qatar" not in city
 
 
 def make_article(n: int, date: dt.date | None, text: str) -> Article:
@@ -112,40 +120,67 @@ def test_markers_and_citations_agree_by_construction(picks: list[tuple[int, int]
         assert c.quote in c.passage and c.quote in answer.text and c.url and c.date and c.title
 
 
-def test_pronoun_sentence_is_quoted_with_the_sentence_it_leans_on(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    answer = seed_desk.ask("When did Biden say the withdrawal would be finished?")
-    assert "He said the move would begin on May 1 and conclude by September 11." in answer.text
-    assert "President Joe Biden formally announced the troop withdrawal" in answer.text
+def test_pronoun_sentence_is_quoted_with_the_sentence_it_leans_on(news_desk) -> None:  # type: ignore[no-untyped-def]
+    answer = news_desk.ask("When did Okafor say the work would end?")
+    assert "She said the work would begin in May 2019 and end by September 2021." in answer.text
+    assert '"This bridge joins the two halves of our city," Okafor said.' in answer.text
     assert answer.citations[0].quote in answer.citations[0].passage
 
 
-def test_answer_stage_embeds_nothing_but_the_question(seed_desk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Sentences are embedded with the articles; a question costs exactly one encode call of one text."""
-    calls: list[list[str]] = []
-    encode = seed_desk.embedder.encode
+def test_answer_stage_embeds_nothing_but_the_question(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Sentences are embedded with the articles. Answering embeds the question once, single words (to find
+    a question's word said in other words, index.word_vectors: each word once per process) and the question
+    without a name it holds (index.answering.name_pulls): never a passage or sentence of the corpus. Every
+    encoder call is seen, the word store's included: the desk is built on a recording embedder."""
+    from index.sentences import split_sentences
+    from tests.conftest import NEWS_DIR, fake_settings, open_fake_desk
+    from tests.fake_embedder import HashingEmbedder
 
-    def counting(texts, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(list(texts))
-        return encode(texts, *args, **kwargs)
+    class Recording(HashingEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls: list[list[str]] = []
 
-    monkeypatch.setattr(seed_desk.embedder, "encode", counting)
-    question = "Which German leader discussed the pullout with the American president on the phone?"
-    answer = seed_desk.ask(question)
-    assert calls == [[question]]
-    assert "Merkel" in answer.text
+        def encode(self, texts, batch_size=32, show_progress=False):  # type: ignore[no-untyped-def]
+            self.calls.append(list(texts))
+            return super().encode(texts, batch_size, show_progress)
+
+    recording = Recording()
+    desk = open_fake_desk(fake_settings(NEWS_DIR, tmp_path / "index"), recording)
+    recording.calls.clear()
+    corpus_sentences = {
+        a.text[s.start : s.end] for a in desk.stored.articles.values() for s in split_sentences(a.text)
+    }
+    question = "How many passengers did the ferry company carry in 2019?"
+    answer = desk.ask(question)
+    assert answer.citations and answer.citations[0].doc_id in {"bridge-approved", "bridge-opens"}
+    first, *rest = recording.calls
+    assert first == [question]
+    embedded = [text for call in rest for text in call]
+    words = [t for t in embedded if " " not in t]
+    assert words, "the word store's calls are seen"
+    assert len(words) == len(set(words))  # no word twice
+    variants = [t for t in embedded if " " in t]
+    assert all(set(v.split()) < set(question.split()) for v in variants), variants  # the question less a name
+    assert not corpus_sentences & set(embedded)
+    # Asked again, every word is known: the question alone is embedded (with its name variants, if any).
+    recording.calls.clear()
+    assert desk.ask(question).text == answer.text
+    again = [t for call in recording.calls for t in call]
+    assert again[0] == question and all(" " in t for t in again)
 
 
-def test_stored_sentence_vectors_point_at_their_sentences(seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_stored_sentence_vectors_point_at_their_sentences(news_desk) -> None:  # type: ignore[no-untyped-def]
     """Each stored sentence row is the pooled embedding of the sentence it points at: nearer to that
     sentence embedded alone than to any other sentence of the corpus (index/sentence_index.py)."""
-    sentences = seed_desk.stored.sentences
+    sentences = news_desk.stored.sentences
     assert sentences is not None and len(sentences) > 30
     rows = (0, len(sentences) // 2, len(sentences) - 1)
     texts = []
     for row in rows:
-        article = seed_desk.stored.articles[sentences.article_ids[int(sentences.owners[row])]]
+        article = news_desk.stored.articles[sentences.article_ids[int(sentences.owners[row])]]
         texts.append(article.text[int(sentences.starts[row]) : int(sentences.ends[row])])
-    fresh = seed_desk.embedder.encode(texts)
+    fresh = news_desk.embedder.encode(texts)
     similarity = fresh @ sentences.vectors.astype("float32").T
     assert [int(i) for i in similarity.argmax(axis=1)] == list(rows), texts
 
@@ -159,20 +194,20 @@ def test_question_about_another_year_abstains(seed_desk) -> None:  # type: ignor
 @pytest.mark.parametrize(
     "filters,article",
     [
-        ({"until": dt.date(2015, 1, 1)}, "000"),
-        ({"since": dt.date(2020, 1, 1), "until": dt.date(2020, 12, 31)}, "001"),
-        ({"since": dt.date(2021, 1, 1)}, "002"),
-        ({"outlet": "rfe"}, "001"),
+        ({"until": dt.date(2019, 12, 31)}, "bridge-approved"),
+        ({"since": dt.date(2021, 1, 1), "until": dt.date(2021, 12, 31)}, "bridge-delayed"),
+        ({"since": dt.date(2022, 1, 1)}, "bridge-opens"),
+        ({"outlet": "northvale"}, "bridge-approved"),
     ],
 )
-def test_filters_keep_answers_within_dates_and_outlet(seed_desk, filters: dict[str, Any], article: str) -> None:  # type: ignore[no-untyped-def]
-    answer = seed_desk.ask("How many NATO troops are in Afghanistan?", **filters)
+def test_filters_keep_answers_within_dates_and_outlet(news_desk, filters: dict[str, Any], article: str) -> None:  # type: ignore[no-untyped-def]
+    answer = news_desk.ask("How many euros will the bridge cost?", **filters)
     assert answer.citations, answer.text
-    assert {c.doc_id[:3] for c in answer.citations} == {article}
+    assert {c.doc_id for c in answer.citations} == {article}
 
 
-def test_filters_that_exclude_everything_abstain(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    answer = seed_desk.ask("How many NATO troops are in Afghanistan?", since=dt.date(2030, 1, 1))
+def test_filters_that_exclude_everything_abstain(news_desk) -> None:  # type: ignore[no-untyped-def]
+    answer = news_desk.ask("How many euros will the bridge cost?", since=dt.date(2030, 1, 1))
     assert answer.abstained and not answer.citations
 
 
@@ -276,8 +311,15 @@ def test_a_date_outside_the_month_asked_about_is_not_an_answer() -> None:
 
 
 def test_the_person_a_who_question_names_is_not_its_answer() -> None:
+    # Which person is offered, not the words the name pattern takes around it (today it takes "State"
+    # of "Secretary of State" into the name: not asserted either way).
     sentence = "NATO Secretary-General Jens Stoltenberg met Secretary of State Antony Blinken."
-    assert typed_values(sentence, AnswerType.PERSON, "Who succeeded Stoltenberg?") == ["State Antony Blinken"]
+    (other,) = typed_values(sentence, AnswerType.PERSON, "Who succeeded Stoltenberg?")
+    assert "Antony Blinken" in other and "Stoltenberg" not in other
+    (other,) = typed_values(sentence, AnswerType.PERSON, "Who did Blinken meet?")
+    assert "Jens Stoltenberg" in other and "Blinken" not in other
+    both = typed_values(sentence, AnswerType.PERSON, "Who met whom?")
+    assert any("Stoltenberg" in v for v in both) and any("Blinken" in v for v in both)
 
 
 def test_the_noun_a_question_asks_for_is_said_by_a_value_of_its_kind(seed_desk) -> None:  # type: ignore[no-untyped-def]

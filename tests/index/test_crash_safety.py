@@ -157,6 +157,16 @@ def test_sigkill_while_writing_a_generation_is_harmless(tmp_path: Path, embedder
 
 
 @pytest.fixture(scope="module")
+def built_news_index(tmp_path_factory: pytest.TempPathFactory, fake_embedder) -> Path:  # type: ignore[no-untyped-def]
+    """An index of the made-up articles on the fake embedder: what a damaged file does to any index."""
+    from tests.conftest import NEWS_DIR, fake_settings
+
+    index_dir = tmp_path_factory.mktemp("pristine-news") / "index"
+    open_index(fake_settings(NEWS_DIR, index_dir), fake_embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="module")
 def built_seed_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # type: ignore[no-untyped-def]
     index_dir = tmp_path_factory.mktemp("pristine") / "index"
     open_index(settings_for(BUNDLED_CORPUS, index_dir), embedder)
@@ -178,10 +188,12 @@ EVERY_INDEX_FILE = [*DATA_FILES, MANIFEST_NAME, MANIFEST_DIGEST_NAME, CURRENT_NA
 @pytest.mark.parametrize("how", ["truncated", "byte-flipped"])
 @pytest.mark.parametrize("name", EVERY_INDEX_FILE)
 def test_a_damaged_index_file_is_reported_in_one_line_offering_the_rebuild(
-    tmp_path: Path, built_seed_index: Path, embedder, name: str, how: str
+    tmp_path: Path, built_news_index: Path, fake_embedder, name: str, how: str
 ) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import NEWS_DIR, fake_settings
+
     index_dir = tmp_path / "index"
-    shutil.copytree(built_seed_index, index_dir)
+    shutil.copytree(built_news_index, index_dir)
     generation = index_dir / (index_dir / CURRENT_NAME).read_text().strip()
     damage(index_dir / name if name == CURRENT_NAME else generation / name, how)
 
@@ -191,9 +203,9 @@ def test_a_damaged_index_file_is_reported_in_one_line_offering_the_rebuild(
     assert "\n" not in message and f"'newsdesk index --rebuild --index-dir {index_dir}'" in message
     # Opening for questions (corpus unchanged) must not serve it either, nor throw it away unasked.
     with pytest.raises(IndexUnusableError):
-        open_index(settings_for(BUNDLED_CORPUS, index_dir), embedder)
+        open_index(fake_settings(NEWS_DIR, index_dir), fake_embedder)
     if how == "truncated":  # and the rebuild the message offers works over it (once per file is enough)
-        stored, report = open_index(settings_for(BUNDLED_CORPUS, index_dir), embedder, rebuild=True)
+        stored, report = open_index(fake_settings(NEWS_DIR, index_dir), fake_embedder, rebuild=True)
         assert report.rebuilt and read_index(index_dir) is not None and stored.ann.ntotal == len(stored.chunks)
 
 

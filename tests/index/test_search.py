@@ -13,13 +13,24 @@ from index.lexical import LexicalIndex, tokenize
 from index.records import Hit
 from index.search import DEFAULT_FUSION, SearchFilters, SearchOptions, diversify, retrieve
 
+# The made-up articles of tests/fixtures/news, searched on the fake embedder (tests/fake_embedder.py):
+# what is tested here is how hits are found, filtered, scored and merged, not what the model understands.
 QUESTIONS = [
-    "How many German troops will be deployed to Afghanistan?",
-    "What did Stoltenberg say about leaving Afghanistan?",
-    "When will the withdrawal be finished?",
-    "How many Afghan civilians were killed?",
+    "How many vehicles crossed on the first day?",
+    "What did Okafor say about the bridge?",
+    "When will the bridge open?",
+    "How many tonnes of apples were picked?",
 ]
-DW, RFE, DW_2021 = "000_4dc72540316ceb30", "001_b94ca92403931482", "002_82899474a50329b3"
+APPROVED, DELAYED, OPENS, HARVEST = "bridge-approved", "bridge-delayed", "bridge-opens", "apple-harvest"
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory, fake_embedder):  # type: ignore[no-untyped-def]
+    """Small chunks (80 tokens, 20 overlapping), so that articles have several, some overlapping."""
+    from tests.conftest import NEWS_DIR, fake_settings, open_fake_desk
+
+    settings = fake_settings(NEWS_DIR, tmp_path_factory.mktemp("search"), chunk_tokens=80, chunk_overlap_tokens=20)
+    return open_fake_desk(settings, fake_embedder)
 
 
 def run(desk, question: str, retriever: str, k: int = 5, filters: SearchFilters | None = None, **options):  # type: ignore[no-untyped-def]
@@ -100,62 +111,62 @@ def test_lexical_index_round_trips_through_a_file(tmp_path: Path) -> None:
     assert LexicalIndex.load(tmp_path / "empty.npz").search("anything", 2) == []
 
 
-# --- retrievers on the seed corpus ----------------------------------------------------------------------
+# --- retrievers ------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
-def test_every_retriever_finds_the_troop_numbers(seed_desk, retriever: str) -> None:  # type: ignore[no-untyped-def]
-    hits = run(seed_desk, "How many German troops will be deployed to Afghanistan?", retriever)
-    assert hits[0].chunk.article_id == DW and "850 German troops" in hits[0].chunk.text
+def test_every_retriever_finds_the_vehicle_count(desk, retriever: str) -> None:  # type: ignore[no-untyped-def]
+    hits = run(desk, "How many vehicles crossed on the first day?", retriever)
+    assert hits[0].chunk.article_id == OPENS and "15,000 vehicles crossed" in hits[0].chunk.text
     assert [h.rank for h in hits] == list(range(len(hits)))
     assert all(h.dense_score is not None and h.bm25_score is not None for h in hits)
 
 
-def test_each_retriever_scores_as_documented(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    question = "What did Stoltenberg say about leaving Afghanistan?"
-    dense = run(seed_desk, question, "dense", diverse=False)
+def test_each_retriever_scores_as_documented(desk) -> None:  # type: ignore[no-untyped-def]
+    question = "What did Okafor say about the bridge?"
+    dense = run(desk, question, "dense", diverse=False)
     assert [h.score for h in dense] == [h.dense_score for h in dense]
     assert dense == sorted(dense, key=lambda h: -h.score)
-    bm25 = run(seed_desk, question, "bm25", diverse=False)
-    assert bm25 == sorted(bm25, key=lambda h: -(h.bm25_score or 0))
-    raw, weight = seed_desk.stored.lexical_index().scores(question)
-    hybrid = run(seed_desk, question, "hybrid", diverse=False)
+    bm25 = run(desk, question, "bm25", diverse=False)
+    assert bm25 and bm25 == sorted(bm25, key=lambda h: -(h.bm25_score or 0))
+    raw, weight = desk.stored.lexical_index().scores(question)
+    hybrid = run(desk, question, "hybrid", diverse=False)
     w = DEFAULT_FUSION.dense_weight
     for h in hybrid:
         assert h.score == pytest.approx(w * (h.dense_score or 0) + (1 - w) * (h.bm25_score or 0) / weight, abs=1e-5)
     assert [h.score for h in hybrid] == sorted((h.score for h in hybrid), reverse=True)
 
 
-def test_retrievers_really_differ(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    # A question with no word in the articles: BM25 has nothing; dense still ranks by meaning.
+def test_retrievers_really_differ(desk) -> None:  # type: ignore[no-untyped-def]
+    # A question with no word in the articles: BM25 has nothing; dense still ranks the nearest passages.
     question = "Bundeswehr headcount?"
-    assert run(seed_desk, question, "bm25") == []
-    assert run(seed_desk, question, "dense")
-    assert run(seed_desk, question, "hybrid")
+    assert run(desk, question, "bm25") == []
+    assert run(desk, question, "dense")
+    assert run(desk, question, "hybrid")
 
 
-def test_newsdesk_search_and_ask_take_a_retriever(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    assert seed_desk.search("Bundeswehr headcount?", retriever="bm25") == []
-    assert seed_desk.search("Bundeswehr headcount?", retriever="dense")
-    answer = seed_desk.ask("How many German troops will be deployed?", retriever="bm25")
-    assert "850" in answer.text
+def test_newsdesk_search_and_ask_take_a_retriever(desk) -> None:  # type: ignore[no-untyped-def]
+    assert desk.search("Bundeswehr headcount?", retriever="bm25") == []
+    assert desk.search("Bundeswehr headcount?", retriever="dense")
+    answer = desk.ask("How many vehicles crossed on the first day?", retriever="bm25")
+    assert "15,000" in answer.text and answer.citations[0].doc_id == OPENS
     with pytest.raises(ValueError, match="unknown retriever"):
-        seed_desk.search("troops", retriever="sparse")
+        desk.search("bridge", retriever="sparse")
 
 
 # --- filters ---------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
-def test_filters_are_honoured(seed_desk, retriever: str) -> None:  # type: ignore[no-untyped-def]
-    question = "NATO troops in Afghanistan"
-    only_rfe = run(seed_desk, question, retriever, filters=SearchFilters(outlet="rfe/rl"))
-    assert only_rfe and {h.chunk.article_id for h in only_rfe} == {RFE}
-    recent = run(seed_desk, question, retriever, filters=SearchFilters(since=dt.date(2020, 1, 1)))
-    assert recent and {h.chunk.article_id for h in recent} <= {RFE, DW_2021}
-    window = SearchFilters(since=dt.date(2014, 1, 1), until=dt.date(2014, 12, 31))
-    assert {h.chunk.article_id for h in run(seed_desk, question, retriever, filters=window)} == {DW}
-    assert run(seed_desk, question, retriever, filters=SearchFilters(outlet="Reuters")) == []
+def test_filters_are_honoured(desk, retriever: str) -> None:  # type: ignore[no-untyped-def]
+    question = "harbour bridge cost"
+    courier = run(desk, question, retriever, filters=SearchFilters(outlet="northvale courier"))
+    assert courier and {h.chunk.article_id for h in courier} == {APPROVED}
+    recent = run(desk, question, retriever, filters=SearchFilters(since=dt.date(2021, 1, 1)))
+    assert recent and {h.chunk.article_id for h in recent} <= {DELAYED, OPENS}
+    window = SearchFilters(since=dt.date(2019, 1, 1), until=dt.date(2019, 12, 31))
+    assert {h.chunk.article_id for h in run(desk, question, retriever, filters=window)} == {APPROVED}
+    assert run(desk, question, retriever, filters=SearchFilters(outlet="Reuters")) == []
 
 
 # --- diversity -------------------------------------------------------------------------------------------
@@ -163,13 +174,15 @@ def test_filters_are_honoured(seed_desk, retriever: str) -> None:  # type: ignor
 
 @pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_no_passage_twice_and_no_overlapping_passages(seed_desk, retriever: str, question: str) -> None:  # type: ignore[no-untyped-def]
-    hits = run(seed_desk, question, retriever, k=8)
+def test_no_passage_twice_and_no_overlapping_passages(desk, retriever: str, question: str) -> None:  # type: ignore[no-untyped-def]
+    hits = run(desk, question, retriever, k=8)
+    raw = run(desk, question, retriever, k=8, diverse=False)
     spans = sorted((h.chunk.article_id, h.chunk.start, h.chunk.end) for h in hits)
     for (a1, _, end1), (a2, start2, _) in zip(spans, spans[1:], strict=False):
         assert a1 != a2 or start2 >= end1, f"overlapping passages of {a1}"
     for h in hits:
-        assert h.chunk.text == seed_desk.stored.articles[h.chunk.article_id].text[h.chunk.start : h.chunk.end]
+        assert h.chunk.text == desk.stored.articles[h.chunk.article_id].text[h.chunk.start : h.chunk.end]
+    assert len(hits) <= len(raw)
 
 
 def _ranked(desk, positions: list[int]) -> list[tuple[int, Hit]]:  # type: ignore[no-untyped-def]
@@ -180,50 +193,58 @@ def _position(desk, article: str, ordinal: int) -> int:  # type: ignore[no-untyp
     return next(i for i, c in enumerate(desk.stored.chunks) if c.article_id == article and c.ordinal == ordinal)
 
 
-def test_overlapping_chunks_of_one_article_merge_into_one_passage(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    first, second = _position(seed_desk, DW, 0), _position(seed_desk, DW, 1)
-    chunks = seed_desk.stored.chunks
-    assert chunks[second].start < chunks[first].end  # they overlap in the seed index
-    hits = diversify(seed_desk.stored, _ranked(seed_desk, [second, first]), 5, per_article=2)
+def _overlap(a, b) -> bool:  # type: ignore[no-untyped-def]
+    return a.start < b.end and b.start < a.end
+
+
+def test_overlapping_chunks_of_one_article_merge_into_one_passage(desk) -> None:  # type: ignore[no-untyped-def]
+    first, second = _position(desk, APPROVED, 0), _position(desk, APPROVED, 1)
+    chunks = desk.stored.chunks
+    assert chunks[second].start < chunks[first].end  # they overlap in this index
+    hits = diversify(desk.stored, _ranked(desk, [second, first]), 5, per_article=2)
     assert len(hits) == 1
     merged = hits[0].chunk
     assert (merged.start, merged.end, merged.ordinal) == (0, chunks[second].end, 1)
+    assert merged.text == desk.stored.articles[APPROVED].text[: chunks[second].end]
     assert hits[0].score == pytest.approx(1.0)  # the better-ranked chunk's score is kept
 
 
-def test_one_article_does_not_crowd_out_others(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    # Chunks 3, 0 and 2 of the 2021 story do not overlap; all three outrank the 2020 story's chunk.
-    story = [_position(seed_desk, DW_2021, o) for o in (3, 0, 2)]
-    other = _position(seed_desk, RFE, 0)
-    hits = diversify(seed_desk.stored, _ranked(seed_desk, [*story, other]), 3, per_article=2)
-    assert [h.chunk.article_id for h in hits] == [DW_2021, DW_2021, RFE]
+def test_one_article_does_not_crowd_out_others(desk) -> None:  # type: ignore[no-untyped-def]
+    # Three chunks of the opening story that do not overlap, all outranking the delay story's chunk.
+    chunks = desk.stored.chunks
+    story = [_position(desk, OPENS, o) for o in (3, 0, 2)]
+    assert not any(_overlap(chunks[a], chunks[b]) for a in story for b in story if a != b)
+    other = _position(desk, DELAYED, 0)
+    hits = diversify(desk.stored, _ranked(desk, [*story, other]), 3, per_article=2)
+    assert [h.chunk.article_id for h in hits] == [OPENS, OPENS, DELAYED]
     # With nothing else to show, the capped article fills the free slots.
-    alone = diversify(seed_desk.stored, _ranked(seed_desk, story), 3, per_article=2)
+    alone = diversify(desk.stored, _ranked(desk, story), 3, per_article=2)
     assert [h.chunk.ordinal for h in alone] == [3, 0, 2]
 
 
-def test_a_merge_that_bridges_two_passages_joins_all_three(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    # Chunks 0 and 2 of DW do not overlap; chunk 1 overlaps both, so all three become one passage.
-    ranked = _ranked(seed_desk, [_position(seed_desk, DW, o) for o in (0, 2, 1)])
-    hits = diversify(seed_desk.stored, ranked, 5, per_article=3)
-    chunks = [c for c in seed_desk.stored.chunks if c.article_id == DW]
-    assert len(hits) == 1 and (hits[0].chunk.start, hits[0].chunk.end) == (chunks[0].start, chunks[2].end)
+def test_a_merge_that_bridges_two_passages_joins_all_three(desk) -> None:  # type: ignore[no-untyped-def]
+    # Chunks 0 and 2 of the approval story do not overlap; chunk 1 overlaps both: all three become one passage.
+    positions = [_position(desk, APPROVED, o) for o in (0, 2, 1)]
+    first, third, middle = (desk.stored.chunks[p] for p in positions)
+    assert not _overlap(first, third) and _overlap(first, middle) and _overlap(middle, third)
+    hits = diversify(desk.stored, _ranked(desk, positions), 5, per_article=3)
+    assert len(hits) == 1 and (hits[0].chunk.start, hits[0].chunk.end) == (first.start, third.end)
 
 
-@pytest.mark.slow
-def test_a_copied_story_is_not_shown_twice(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_copied_story_is_not_shown_twice(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
     from index.builder import open_index
 
-    original = next(corpus_copy.glob("000_*"))
-    copy = corpus_copy / "copy.md"
-    shutil.copy(original, copy)
+    copy = news_copy / "copy.md"
+    shutil.copy(news_copy / "bridge-opens.md", copy)
     # A near copy (exact copies are already dropped by the loader): the same story with a credit line.
-    text = copy.read_text().replace("id: 000_4dc72540316ceb30", "id: wire-copy")
-    copy.write_text(text + "\n\nThis story was first published by DW and is republished with permission.\n")
-    stored, _ = open_index(make_settings(corpus_copy), embedder)
-    assert {"wire-copy", DW} <= set(stored.articles)
-    question = "How many German troops will be deployed to Afghanistan?"
-    query = embedder.encode([question])[0]
+    text = copy.read_text().replace("id: bridge-opens", "id: wire-copy")
+    credit = "This story was first published by the Coastal Times and is republished with permission."
+    copy.write_text(f"{text}\n\n{credit}\n")
+    settings = make_fake_settings(news_copy, chunk_tokens=80, chunk_overlap_tokens=20)
+    stored, _ = open_index(settings, fake_embedder)
+    assert {"wire-copy", OPENS} <= set(stored.articles)
+    question = "How many vehicles crossed on the first day?"
+    query = fake_embedder.encode([question])[0]
     for retriever in ("dense", "bm25", "hybrid"):
         hits = retrieve(stored, question, query, 6, None, SearchOptions(retriever=retriever))
         texts = [" ".join(h.chunk.text.split()) for h in hits]
@@ -233,7 +254,14 @@ def test_a_copied_story_is_not_shown_twice(embedder, corpus_copy: Path, make_set
 
 
 def test_hybrid_score_separates_related_from_unrelated_questions(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    related = [run(seed_desk, q, "hybrid")[0].score for q in QUESTIONS]
+    # What the fused score means with the real model's cosines: on the bundled articles, with their questions.
+    questions = [
+        "How many German troops will be deployed to Afghanistan?",
+        "What did Stoltenberg say about leaving Afghanistan?",
+        "When will the withdrawal be finished?",
+        "How many Afghan civilians were killed?",
+    ]
+    related = [run(seed_desk, q, "hybrid")[0].score for q in questions]
     unrelated = [
         run(seed_desk, q, "hybrid")[0].score
         for q in ("What is the boiling point of water?", "Who won the 1998 football World Cup?", "Best pasta recipe")

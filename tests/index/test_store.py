@@ -15,83 +15,83 @@ def chunk_count(stored, article_prefix: str) -> int:  # type: ignore[no-untyped-
     return sum(1 for c in stored.chunks if c.article_id.startswith(article_prefix))
 
 
-def test_second_open_embeds_nothing(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
-    settings = make_settings(corpus_copy)
-    first, report = open_index(settings, embedder)
+def test_second_open_embeds_nothing(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_fake_settings(news_copy)
+    first, report = open_index(settings, fake_embedder)
     assert report.wrote and report.embedded_chunks == len(first.chunks) > 0
-    before = embedder.encoded
-    again, report = open_index(settings, embedder)
-    assert not report.wrote and embedder.encoded == before
+    before = fake_embedder.encoded
+    again, report = open_index(settings, fake_embedder)
+    assert not report.wrote and fake_embedder.encoded == before
     assert [c.text for c in again.chunks] == [c.text for c in first.chunks]
 
 
-def test_changing_one_article_embeds_only_its_chunks(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
-    settings = make_settings(corpus_copy)
-    open_index(settings, embedder)
-    path = next(corpus_copy.glob("001_*"))
-    path.write_text(path.read_text() + "\n\nA new closing paragraph says the ministers met again in December.\n")
-    before = embedder.encoded
-    stored, report = open_index(settings, embedder)
-    assert report.changed == ["001_b94ca92403931482"] and not report.added and not report.removed
-    assert report.embedded_chunks == chunk_count(stored, "001")
+def test_changing_one_article_embeds_only_its_chunks(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_fake_settings(news_copy)
+    open_index(settings, fake_embedder)
+    path = news_copy / "bridge-delayed.md"
+    path.write_text(path.read_text() + "\n\nA new closing paragraph says the council met again in December.\n")
+    before = fake_embedder.encoded
+    stored, report = open_index(settings, fake_embedder)
+    assert report.changed == ["bridge-delayed"] and not report.added and not report.removed
+    assert report.embedded_chunks == chunk_count(stored, "bridge-delayed")
     # Its sentences are embedded again too (for answer extraction), and nothing of the other articles.
-    assert report.embedded_sentences == len(stored.sentences.rows_of("001_b94ca92403931482")) > 0
-    assert embedder.encoded - before == report.embedded_chunks + report.embedded_sentences
-    assert any("met again in December" in c.text for c in stored.chunks)
+    assert report.embedded_sentences == len(stored.sentences.rows_of("bridge-delayed")) > 0
+    assert fake_embedder.encoded - before == report.embedded_chunks + report.embedded_sentences
+    assert any("council met again in December" in c.text for c in stored.chunks)
 
 
-def test_deleting_an_article_prunes_its_chunks(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
-    settings = make_settings(corpus_copy)
-    open_index(settings, embedder)
-    next(corpus_copy.glob("002_*")).unlink()
-    before = embedder.encoded
-    stored, report = open_index(settings, embedder)
-    assert report.removed == ["002_82899474a50329b3"] and embedder.encoded == before
-    assert chunk_count(stored, "002") == 0 and "002_82899474a50329b3" not in stored.articles
-    assert not stored.sentences.rows_of("002_82899474a50329b3")
+def test_deleting_an_article_prunes_its_chunks(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_fake_settings(news_copy)
+    open_index(settings, fake_embedder)
+    (news_copy / "bridge-opens.md").unlink()
+    before = fake_embedder.encoded
+    stored, report = open_index(settings, fake_embedder)
+    assert report.removed == ["bridge-opens"] and fake_embedder.encoded == before
+    assert chunk_count(stored, "bridge-opens") == 0 and "bridge-opens" not in stored.articles
+    assert not stored.sentences.rows_of("bridge-opens")
     assert set(stored.sentences.article_ids) == set(stored.articles)
     assert stored.ann.ntotal == len(stored.chunks)
 
 
-def test_changing_the_model_or_chunking_rebuilds_everything(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
-    settings = make_settings(corpus_copy)
-    first, _ = open_index(settings, embedder)
-    stored, report = open_index(settings.replace(chunk_tokens=128), embedder)
+def test_changing_the_model_or_chunking_rebuilds_everything(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_fake_settings(news_copy)
+    first, _ = open_index(settings, fake_embedder)
+    stored, report = open_index(settings.replace(chunk_tokens=128), fake_embedder)
     assert report.rebuilt and report.embedded_chunks == len(stored.chunks) > len(first.chunks)
     # A different model id (same weights, another name) is a different recipe too; its vectors are
     # never re-embedded unasked (tests/index/test_config_mistakes.py), only with rebuild=True.
-    model_dir = str(embedder.path)
-    stored, report = open_index(settings.replace(chunk_tokens=128, model=model_dir), embedder, rebuild=True)
+    renamed = "fake-hashing-renamed"
+    stored, report = open_index(settings.replace(chunk_tokens=128, model=renamed), fake_embedder, rebuild=True)
     assert report.rebuilt and report.embedded_chunks == len(stored.chunks)
-    assert stored.manifest.model_id == model_dir
+    assert stored.manifest.model_id == renamed
 
 
-def test_a_crash_mid_write_leaves_the_old_index(embedder, corpus_copy: Path, make_settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    settings = make_settings(corpus_copy)
-    old, _ = open_index(settings, embedder)
-    (corpus_copy / "extra.txt").write_text("Extra story. It says the bridge opened in Oslo on Monday.")
+def test_a_crash_mid_write_leaves_the_old_index(fake_embedder, news_copy, make_fake_settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    settings = make_fake_settings(news_copy)
+    old, _ = open_index(settings, fake_embedder)
+    (news_copy / "extra.txt").write_text("Extra story. It says the bridge opened in Oslo on Monday.")
 
     def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("simulated crash while writing the index")
 
     monkeypatch.setattr(store, "write_ann", explode)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        open_index(settings, embedder)
+        open_index(settings, fake_embedder)
     monkeypatch.undo()
     index_dir = settings.resolved_index_dir()
     assert not list(index_dir.glob("tmp-*"))
     survivor = read_index(index_dir)
     assert survivor is not None and survivor.manifest.files == old.manifest.files
     assert "extra" not in survivor.articles
-    stored, report = open_index(settings, embedder)
+    stored, report = open_index(settings, fake_embedder)
     assert report.added == ["extra"] and "extra" in stored.articles
 
 
-def test_a_damaged_file_is_detected_on_open(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_damaged_file_is_detected_on_open(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
     from index.errors import IndexUnusableError
 
-    settings = make_settings(corpus_copy)
-    stored, _ = open_index(settings, embedder)
+    settings = make_fake_settings(news_copy)
+    stored, _ = open_index(settings, fake_embedder)
     vectors = stored.path / "vectors.npy"
     data = bytearray(vectors.read_bytes())
     data[-10] ^= 0xFF
@@ -100,19 +100,19 @@ def test_a_damaged_file_is_detected_on_open(embedder, corpus_copy: Path, make_se
         read_index(settings.resolved_index_dir())
 
 
-def test_bm25_is_stored_checksummed_and_follows_updates(embedder, corpus_copy: Path, make_settings) -> None:  # type: ignore[no-untyped-def]
+def test_bm25_is_stored_checksummed_and_follows_updates(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
     from index.lexical import LEXICAL_NAME
 
-    settings = make_settings(corpus_copy)
-    stored, _ = open_index(settings, embedder)
+    settings = make_fake_settings(news_copy)
+    stored, _ = open_index(settings, fake_embedder)
     assert LEXICAL_NAME in stored.manifest.files and (stored.path / LEXICAL_NAME).is_file()
     assert stored.lexical is not None and stored.lexical.doc_count == len(stored.chunks)
     assert stored.lexical.search("zanzibarite quarry", 3) == []
-    (corpus_copy / "extra.txt").write_text("Quarry story. Workers found zanzibarite in a quarry near Oslo on Monday.")
-    before = embedder.encoded
-    updated, report = open_index(settings, embedder)
+    (news_copy / "extra.txt").write_text("Quarry story. Workers found zanzibarite in a quarry near Oslo on Monday.")
+    before = fake_embedder.encoded
+    updated, report = open_index(settings, fake_embedder)
     assert report.added == ["extra"] and report.embedded_chunks == 1 and report.embedded_sentences == 2
-    assert embedder.encoded - before == report.embedded_chunks + report.embedded_sentences
+    assert fake_embedder.encoded - before == report.embedded_chunks + report.embedded_sentences
     reread = read_index(settings.resolved_index_dir())
     assert reread is not None and reread.lexical is not None
     matches = reread.lexical.search("zanzibarite quarry", 3)
