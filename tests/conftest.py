@@ -135,6 +135,16 @@ def fake_embedder() -> HashingEmbedder:
 
 
 @pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch, fake_embedder: HashingEmbedder) -> HashingEmbedder:
+    """``Newsdesk.open`` (every front end's way in) embeds with the fake embedder instead of loading a model."""
+    import index.newsdesk
+
+    monkeypatch.setattr(index.newsdesk, "make_embedder", lambda *args, **kwargs: fake_embedder)
+    monkeypatch.setattr(index.newsdesk, "make_query_embedder", lambda *args, **kwargs: fake_embedder)
+    return fake_embedder
+
+
+@pytest.fixture
 def news_copy(tmp_path: Path) -> Path:
     """A writable copy of the made-up articles."""
     target = tmp_path / "news"

@@ -1,5 +1,5 @@
-"""`newsdesk add FILE... | URL...` and `newsdesk sources --json`, run in process (the model loads once per
-session); URLs are fetched from a local HTTP server."""
+"""`newsdesk add FILE... | URL...` and `newsdesk sources --json`, run in process on the fake embedder
+(``fake_model``, tests/conftest.py); URLs are fetched from a local HTTP server."""
 
 from __future__ import annotations
 
@@ -48,9 +48,8 @@ def newsdesk(*args: str, corpus: Path, index: Path) -> tuple[int, str, str, Base
     return result.exit_code, result.stdout, result.stderr, result.exception
 
 
-@pytest.mark.slow
 def test_add_fetches_urls_and_copies_files_then_sources_json_lists_them(
-    tmp_path: Path, server: str, embedder: object
+    tmp_path: Path, server: str, fake_model: object
 ) -> None:
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     wire = FIXTURES / "wire" / "reuters-opec-output.txt"

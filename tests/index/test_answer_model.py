@@ -92,10 +92,7 @@ def test_a_successor_the_articles_never_name_is_not_the_incumbent(seed_desk) -> 
     assert answer.abstained, answer.text
 
 
-def test_a_question_in_a_digest_is_never_quoted(embedder, make_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from index.builder import open_index
-    from index.newsdesk import Newsdesk
-
+def test_a_question_in_a_digest_is_never_quoted(make_news_desk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     corpus = tmp_path / "digest"
     corpus.mkdir()
     (corpus / "quiz.md").write_text(
@@ -110,9 +107,7 @@ def test_a_question_in_a_digest_is_never_quoted(embedder, make_settings, tmp_pat
         "Its first season drew 40 million viewers in a month.\n",
         encoding="utf-8",
     )
-    settings = make_settings(corpus)
-    stored, report = open_index(settings, embedder)
-    desk = Newsdesk(settings, embedder, stored, report)
+    desk = make_news_desk(corpus)  # the fake embedder: a quiz question shares every word with the question
     answer = desk.ask("Which show was green lit for a second season?")
     assert "?" not in answer.text
     for question in ("Which country hosted the summit on ocean plastics?", "Which show was green lit?"):

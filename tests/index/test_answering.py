@@ -240,20 +240,23 @@ def _absent_share(desk, question: str) -> float:  # type: ignore[no-untyped-def]
     return len(missing) / named if named else 0.0
 
 
-def test_missing_names_count_names_and_numbers_not_calendar_words(seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_missing_names_count_names_and_numbers_not_calendar_words(news_desk) -> None:  # type: ignore[no-untyped-def]
     def share(question: str) -> float:
-        return _absent_share(seed_desk, question)
+        return _absent_share(news_desk, question)
 
-    assert share("How many NATO soldiers were in Afghanistan in April 2021?") == 0.0  # April: a date, not a name
-    assert share("When did Finland join NATO?") == 0.5  # Finland missing, NATO there
-    assert share("How many Afghan soldiers died in 2019?") == 0.5  # 2019 missing, Afghan there
+    assert share("How many vehicles crossed the Northvale bridge in March 2022?") == 0.0  # March: a date, not a name
+    assert share("When did Finland build the Northvale bridge?") == 0.5  # Finland missing, Northvale there
+    # 2015 missing; Brennan and Valley there.
+    assert share("How many apples did the Brennan Valley growers pick in 2015?") == pytest.approx(1 / 3)
 
 
-def test_an_article_speaks_of_the_year_it_is_dated(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    # The RFE/RL article of 2020-10-21 says "currently has around 12,000 troops", never "2020".
-    question = "How many troops did NATO have in Afghanistan in 2020?"
-    assert "2020" not in seed_desk.stored.articles[seed_desk.search(question)[0].chunk.article_id].text
-    assert _absent_share(seed_desk, question) == 0.0
+def test_an_article_speaks_of_the_year_it_is_dated(news_desk) -> None:  # type: ignore[no-untyped-def]
+    # The opening story of 2022-03-20 says "on Saturday", never "2022".
+    question = "How many vehicles crossed the bridge in 2022?"
+    top = news_desk.search(question)[0].chunk.article_id
+    assert top == "bridge-opens" and "2022" not in news_desk.stored.articles[top].text
+    assert _absent_share(news_desk, question) == 0.0
+    assert _absent_share(news_desk, "How many vehicles crossed the bridge in 2023?") > 0
 
 
 def test_a_name_is_meant_when_taking_it_out_moves_the_question_away(seed_desk) -> None:  # type: ignore[no-untyped-def]

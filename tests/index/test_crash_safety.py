@@ -47,6 +47,12 @@ def assert_answers_from_seed(desk: Newsdesk) -> None:
     assert answer.citations and answer.citations[0].outlet == "DW"
 
 
+def assert_answers_from_news(desk: Newsdesk) -> None:
+    answer = desk.ask("How many vehicles crossed the bridge on its first day?")
+    assert not answer.abstained and "15,000" in answer.text
+    assert answer.citations and answer.citations[0].doc_id == "bridge-opens"
+
+
 def lock_is_held(index_dir: Path) -> bool:
     lock = index_dir / ".lock"
     if not lock.exists():
@@ -103,8 +109,8 @@ import os, signal, sys
 from pathlib import Path
 from index import store
 from index.builder import open_index
-from index.embedding import make_embedder
 from index.settings import load_settings
+from tests.fake_embedder import MODEL_ID, HashingEmbedder
 
 point = sys.argv[3]
 def die(*args, **kwargs):
@@ -120,19 +126,21 @@ if point == "while-writing-chunks":
     store._write_jsonl = write_then_die
 else:  # between the rename of the new generation into place and the CURRENT swap
     store._replace_text = die
-values = {"corpus_dir": Path(sys.argv[1]), "index_dir": Path(sys.argv[2]), "show_progress": False}
+values = {"corpus_dir": Path(sys.argv[1]), "index_dir": Path(sys.argv[2]), "show_progress": False, "model": MODEL_ID}
 settings = load_settings(values, env={})
-open_index(settings, make_embedder(settings.model))
+open_index(settings, HashingEmbedder())
 """
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("kill_point", ["while-writing-chunks", "after-rename-before-current-swap"])
-def test_sigkill_while_writing_a_generation_is_harmless(tmp_path: Path, embedder, kill_point: str) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_while_writing_a_generation_is_harmless(tmp_path: Path, fake_embedder, kill_point: str) -> None:  # type: ignore[no-untyped-def]
+    # On the made-up articles and the fake embedder, in the test and in the killed process alike.
+    from tests.conftest import NEWS_DIR, FakeDesk, fake_settings
+
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(BUNDLED_CORPUS, corpus)
-    settings = settings_for(corpus, index_dir)
-    before, _ = open_index(settings, embedder)
+    shutil.copytree(NEWS_DIR, corpus)
+    settings = fake_settings(corpus, index_dir)
+    before, _ = open_index(settings, fake_embedder)
     (corpus / "extra.txt").write_text("Bridge opens. The new bridge over the fjord opened in Oslo on Monday.\n")
 
     killed = subprocess.run(
@@ -146,10 +154,11 @@ def test_sigkill_while_writing_a_generation_is_harmless(tmp_path: Path, embedder
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     survivor = read_index(index_dir)
     assert survivor is not None and survivor.path == before.path and "extra" not in survivor.articles
-    assert_answers_from_seed(Newsdesk(settings, embedder, survivor, _report()))
+    assert_answers_from_news(FakeDesk(settings, fake_embedder, survivor, _report()))
 
-    after, report = open_index(settings, embedder)
+    after, report = open_index(settings, fake_embedder)
     assert report.added == ["extra"] and "extra" in after.articles
+    assert_answers_from_news(FakeDesk(settings, fake_embedder, after, report))
     assert not list(index_dir.glob("tmp-*"))
     # Kept: the new live generation and the one live just before it (a reader may still be opening it);
     # a generation orphaned by the crash is not kept in its place.

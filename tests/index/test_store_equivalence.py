@@ -1,45 +1,51 @@
-"""FAISS and Milvus (Lite and the real server) give the same answers and citations on the seed set."""
+"""FAISS and Milvus (Lite and the real server) give the same answers and citations, given the same vectors:
+the made-up articles on the fake embedder, asked questions that are answered and some that abstain."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-import yaml
 
-from index.builder import open_index
 from index.newsdesk import Newsdesk
-from index.settings import BUNDLED_CORPUS, load_settings
+from tests.conftest import NEWS_DIR, fake_settings, open_fake_desk
 
-SEED = Path(__file__).resolve().parents[1] / "questions" / "seed.yaml"
+QUESTIONS = [
+    "How many vehicles crossed the bridge on its first day?",
+    "How many euros will the bridge cost?",
+    "When will the harbour bridge open?",
+    "Who cut the ribbon?",
+    "Who chairs the Brennan Valley Growers Association?",
+    "How many tonnes of apples did the growers pick?",
+    "How many passengers does the ferry company carry?",
+    "What did the council leader say about the bridge?",
+    "How many workers built the bridge?",
+    "How long is the steel arch?",
+    "What is the boiling point of water?",
+    "When did Finland join NATO?",
+]
 _FAISS_ANSWERS: list[tuple[object, ...]] = []  # computed once for both engines
-
-
-def _desk(index_dir: Path, vector_store: str, embedder) -> Newsdesk:  # type: ignore[no-untyped-def]
-    settings = load_settings(
-        {"corpus_dir": BUNDLED_CORPUS, "index_dir": index_dir, "vector_store": vector_store, "show_progress": False},
-        env={},
-    )
-    stored, report = open_index(settings, embedder)
-    return Newsdesk(settings, embedder, stored, report)
 
 
 def _answers(desk: Newsdesk) -> list[tuple[object, ...]]:
     out = []
-    for entry in yaml.safe_load(SEED.read_text(encoding="utf-8")):
-        answer = desk.ask(entry["question"])
+    for question in QUESTIONS:
+        answer = desk.ask(question)
         cited = [(c.number, c.doc_id, c.outlet, c.date, c.passage, c.quote, c.start, c.end) for c in answer.citations]
-        out.append((entry["id"], answer.text, answer.abstained, cited, [round(c.score, 4) for c in answer.citations]))
+        out.append((question, answer.text, answer.abstained, cited, [round(c.score, 4) for c in answer.citations]))
     return out
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("engine", ["lite", pytest.param("server", marks=pytest.mark.milvus_server)])
-def test_seed_set_answers_are_identical(engine: str, seed_desk, embedder, tmp_path: Path, request) -> None:  # type: ignore[no-untyped-def]
+SERVER = pytest.param("server", marks=[pytest.mark.milvus_server, pytest.mark.slow])
+
+
+@pytest.mark.parametrize("engine", ["lite", SERVER])
+def test_answers_are_identical(engine: str, news_desk, fake_embedder, tmp_path: Path, request) -> None:  # type: ignore[no-untyped-def]
     uri = str(tmp_path / "nd.db") if engine == "lite" else request.getfixturevalue("milvus_server").uri
-    milvus = _desk(tmp_path / "index", uri, embedder)
+    milvus = open_fake_desk(fake_settings(NEWS_DIR, tmp_path / "index", vector_store=uri), fake_embedder)
     if not _FAISS_ANSWERS:
-        _FAISS_ANSWERS.extend(_answers(seed_desk))
+        _FAISS_ANSWERS.extend(_answers(news_desk))
     expected = _FAISS_ANSWERS
-    assert len(expected) >= 50
+    abstained = sum(1 for row in expected if row[2])
+    assert 0 < abstained < len(expected) - 5  # both answers and abstentions are compared
     assert _answers(milvus) == expected
