@@ -16,9 +16,7 @@ import discord.ext.test.backend as dpy_backend
 import pytest
 
 from bot.chat import ChatCore, ChatReply
-from index.builder import open_index
 from index.newsdesk import Newsdesk
-from index.settings import load_settings
 from tests.bot.test_discord_bot import (  # noqa: F401 - fixtures and helpers of the Discord bot's tests
     VEHICLES,
     clock,
@@ -35,17 +33,17 @@ REPEATS = 20  # the same question sent twice must be answered twice, not merged 
 
 
 @pytest.fixture(scope="module")
-def reuters_desk(tmp_path_factory: pytest.TempPathFactory, embedder) -> Newsdesk:  # type: ignore[no-untyped-def]
+def reuters_desk(tmp_path_factory: pytest.TempPathFactory, fake_embedder) -> Newsdesk:  # type: ignore[no-untyped-def]
+    """Real Reuters stories on the fake embedder: what is loaded here is the chat core and the answer
+    stage, concurrently; how fast the model embeds is the benchmarks' business (make bench)."""
+    from tests.conftest import fake_settings, open_fake_desk
+
     stories = reuters_stories(STORIES)
     if not stories:
         pytest.skip("Reuters-21578 is not on this machine (set NEWSDESK_DATA to the folder holding reuters21578/)")
     root = tmp_path_factory.mktemp("reuters")
     write_jsonl_corpus(root / "corpus", stories)
-    settings = load_settings(
-        {"corpus_dir": root / "corpus", "index_dir": root / "index", "show_progress": False}, env={}
-    )
-    stored, report = open_index(settings, embedder)
-    return Newsdesk(settings, embedder, stored, report)
+    return open_fake_desk(fake_settings(root / "corpus", root / "index"), fake_embedder)
 
 
 def questions_from(newsdesk: Newsdesk) -> list[tuple[str, str]]:

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from index.builder import open_index
 from index.loading import CorpusLoad, load_corpus
-from index.settings import load_settings
 
 GOOD_NAME = "good.txt"
 GOOD_TEXT = (
@@ -106,14 +105,15 @@ def test_a_bad_jsonl_line_does_not_cost_its_good_neighbours(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_the_good_file_beside_hostile_ones_is_indexed_and_answerable(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_the_good_file_beside_hostile_ones_is_indexed_and_answerable(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import fake_settings
+
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / GOOD_NAME).write_text(GOOD_TEXT)
     for name in ("random.txt", "nul.md", "not-yaml.md", "deep.html", "wrong-types.jsonl", "one-line-10mb.txt"):
         (corpus / name).write_bytes(HOSTILE_FILES[name])
-    values = {"corpus_dir": corpus, "index_dir": tmp_path / "index", "show_progress": False}
-    stored, report = open_index(load_settings(values, env={}), embedder)
+    stored, report = open_index(fake_settings(corpus, tmp_path / "index"), fake_embedder)
     assert set(stored.articles) == {"good", *KEPT_JSONL_LINES.values()}
     skipped = {w.split(":")[0].split(" ")[1] for w in report.warnings if w.startswith("skipped ")}
     assert skipped >= {"random.txt", "nul.md", "deep.html"}
