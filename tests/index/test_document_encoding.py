@@ -32,6 +32,7 @@ def seed_chunk_texts(desk) -> list[str]:  # type: ignore[no-untyped-def]
     return [embedding_text(desk.stored.articles[c.article_id].title, c.text) for c in desk.stored.chunks]
 
 
+@pytest.mark.slow  # measured: 21 s under load ~13 (a second runtime loads and embeds every chunk)
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_runtimes_give_the_models_vectors_on_real_chunks(runtime: str, embedder, seed_desk) -> None:  # type: ignore[no-untyped-def]
     texts = seed_chunk_texts(seed_desk)
@@ -41,6 +42,7 @@ def test_runtimes_give_the_models_vectors_on_real_chunks(runtime: str, embedder,
     assert fast.describe()["backend"] == runtime and len(fast.describe()["sha256"]) == 64
 
 
+@pytest.mark.model  # runs each real encoder (sentence-transformers loads PyTorch: ~10 CPU-seconds)
 @pytest.mark.parametrize("runtime", [*RUNTIMES, "sentence-transformers"])
 def test_a_span_vector_is_the_sum_of_its_tokens(runtime: str) -> None:
     encoder = make_embedder(MODEL, runtime)
@@ -78,6 +80,7 @@ def test_sentence_pieces_take_the_chunk_holding_a_sentence_whole() -> None:
         assert all(embedded[a:b].strip() == embedded[a:b] and b <= len(embedded) for a, b in chunk_spans)
 
 
+@pytest.mark.slow  # measured: 40 s under load ~13 (three builds of the bundled corpus with the model)
 def test_pooled_sentences_come_from_the_chunk_pass_and_encoded_ones_are_the_models_own(  # type: ignore[no-untyped-def]
     embedder, corpus_copy: Path, make_settings
 ) -> None:
