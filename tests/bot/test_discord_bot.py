@@ -367,7 +367,7 @@ async def test_a_bad_date_in_the_slash_command_is_one_private_line(
     await command.callback(interaction, question=VEHICLES, since="last spring")  # type: ignore[union-attr,call-arg,arg-type]
     (response,) = interaction_calls.responses
     data = response["params"].payload["data"]
-    assert "`since` must be a date" in data["content"] and "'last spring'" in data["content"]
+    assert "`since` 'last spring' is not a date" in data["content"] and "YYYY-MM-DD" in data["content"]
     assert data["flags"] & 64  # ephemeral
     assert not desk.asked and not interaction_calls.followups
 
