@@ -7,13 +7,15 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from index.ann import choose_index_type
+from index.ann import build_ann, choose_index_type
 from index.chunking import ChunkingConfig, chunk_article, embedding_offset, embedding_text, title_prefix
 from index.embedding import DocumentEmbedder, IndexEmbedder, model_weights_sha256
 from index.errors import ConfigError, IndexUnusableError
+from index.lexical import LexicalIndex
 from index.loading import SUPPORTED_SUFFIXES, load_corpus, text_hash
 from index.manifest import FORMAT_VERSION, ArticleEntry, IndexManifest
 from index.progress import Progress, Stage
@@ -26,11 +28,12 @@ from index.store import (
     build_lock,
     generation_vector_store,
     index_lock_holder,
-    read_index,
+    live_generation,
+    live_placement,
     read_manifest,
     write_index,
 )
-from index.vector_store import normalised_store
+from index.vector_store import FAISS, VectorStore, normalised_store, store_kind
 
 log = logging.getLogger("newsdesk.builder")
 
@@ -98,12 +101,18 @@ def _recipe(settings: Settings, embedder: IndexEmbedder) -> IndexManifest:
 
 
 def open_index(
-    settings: Settings, embedder: IndexEmbedder, rebuild: bool = False, wait_for_build: bool = False
+    settings: Settings,
+    embedder: IndexEmbedder,
+    rebuild: bool = False,
+    wait_for_build: bool = False,
+    held: StoredIndex | None = None,
 ) -> tuple[StoredIndex, BuildReport]:
     """The index for ``settings.corpus_dir``, updated first if the corpus or the recipe changed.
 
     ``wait_for_build``: when another process holds the build lock, wait for it and then update, rather
-    than answer from the previous index (what a background refresh wants)."""
+    than answer from the previous index (what a background refresh wants). ``held``: the generation
+    the caller already holds (checked when it was read): while it is live it is used as it is, not read
+    and checked again."""
     index_dir = settings.resolved_index_dir()
     store = normalised_store(settings.vector_store)  # a store this install cannot use fails here, not after embedding
     recipe = _recipe(settings, embedder)
@@ -129,20 +138,20 @@ def open_index(
                 current.same_recipe(recipe, encoder=False) and current.corpus_fingerprint == recipe.corpus_fingerprint
             )
             if same_type and same_store and same:
-                stored = read_index(index_dir)
+                stored = live_generation(index_dir, held)
                 if stored is not None:
                     return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
     if not rebuild and not wait_for_build:
         with build_lock(index_dir, wait=False) as locked:
             if not locked:
-                stored = _read_index_or_none(index_dir)
+                stored = _read_index_or_none(index_dir, held)
                 if stored is not None and stored.manifest.same_model(recipe):
                     log.warning(
                         "%s is updating this index; answering from the previous one", index_lock_holder(index_dir)
                     )
                     return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
     with build_lock(index_dir, wait=True):
-        return _update(settings, embedder, recipe, index_dir, rebuild)
+        return _update(settings, embedder, recipe, index_dir, rebuild, held)
 
 
 def _check_model(current: IndexManifest, recipe: IndexManifest, index_dir: Path) -> None:
@@ -163,21 +172,26 @@ def _check_model(current: IndexManifest, recipe: IndexManifest, index_dir: Path)
     )
 
 
-def _read_index_or_none(index_dir: Path) -> StoredIndex | None:
+def _read_index_or_none(index_dir: Path, held: StoredIndex | None) -> StoredIndex | None:
     try:
-        return read_index(index_dir)
+        return live_generation(index_dir, held)
     except IndexUnusableError:
         return None
 
 
 def _update(
-    settings: Settings, embedder: IndexEmbedder, recipe: IndexManifest, index_dir: Path, rebuild: bool
+    settings: Settings,
+    embedder: IndexEmbedder,
+    recipe: IndexManifest,
+    index_dir: Path,
+    rebuild: bool,
+    held: StoredIndex | None,
 ) -> tuple[StoredIndex, BuildReport]:
     started = time.perf_counter()
     progress = Progress(bars=settings.show_progress, log_every_s=settings.progress_log_s)
     loaded = load_corpus(settings.corpus_dir, progress)
     report = BuildReport(articles=len(loaded.articles), warnings=loaded.warnings)
-    old = None if rebuild else _reusable(index_dir, recipe)
+    old = None if rebuild else _reusable(index_dir, recipe, held)
     report.rebuilt = old is None
     old_chunks = _chunks_by_article(old) if old else {}
     old_hashes = {e.id: e.content_hash for e in old.manifest.articles} if old else {}
@@ -225,16 +239,54 @@ def _update(
     report.embedded_sentences = sum(len(f.sentences) for f in fresh)
     recipe.articles = entries
     recipe.chunk_count = len(chunks)
-    stored = write_index(
-        index_dir, recipe, loaded.articles, chunks, vectors, sentences, settings.vector_store, fresh=report.rebuilt
-    )
+    lexical = build_lexical(loaded.articles, chunks)
+    searcher, dense = _build_dense(index_dir, recipe, loaded.articles, chunks, vectors, settings.vector_store, report)
+    stored = write_index(index_dir, recipe, loaded.articles, chunks, vectors, lexical, sentences, dense)
+    if searcher is not None:  # Milvus: the alias follows the generation now live, for other tools
+        from index.milvus_store import publish_alias
+
+        stored.dense = searcher
+        publish_alias(searcher.client, dense.alias, dense.collection)  # type: ignore[attr-defined]
     report.wrote = True
     report.seconds = time.perf_counter() - started
     return stored, report
 
 
-def _reusable(index_dir: Path, recipe: IndexManifest) -> StoredIndex | None:
-    stored = read_index(index_dir)  # raises when damaged: the user chooses to rebuild, we do not
+def build_lexical(articles: list[Article], chunks: list[Chunk]) -> LexicalIndex:
+    """BM25 over what the dense side embeds for each chunk: its article's title, then its text.
+
+    Its statistics (IDF, average length) depend on every chunk, so it is built whole for every
+    generation; it needs no embedding, which is what makes an update expensive."""
+    titles = {a.id: a.title for a in articles}
+    return LexicalIndex.build([embedding_text(titles[c.article_id], c.text) for c in chunks])
+
+
+def _build_dense(
+    index_dir: Path,
+    recipe: IndexManifest,
+    articles: list[Article],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    vector_store: str,
+    report: BuildReport,
+) -> tuple[VectorStore | None, Any]:
+    """The new generation's dense side: (None, a FAISS index over ``vectors``), or, with a Milvus
+    ``vector_store``, (its store, its placement): the collection the live generation does not use,
+    synced before CURRENT moves (a rebuild keeps nothing of it). Fixes ``recipe.index_type``."""
+    requested = recipe.index_type
+    recipe.index_type = choose_index_type(requested, len(vectors))
+    if store_kind(vector_store) == FAISS:
+        return None, build_ann(vectors, recipe.index_type)
+    from index.milvus_store import sync_generation
+
+    live = live_placement(index_dir)
+    return sync_generation(
+        index_dir, vector_store, recipe, requested, articles, chunks, vectors, report.rebuilt, live
+    )
+
+
+def _reusable(index_dir: Path, recipe: IndexManifest, held: StoredIndex | None) -> StoredIndex | None:
+    stored = live_generation(index_dir, held)  # raises when damaged: the user chooses to rebuild, we do not
     if stored is None:
         return None
     _check_model(stored.manifest, recipe, index_dir)

@@ -30,13 +30,17 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from index.errors import ConfigError, IndexUnusableError
 from index.extras import require_extra
 from index.vector_store import VectorFilter, VectorRows, store_kind
+
+if TYPE_CHECKING:
+    from index.manifest import IndexManifest
+    from index.records import Article, Chunk
 
 VECTOR_STORE_NAME = "vector_store.json"
 CONTENT_KEY_CHARS = 12
@@ -388,3 +392,56 @@ def positions_of(article_ids: Iterable[str], ordinals: Iterable[int], contents: 
         key = keys.get(aid) or keys.setdefault(aid, article_key(aid))
         out[chunk_key(aid, ordinal, contents[aid], key)] = position
     return out
+
+
+def sync_generation(
+    index_dir: Path,
+    uri: str,
+    manifest: IndexManifest,
+    requested_type: str,
+    articles: list[Article],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    fresh: bool,
+    live: MilvusPlacement | None,
+) -> tuple[MilvusVectorStore, MilvusPlacement]:
+    """Bring the collection the live generation (``live``) does not use in line with a new generation.
+
+    Called before the generation is written and CURRENT moves: readers keep searching the live one.
+    ``fresh``: the vectors are all new (a rebuild), so nothing already in the collection may be kept."""
+    uri = normalise_uri(uri)
+    base = collection_base(index_dir)
+    live_collection = live.collection if live is not None and live.uri == uri else ""
+    target = f"{base}_b" if live_collection == f"{base}_a" else f"{base}_a"
+    spec = MilvusIndexSpec.for_kind(manifest.index_type, len(vectors), manifest.dimension, requested_type)
+    client = client_for(uri)  # says which extra to install when pymilvus is missing
+    from pymilvus.exceptions import MilvusException
+
+    by_id = {a.id: a for a in articles}
+    # The content tag names the model and chunking too: rows embedded under another recipe never match.
+    recipe_json = json.dumps([manifest.model_id, manifest.chunking], sort_keys=True)
+    recipe = hashlib.sha256(recipe_json.encode()).hexdigest()[:16]
+    hashes = {e.id: f"{e.content_hash[:40]}:{recipe}" for e in manifest.articles}
+    rows = VectorRows(
+        positions=np.arange(len(chunks)),
+        article_ids=[c.article_id for c in chunks],
+        ordinals=[c.ordinal for c in chunks],
+        content_hashes=[hashes[c.article_id] for c in chunks],
+        dates=[by_id[c.article_id].date for c in chunks],
+        outlets=[by_id[c.article_id].outlet for c in chunks],
+        vectors=vectors,
+    )
+    try:
+        ensure_collection(client, target, manifest.dimension, spec, fresh)
+        store = MilvusVectorStore(client, target, spec, {})
+        store.sync(rows)
+        count = store.count()
+    except (MilvusException, ConnectionError) as err:
+        raise IndexUnusableError(
+            f"cannot write the vectors to Milvus at {uri} ({err}): check that it is running"
+        ) from None
+    if count != len(chunks):
+        raise IndexUnusableError(
+            f"Milvus at {uri} holds {count} vectors after the update, expected {len(chunks)}: run the update again"
+        )
+    return store, MilvusPlacement(uri, target, base, spec, count)

@@ -77,7 +77,8 @@ class Newsdesk:
         switch to the new generation. Questions being answered finish on the generation they started on;
         the next ones use the new one. One refresh at a time; safe to call from any thread."""
         with self._refresh_lock:
-            stored, report = open_index(self.settings, self._documents, wait_for_build=True)
+            # The generation in use was checked when it was read: an update reuses it unread.
+            stored, report = open_index(self.settings, self._documents, wait_for_build=True, held=self._stored)
             with self._swap_lock:
                 self._stored = stored
                 self.build_report = report

@@ -12,6 +12,9 @@ With a Milvus vector store (``Settings.vector_store``), a generation holds ``vec
 collection on which Milvus holds its chunk vectors; :mod:`index.milvus_store`) instead of
 ``dense.faiss``; everything else stays in the files.
 
+This module only reads and writes generations: what goes into one (chunks, BM25, the FAISS index or
+the synced Milvus collection) is built by :mod:`index.builder`.
+
 A build writes a new generation into a temporary folder, renames it into place and only then points
 CURRENT at it, so a crash at any moment leaves the previous index intact. The previous generation is
 kept one build longer so that readers that just read CURRENT can still open it.
@@ -38,8 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from index.ann import build_ann, choose_index_type, read_ann, write_ann
-from index.chunking import embedding_text
+from index.ann import read_ann, write_ann
 from index.dates import parse_date
 from index.errors import IndexUnusableError
 from index.lexical import LEXICAL_NAME, LexicalIndex
@@ -47,7 +49,7 @@ from index.manifest import MANIFEST_NAME, IndexManifest, file_sha256
 from index.milvus_store import VECTOR_STORE_NAME, MilvusPlacement
 from index.records import Article, Chunk
 from index.sentence_index import SENTENCES_NAME, SentenceIndex
-from index.vector_store import FAISS, FaissVectorStore, VectorRows, VectorStore, store_kind
+from index.vector_store import FAISS, FaissVectorStore, VectorStore
 
 log = logging.getLogger("newsdesk.store")
 
@@ -73,7 +75,7 @@ class StoredIndex:
     vectors: np.ndarray
     ann: Any
     path: Path
-    lexical: LexicalIndex | None = None
+    lexical: LexicalIndex
     sentences: SentenceIndex | None = None
     # The dense side: FAISS over ``ann`` unless a Milvus collection was opened for this generation.
     dense: VectorStore | None = None
@@ -85,15 +87,8 @@ class StoredIndex:
         return self.dense
 
     def lexical_index(self) -> LexicalIndex:
-        """The BM25 index (built in memory if this object was made without one)."""
-        if self.lexical is None:
-            self.lexical = build_lexical(self.articles, self.chunks)
+        """The BM25 index over ``chunks``."""
         return self.lexical
-
-
-def build_lexical(articles: dict[str, Article], chunks: list[Chunk]) -> LexicalIndex:
-    """BM25 over what the dense side embeds for each chunk: its article's title, then its text."""
-    return LexicalIndex.build([embedding_text(articles[c.article_id].title, c.text) for c in chunks])
 
 
 def rebuild_hint(index_dir: Path) -> str:
@@ -210,9 +205,22 @@ def generation_vector_store(index_dir: Path, manifest: IndexManifest) -> str:
     """``faiss`` or the Milvus URI the live generation's vectors are in."""
     if VECTOR_STORE_NAME not in manifest.files:
         return FAISS
-    generation = current_generation(index_dir)
-    placement = None if generation is None else _read_placement(generation)
+    placement = live_placement(index_dir)
     return FAISS if placement is None else placement.uri
+
+
+def live_placement(index_dir: Path) -> MilvusPlacement | None:
+    """The Milvus collection the live generation's vectors are in (``None``: FAISS, or no index yet)."""
+    generation = current_generation(index_dir)
+    return None if generation is None else _read_placement(generation)
+
+
+def live_generation(index_dir: Path, held: StoredIndex | None) -> StoredIndex | None:
+    """``held`` when it is still the live generation (generations never change once written, so it needs
+    no second check against its checksums), else the live one read and checked (:func:`read_index`)."""
+    if held is not None and current_generation(index_dir) == held.path:
+        return held
+    return read_index(index_dir)
 
 
 def _read_placement(generation: Path) -> MilvusPlacement | None:
@@ -228,14 +236,14 @@ def write_index(
     articles: list[Article],
     chunks: list[Chunk],
     vectors: np.ndarray,
+    lexical: LexicalIndex,
     sentences: SentenceIndex,
-    vector_store: str = FAISS,
-    fresh: bool = False,
+    dense: Any,
 ) -> StoredIndex:
     """Write a new generation and make it live atomically. Call with :func:`build_lock` held.
 
-    ``vector_store``: ``faiss`` or a Milvus URI (:mod:`index.milvus_store`); ``fresh``: the vectors are
-    all new (a rebuild), so nothing already in Milvus may be kept."""
+    ``dense``: the FAISS index over ``vectors``, or the :class:`MilvusPlacement` of the collection
+    already synced with them (:func:`index.milvus_store.sync_generation`)."""
     _ensure_writable(index_dir)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = index_dir / f"gen-{stamp}"
@@ -245,25 +253,14 @@ def write_index(
         _write_jsonl(staging / ARTICLES_NAME, (_article_to_json(a) for a in articles))
         _write_jsonl(staging / CHUNKS_NAME, (c.__dict__ for c in chunks))
         np.save(staging / VECTORS_NAME, vectors, allow_pickle=False)
-        requested_type = manifest.index_type
-        manifest.index_type = choose_index_type(manifest.index_type, len(vectors))
-        dense: VectorStore | None = None
-        ann = None
-        if store_kind(vector_store) == FAISS:
-            ann = build_ann(vectors, manifest.index_type)
-            write_ann(ann, staging / ANN_NAME)
+        milvus = isinstance(dense, MilvusPlacement)
+        if milvus:
+            (staging / VECTOR_STORE_NAME).write_text(dense.to_json(), encoding="utf-8")
         else:
-            # Before CURRENT moves: readers keep searching the collection the live generation names.
-            dense, placement = _sync_milvus(
-                index_dir, vector_store, manifest, requested_type, articles, chunks, vectors, fresh
-            )
-            (staging / VECTOR_STORE_NAME).write_text(placement.to_json(), encoding="utf-8")
-        # BM25 statistics (IDF, average length) depend on every chunk, so BM25 is rebuilt whole; it
-        # needs no embedding, which is what makes an update expensive.
-        lexical = build_lexical({a.id: a for a in articles}, chunks)
+            write_ann(dense, staging / ANN_NAME)
         lexical.save(staging / LEXICAL_NAME)
         sentences.save(staging / SENTENCES_NAME)
-        names = DATA_FILES if dense is None else MILVUS_DATA_FILES
+        names = MILVUS_DATA_FILES if milvus else DATA_FILES
         manifest.files = {name: file_sha256(staging / name) for name in names}
         manifest_bytes = manifest.to_json().encode("utf-8")
         (staging / MANIFEST_NAME).write_bytes(manifest_bytes)
@@ -281,73 +278,8 @@ def write_index(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _prune_generations(index_dir, keep={final.name, previous})
-    if dense is not None:
-        from index.milvus_store import collection_base, publish_alias
-
-        publish_alias(dense.client, collection_base(index_dir), dense.collection)  # type: ignore[attr-defined]
-    stored = StoredIndex(manifest, {a.id: a for a in articles}, chunks, vectors, ann, final, lexical, sentences)
-    stored.dense = dense
-    return stored
-
-
-def _sync_milvus(
-    index_dir: Path,
-    uri: str,
-    manifest: IndexManifest,
-    requested_type: str,
-    articles: list[Article],
-    chunks: list[Chunk],
-    vectors: np.ndarray,
-    fresh: bool,
-) -> tuple[VectorStore, MilvusPlacement]:
-    """Bring the collection the live generation does not use in line with the new generation."""
-    from index.milvus_store import (
-        MilvusIndexSpec,
-        MilvusVectorStore,
-        client_for,
-        collection_base,
-        ensure_collection,
-        normalise_uri,
-    )
-
-    uri = normalise_uri(uri)
-    base = collection_base(index_dir)
-    live = current_generation(index_dir)
-    placement = None if live is None else _read_placement(live)
-    live_collection = placement.collection if placement is not None and placement.uri == uri else ""
-    target = f"{base}_b" if live_collection == f"{base}_a" else f"{base}_a"
-    spec = MilvusIndexSpec.for_kind(manifest.index_type, len(vectors), manifest.dimension, requested_type)
-    client = client_for(uri)  # says which extra to install when pymilvus is missing
-    from pymilvus.exceptions import MilvusException
-
-    by_id = {a.id: a for a in articles}
-    # The content tag names the model and chunking too: rows embedded under another recipe never match.
-    recipe_json = json.dumps([manifest.model_id, manifest.chunking], sort_keys=True)
-    recipe = hashlib.sha256(recipe_json.encode()).hexdigest()[:16]
-    hashes = {e.id: f"{e.content_hash[:40]}:{recipe}" for e in manifest.articles}
-    rows = VectorRows(
-        positions=np.arange(len(chunks)),
-        article_ids=[c.article_id for c in chunks],
-        ordinals=[c.ordinal for c in chunks],
-        content_hashes=[hashes[c.article_id] for c in chunks],
-        dates=[by_id[c.article_id].date for c in chunks],
-        outlets=[by_id[c.article_id].outlet for c in chunks],
-        vectors=vectors,
-    )
-    try:
-        ensure_collection(client, target, manifest.dimension, spec, fresh)
-        store = MilvusVectorStore(client, target, spec, {})
-        store.sync(rows)
-        count = store.count()
-    except (MilvusException, ConnectionError) as err:
-        raise IndexUnusableError(
-            f"cannot write the vectors to Milvus at {uri} ({err}): check that it is running"
-        ) from None
-    if count != len(chunks):
-        raise IndexUnusableError(
-            f"Milvus at {uri} holds {count} vectors after the update, expected {len(chunks)}: run the update again"
-        )
-    return store, MilvusPlacement(uri, target, base, spec, count)
+    ann = None if milvus else dense
+    return StoredIndex(manifest, {a.id: a for a in articles}, chunks, vectors, ann, final, lexical, sentences)
 
 
 @contextlib.contextmanager

@@ -105,7 +105,7 @@ class FaissVectorStore:
 
     Adding appends positions; deleting rebuilds the index from the remaining vectors (FAISS's own
     removal renumbers flat indexes but not IVF ones, which would break the position mapping). Index
-    generations are written whole (:func:`index.store.write_index`), so neither runs on the query path."""
+    generations are built whole (:mod:`index.builder`), so neither runs on the query path."""
 
     def __init__(self, ann: Any, vectors: np.ndarray, article_ids: Sequence[str]) -> None:
         self.ann = ann
