@@ -13,7 +13,7 @@ A file is a YAML list of entries::
       abstain: true                   # the answer must abstain
       asked_on: 2020-12-31            # optional: asked as of that day (later articles are not used)
 
-Metrics (:func:`summarise`):
+Metrics (computed by :func:`index.question_set_metrics`):
 
 * ``hit@1/3/5``: over answerable questions that list sources, the share whose listed sources are all
   among the first 1/3/5 citations (so a two-source question cannot score at hit@1);
@@ -35,7 +35,8 @@ What fails a run (``Report.ok``), so that a failing question is never reported a
   there and pass now are listed as fixes. Thresholds given too must hold as well.
 
 ``min_abstain`` applies to abstention recall, and to precision too unless ``min_abstain_precision`` is given.
-The metrics themselves are computed by :mod:`index.metrics`; this module runs questions and formats.
+The metrics themselves are computed by :mod:`index.metrics`; this module loads, runs and judges questions
+and formats the report.
 
 This module uses only ``index``'s public API (:class:`~index.newsdesk.Newsdesk`, :class:`Answer`).
 """
@@ -59,15 +60,11 @@ from index import (
     MetricChange,
     NewsdeskError,
     answer_matches,
-    hit_at,
     metric_changes,
-    percentile,
-    reciprocal_rank,
-    share,
+    question_set_metrics,
 )
 
 _KEYS = {"id", "question", "sources", "answer", "abstain", "asked_on"}
-HIT_DEPTHS = (1, 3, 5)
 
 
 class QuestionSetError(NewsdeskError):
@@ -115,13 +112,6 @@ class QuestionResult:
     passed: bool
     why: str
     asked_on: str = ""  # ISO date the question was asked as of; empty: the day of the run
-
-    def hit(self, depth: int) -> bool:
-        return hit_at(self.source_ranks, depth)
-
-    @property
-    def reciprocal_rank(self) -> float:
-        return reciprocal_rank(self.source_ranks)
 
 
 @dataclass
@@ -352,30 +342,6 @@ def _ask(desk: Asker, question: EvalQuestion, k: int | None) -> Answer:
     return cast(AskerAsOf, desk).ask(question.question, k=k, as_of=question.asked_on)
 
 
-def summarise(results: Sequence[QuestionResult]) -> dict[str, float | None]:
-    """The metrics of the module doc; ``None`` when no question measures one."""
-    sourced = [r for r in results if not r.expected_abstain and r.source_ranks]
-    with_answers = [r for r in results if not r.expected_abstain and r.answer_found is not None]
-    should_abstain = [r for r in results if r.expected_abstain]
-    did_abstain = [r for r in results if r.abstained]
-    latencies = [r.latency_ms for r in results]
-    metrics: dict[str, float | None] = {}
-    for depth in HIT_DEPTHS:
-        metrics[f"hit@{depth}"] = share(sum(r.hit(depth) for r in sourced), len(sourced))
-    metrics["mrr"] = share(sum(r.reciprocal_rank for r in sourced), len(sourced))
-    answered = sum(bool(r.answer_found) and not r.abstained for r in with_answers)
-    metrics["answer_accuracy"] = share(answered, len(with_answers))
-    metrics["abstain_recall"] = share(sum(r.abstained for r in should_abstain), len(should_abstain))
-    metrics["abstain_precision"] = (
-        share(sum(r.expected_abstain for r in did_abstain), len(did_abstain)) if did_abstain else 1.0
-    )
-    metrics["latency_p50_ms"] = percentile(latencies, 50)
-    metrics["latency_p95_ms"] = percentile(latencies, 95)
-    metrics["questions"] = float(len(results))
-    metrics["passed"] = float(sum(r.passed for r in results))
-    return metrics
-
-
 def load_baseline(path: Path) -> Baseline:
     """Which questions passed, and the metrics, of an earlier ``--json`` report."""
     try:
@@ -407,7 +373,7 @@ def evaluate(
     baseline: Baseline | None = None,
 ) -> Report:
     results = run_questions(desk, questions, k)
-    metrics = summarise(results)
+    metrics = question_set_metrics(results)
     files = list(dict.fromkeys(q.file for q in questions))
     report = Report(files, results, metrics, thresholds.failures(metrics), judged_by_thresholds=thresholds.given)
     if baseline is not None:

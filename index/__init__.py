@@ -6,7 +6,16 @@ from index.dates import YEAR, parse_date, parse_day, years
 from index.errors import ConfigError, CorpusError, IndexUnusableError, NewsdeskError, QuestionError
 from index.extras import require_extra
 from index.ingest import AddedFile, add_to_corpus
-from index.metrics import MetricChange, answer_matches, hit_at, metric_changes, percentile, reciprocal_rank, share
+from index.metrics import (
+    MetricChange,
+    answer_matches,
+    hit_at,
+    metric_changes,
+    percentile,
+    question_set_metrics,
+    reciprocal_rank,
+    share,
+)
 from index.newsdesk import Newsdesk, clean_question
 from index.records import Answer, Article, Chunk, Citation, Hit
 from index.search import SearchFilters
@@ -19,6 +28,6 @@ __all__ = [
     "CorpusError", "CorpusWatcher", "Coverage", "Hit", "IndexUnusableError", "MetricChange", "Newsdesk",
     "NewsdeskError", "QuestionError", "SearchFilters", "Settings", "YEAR", "add_to_corpus", "answer_matches",
     "clean_question", "empty_filter_message", "hit_at", "load_settings", "metric_changes", "parse_date", "parse_day",
-    "percentile", "reciprocal_rank", "require_extra", "share", "speaker_of", "split_sentences", "update_message",
-    "years",
+    "percentile", "question_set_metrics", "reciprocal_rank", "require_extra", "share", "speaker_of",
+    "split_sentences", "update_message", "years",
 ]  # fmt: skip

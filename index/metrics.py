@@ -1,4 +1,5 @@
-"""Scoring answers against expectations: answer matching, rank metrics, percentiles, metric changes.
+"""Scoring answers against expectations: answer matching, rank metrics, percentiles, metric changes,
+and the metrics of a whole question set (:func:`question_set_metrics`).
 
 Library logic shared by every runner that grades answers (``newsdesk eval``, the quality benchmarks);
 front ends only format what these return.
@@ -16,6 +17,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 
 # A number: digits with thousands separators ("13,500", "1,000,000") or a decimal part ("2.5").
 # Thousands groups are exactly three digits, so "1,2" stays two numbers as written in a list.
@@ -101,3 +103,59 @@ def metric_changes(before: Mapping[str, float | None], now: Mapping[str, float |
     """Every metric of ``now`` (in its order), then any only ``before`` had, with both values."""
     names = list(now) + [name for name in before if name not in now]
     return [MetricChange(name, before.get(name), now.get(name)) for name in names]
+
+
+# A question set's hit@k is reported at these depths.
+HIT_DEPTHS = (1, 3, 5)
+
+
+class GradedQuestion(Protocol):
+    """One question of a set, asked and judged (what :func:`question_set_metrics` reads)."""
+
+    @property
+    def expected_abstain(self) -> bool: ...
+
+    @property
+    def abstained(self) -> bool: ...
+
+    @property
+    def source_ranks(self) -> Sequence[int | None]:
+        """Rank (1-based) among the answer's citations of each listed source; None when not cited."""
+        ...
+
+    @property
+    def answer_found(self) -> bool | None:
+        """Whether an expected answer string is in the answer; None when none is listed."""
+        ...
+
+    @property
+    def latency_ms(self) -> float: ...
+
+    @property
+    def passed(self) -> bool: ...
+
+
+def question_set_metrics(results: Sequence[GradedQuestion]) -> dict[str, float | None]:
+    """hit@1/3/5 and MRR over sourced answerable questions, answer accuracy, abstention recall and
+    precision (1.0 when nothing abstained: no abstention was wrong), latency p50/p95, and the counts of
+    questions and passes; ``None`` when no question measures one."""
+    sourced = [r for r in results if not r.expected_abstain and r.source_ranks]
+    with_answers = [r for r in results if not r.expected_abstain and r.answer_found is not None]
+    should_abstain = [r for r in results if r.expected_abstain]
+    did_abstain = [r for r in results if r.abstained]
+    latencies = [r.latency_ms for r in results]
+    metrics: dict[str, float | None] = {}
+    for depth in HIT_DEPTHS:
+        metrics[f"hit@{depth}"] = share(sum(hit_at(r.source_ranks, depth) for r in sourced), len(sourced))
+    metrics["mrr"] = share(sum(reciprocal_rank(r.source_ranks) for r in sourced), len(sourced))
+    answered = sum(bool(r.answer_found) and not r.abstained for r in with_answers)
+    metrics["answer_accuracy"] = share(answered, len(with_answers))
+    metrics["abstain_recall"] = share(sum(r.abstained for r in should_abstain), len(should_abstain))
+    metrics["abstain_precision"] = (
+        share(sum(r.expected_abstain for r in did_abstain), len(did_abstain)) if did_abstain else 1.0
+    )
+    metrics["latency_p50_ms"] = percentile(latencies, 50)
+    metrics["latency_p95_ms"] = percentile(latencies, 95)
+    metrics["questions"] = float(len(results))
+    metrics["passed"] = float(sum(r.passed for r in results))
+    return metrics

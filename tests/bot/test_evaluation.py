@@ -18,8 +18,8 @@ from bot.evaluation import (
     load_baseline,
     load_questions,
     render_plain,
-    summarise,
 )
+from index import question_set_metrics
 from index.records import Answer, Citation
 
 QUESTIONS = """
@@ -106,7 +106,7 @@ def test_metrics_on_a_hand_made_case(question_file: Path) -> None:
 def test_precision_counts_wrong_abstentions(question_file: Path) -> None:
     script = dict(SCRIPT) | {"How many German troops?": ("The articles I have do not cover this.", [], True)}
     results = evaluate(ScriptedDesk(script), load_questions([question_file]), Thresholds()).results
-    metrics = summarise(results)
+    metrics = question_set_metrics(results)
     assert metrics["abstain_precision"] == pytest.approx(0.5)  # d right, a wrong
     assert results[0].why == "abstained"
 
