@@ -43,9 +43,12 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def settings_from(**overrides: Any) -> Settings:
-    """Settings from file and environment, with command-line flags on top (unset flags are None)."""
+    """Settings from file and environment, with command-line flags on top (unset flags are None).
+
+    Index builds show progress bars when stderr is a terminal, else a line now and then."""
     key_map = {"corpus": "corpus_dir", "ray": "ray_address"}
-    return load_settings({key_map.get(k, k): v for k, v in overrides.items()})
+    flags = {key_map.get(k, k): v for k, v in overrides.items()}
+    return load_settings(flags | {"show_progress": sys.stderr.isatty()})
 
 
 def open_desk(settings: Settings, rebuild: bool = False, wait_for_build: bool = False) -> Any:
@@ -92,7 +95,6 @@ def index(
         index_type=index_type,
         vector_store=vector_store,
         ray=ray,
-        show_progress=sys.stderr.isatty(),
     )
     # Building is this command's job: behind another builder it waits (and says for whom), never serves stale.
     desk = open_desk(settings, rebuild=rebuild, wait_for_build=True)
@@ -121,7 +123,7 @@ def add(
     from bot.render_text import article_line
     from index import add_to_corpus
 
-    settings = settings_from(corpus=corpus, index_dir=index_dir, show_progress=sys.stderr.isatty())
+    settings = settings_from(corpus=corpus, index_dir=index_dir)
     added = add_to_corpus(items, settings.corpus_dir, settings.fetch_timeout_s)
     desk = open_desk(settings, wait_for_build=True)
     by_path = {a.source_path.split(":")[0]: a for a in desk.sources()}
@@ -165,7 +167,6 @@ def ask(
         k=k,
         retriever=retriever,
         vector_store=vector_store,
-        show_progress=sys.stderr.isatty(),
     )
     from bot.chat import AskOptions
     from index import clean_question, empty_filter_message, parse_day
@@ -204,9 +205,7 @@ def sources(
     """List the indexed articles, newest first."""
     from bot.render_text import article_line
 
-    settings = settings_from(
-        corpus=corpus, index_dir=index_dir, vector_store=vector_store, show_progress=sys.stderr.isatty()
-    )
+    settings = settings_from(corpus=corpus, index_dir=index_dir, vector_store=vector_store)
     desk = open_desk(settings)
     if as_json:
         counts = desk.chunk_counts()
@@ -231,9 +230,7 @@ def repl(
     """Ask questions one after another, with follow-ups (reads one question a line from a pipe)."""
     from bot.repl import run
 
-    settings = settings_from(
-        corpus=corpus, index_dir=index_dir, k=k, vector_store=vector_store, show_progress=sys.stderr.isatty()
-    )
+    settings = settings_from(corpus=corpus, index_dir=index_dir, k=k, vector_store=vector_store)
     run(settings)
 
 
@@ -248,7 +245,7 @@ def discord(
     require_extra("discord", "newsdesk discord")  # discord.py brings aiohttp
     from bot.discord_bot import run
 
-    run(settings_from(corpus=corpus, index_dir=index_dir, vector_store=vector_store, show_progress=sys.stderr.isatty()))
+    run(settings_from(corpus=corpus, index_dir=index_dir, vector_store=vector_store))
 
 
 # `newsdesk eval --help`: one paragraph a line, since rich keeps a docstring's line breaks.
@@ -304,9 +301,7 @@ def evaluate(
 
     questions = load_questions(files)  # fail fast on a malformed file, before any loading
     old = load_baseline(baseline) if baseline is not None else None
-    settings = settings_from(
-        corpus=corpus, index_dir=index_dir, k=k, vector_store=vector_store, show_progress=sys.stderr.isatty()
-    )
+    settings = settings_from(corpus=corpus, index_dir=index_dir, k=k, vector_store=vector_store)
     desk = open_desk(settings)
     thresholds = Thresholds(min_hit3, min_answer, min_abstain, min_abstain_precision)
     report = evaluate(desk, questions, thresholds, k=k, baseline=old)
