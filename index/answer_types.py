@@ -86,11 +86,13 @@ def expected_type(question: str) -> AnswerType:
     return next((kind for kind, asking in _ASKING.items() if asking.search(q)), AnswerType.ANY)
 
 
-def class_noun(question: str) -> str | None:
+def class_noun(question: str, kind: AnswerType | None = None) -> str | None:
     """The noun of a "what/which NOUN" question that names the kind of fact asked for ("year" in "In what
     year did ..."): a sentence holding a value of that kind says it by giving the value. None when the
-    question asks for another kind ("How many troops were in which country?" wants a number)."""
-    kind = expected_type(question)
+    question asks for another kind ("How many troops were in which country?" wants a number).
+
+    ``kind``: :func:`expected_type` of ``question`` when already known."""
+    kind = expected_type(question) if kind is None else kind
     match = _KIND_NOUN[kind].search(question.lower()) if kind in _KIND_NOUN else None
     return match.group(1) if match else None
 

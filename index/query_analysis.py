@@ -63,13 +63,14 @@ def analyse_question(question: str, lexical: LexicalIndex | None = None, as_of: 
     term weighs 1)."""
     terms = tuple(dict.fromkeys(tokenize(question)))
     weights = lexical.term_idf(terms) if lexical is not None else dict.fromkeys(terms, 1.0)
-    noun = class_noun(question)
+    wanted = expected_type(question)
+    noun = class_noun(question, wanted)
     named = _names_and_numbers(question)
     return QueryAnalysis(
         text=question,
         terms=terms,
         weights=weights,
-        wanted=expected_type(question),
+        wanted=wanted,
         noun=noun,
         noun_terms=frozenset(tokenize(noun)) if noun else frozenset(),
         years=frozenset(years(question)),
