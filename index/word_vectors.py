@@ -31,26 +31,47 @@ class WordVectors:
     def __init__(self, encode: Encode, capacity: int = CAPACITY) -> None:
         self.encode = encode
         self.capacity = capacity
-        self._vectors: dict[str, np.ndarray] = {}
+        # Kept words are rows of one float16 matrix (allocated on first use): a question's few hundred
+        # words are gathered with one fancy index instead of stacking as many small arrays.
+        self._rows: dict[str, int] = {}
+        self._matrix: np.ndarray | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._vectors)
+        return len(self._rows)
 
     def of(self, words: Iterable[str]) -> np.ndarray:
         """One float32 row per word, in order (words are used as given: lower-case them first).
         Vectors are kept as float16 (half the memory; single-word similarities move by < 0.001)."""
         words = list(words)
-        with self._lock:
-            found = {w: self._vectors.get(w) for w in words}
-        new = [w for w in found if found[w] is None]
-        if new:
-            vectors = self.encode(new).astype(np.float16)
-            found.update(zip(new, vectors, strict=True))
-            with self._lock:
-                if len(self._vectors) + len(new) > self.capacity:
-                    self._vectors.clear()
-                self._vectors.update(zip(new, vectors, strict=True))
         if not words:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.stack([found[w] for w in words]).astype(np.float32)  # type: ignore[misc]
+        with self._lock:
+            rows = np.fromiter((self._rows.get(w, -1) for w in words), dtype=np.int64, count=len(words))
+            found = self._matrix[np.maximum(rows, 0)] if self._matrix is not None else None  # a copy
+        missing = rows < 0
+        if missing.any():
+            asked = [w for w, m in zip(words, missing.tolist(), strict=True) if m]
+            new = list(dict.fromkeys(asked))
+            vectors = self.encode(new).astype(np.float16)
+            if found is None:
+                found = np.empty((len(words), vectors.shape[1]), dtype=np.float16)
+            position = {w: i for i, w in enumerate(new)}
+            found[missing] = vectors[[position[w] for w in asked]]
+            with self._lock:
+                self._keep(new, vectors)
+        assert found is not None  # nothing kept yet means every word was missing
+        return found.astype(np.float32)
+
+    def _keep(self, new: list[str], vectors: np.ndarray) -> None:
+        """Store newly embedded words (another thread may have stored some meanwhile); when full, start over."""
+        fresh = [i for i, w in enumerate(new) if w not in self._rows][: self.capacity]
+        if not fresh:
+            return
+        if self._matrix is None:
+            self._matrix = np.empty((self.capacity, vectors.shape[1]), dtype=np.float16)
+        if len(self._rows) + len(fresh) > self.capacity:
+            self._rows.clear()
+        first = len(self._rows)
+        self._matrix[first : first + len(fresh)] = vectors[fresh]
+        self._rows.update((new[i], first + n) for n, i in enumerate(fresh))
