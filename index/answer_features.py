@@ -84,9 +84,8 @@ def _share(named: list[list[str]], terms: set[str] | frozenset[str]) -> float:
 def candidate_features(analysis: QueryAnalysis, evidence: Evidence, stored: StoredIndex) -> np.ndarray:
     """One row of :data:`FEATURES` per sentence of ``evidence.ranked``."""
     ranked = evidence.ranked
-    rows = np.zeros((len(ranked), len(FEATURES)), dtype=np.float32)
     if not ranked:
-        return rows
+        return np.zeros((0, len(FEATURES)), dtype=np.float32)
     named = [tokenize(w) for w in (*analysis.names, *analysis.numbers)]
     named = [tokens for tokens in named if tokens]
     best_cosine = max(s.cosine for s in ranked)
@@ -96,14 +95,15 @@ def candidate_features(analysis: QueryAnalysis, evidence: Evidence, stored: Stor
     wants = [float(analysis.wanted is kind) for kind in _WANTS]
     log_question_terms = math.log1p(len(analysis.terms))
     sentences = stored.sentences
-    for i, s in enumerate(ranked):
+    rows: list[tuple[float, ...]] = []
+    for s in ranked:
         c = s.candidate
         article: Article = stored.articles[c.article_id]
         held = s.own_terms
         age = _age_days(article.date, analysis.as_of) if analysis.about_now else None
         log_age = math.log1p(max(age, 0) // 7) if age is not None else 0.0
         first = sentences is not None and c.row == sentences.rows_of(c.article_id).start
-        rows[i] = (
+        rows.append((
             s.cosine,
             s.cosine - best_cosine,
             s.terms,
@@ -120,7 +120,8 @@ def candidate_features(analysis: QueryAnalysis, evidence: Evidence, stored: Stor
             c.hit.score,
             _share(named, held),
             _share(named, s.counted),
-            _share(named, _article_terms(article.id, f"{article.title}\n{article.text}")),
+            # The whole article is tokenised only when the question names something to look for in it.
+            _share(named, _article_terms(article.id, f"{article.title}\n{article.text}")) if named else 0.0,
             evidence.missing_names,
             evidence.absent_names,
             swapped_names(analysis.text, evidence.absent, c.text),
@@ -135,8 +136,9 @@ def candidate_features(analysis: QueryAnalysis, evidence: Evidence, stored: Stor
             float(analysis.noun is not None),
             log_age,
             log_question_terms,
-        )
-    return rows
+        ))  # fmt: skip
+    # One conversion for the whole matrix: the same float32 rounding of each value as row-by-row assignment.
+    return np.array(rows, dtype=np.float32)
 
 
 def swapped_names(question: str, absent: list[str], sentence: str) -> float:

@@ -41,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -234,17 +235,14 @@ def weigh_evidence(
     weights = analysis.weights
     total = analysis.total_weight
     top_score = hits[0].score
-    title_terms: dict[str, set[str]] = {}
     similarity = _similarities(candidates, stored, query_vector)
     scored: list[Scored] = []
     for c, cosine in zip(candidates, similarity, strict=True):
         article = stored.articles[c.article_id]
-        if c.article_id not in title_terms:
-            title_terms[c.article_id] = set(tokenize(article.title))
-        before = set(tokenize(c.previous_text(article)))
+        before = _terms(c.previous_text(article))
         # A sentence that leans on the one before it is quoted with it: the pair is the claim.
-        own = set(tokenize(c.text)) | (before if c.leans_on_previous() else set())
-        around = before | title_terms[c.article_id]
+        own = set(_terms(c.text)) | (before if c.leans_on_previous() else set())
+        around = before | _terms(article.title)
         typed = typed_values(c.text, analysis.wanted, analysis.text)
         if typed:
             own = own | analysis.noun_terms  # "in Brussels" says the "city" of "In what city ...?"
@@ -280,6 +278,13 @@ def weigh_evidence(
     evidence.missing_names = len(missing) / named if named else 0.0
     evidence.absent_names = len(absent) / named if named else 0.0
     return evidence
+
+
+@lru_cache(maxsize=8192)
+def _terms(text: str) -> frozenset[str]:
+    """The BM25 terms of a sentence or title, tokenised once: a candidate's previous sentence is often
+    the candidate before it, and a bot's questions keep meeting the same articles."""
+    return frozenset(tokenize(text))
 
 
 def is_question(sentence: str) -> bool:
