@@ -13,7 +13,7 @@ import numpy as np
 
 from index.ann import build_ann, choose_index_type
 from index.chunking import ChunkingConfig, chunk_article, embedding_offset, embedding_text, title_prefix
-from index.embedding import DocumentEmbedder, IndexEmbedder, model_weights_sha256
+from index.embedding import DocumentEmbedder, Embedder, IndexEmbedder, model_weights_sha256
 from index.errors import ConfigError, IndexUnusableError
 from index.lexical import LexicalIndex
 from index.loading import SUPPORTED_SUFFIXES, load_corpus, text_hash
@@ -34,6 +34,7 @@ from index.store import (
     write_index,
 )
 from index.vector_store import FAISS, VectorStore, normalised_store, store_kind
+from index.word_vectors import WORD_BATCH, StoredWords, article_words
 
 log = logging.getLogger("newsdesk.builder")
 
@@ -48,6 +49,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     embedded_chunks: int = 0
     embedded_sentences: int = 0
+    embedded_words: int = 0  # single words embedded by the question encoder (StoredWords)
     total_chunks: int = 0
     rebuilt: bool = False
     wrote: bool = False
@@ -106,13 +108,15 @@ def open_index(
     rebuild: bool = False,
     wait_for_build: bool = False,
     held: StoredIndex | None = None,
+    words: Embedder | None = None,
 ) -> tuple[StoredIndex, BuildReport]:
     """The index for ``settings.corpus_dir``, updated first if the corpus or the recipe changed.
 
     ``wait_for_build``: when another process holds the build lock, wait for it and then update, rather
     than answer from the previous index (what a background refresh wants). ``held``: the generation
     the caller already holds (checked when it was read): while it is live it is used as it is, not read
-    and checked again."""
+    and checked again. ``words``: the question encoder; an update then also embeds the corpus's new
+    words with it (:class:`StoredWords`)."""
     index_dir = settings.resolved_index_dir()
     store = normalised_store(settings.vector_store)  # a store this install cannot use fails here, not after embedding
     recipe = _recipe(settings, embedder)
@@ -151,7 +155,7 @@ def open_index(
                     )
                     return stored, BuildReport(articles=len(stored.articles), total_chunks=len(stored.chunks))
     with build_lock(index_dir, wait=True):
-        return _update(settings, embedder, recipe, index_dir, rebuild, held)
+        return _update(settings, embedder, recipe, index_dir, rebuild, held, words)
 
 
 def _check_model(current: IndexManifest, recipe: IndexManifest, index_dir: Path) -> None:
@@ -186,6 +190,7 @@ def _update(
     index_dir: Path,
     rebuild: bool,
     held: StoredIndex | None,
+    words: Embedder | None = None,
 ) -> tuple[StoredIndex, BuildReport]:
     started = time.perf_counter()
     progress = Progress(bars=settings.show_progress, log_every_s=settings.progress_log_s)
@@ -237,11 +242,18 @@ def _update(
     complete = [(aid, spans, next(fresh_sentences) if kept is None else kept) for aid, spans, kept in sentence_parts]
     sentences = SentenceIndex.assemble(complete, recipe.dimension)
     report.embedded_sentences = sum(len(f.sentences) for f in fresh)
+    stored_words = None
+    if words is not None and hasattr(words, "describe"):
+        stored_words, report.embedded_words = _embed_words(
+            words, old.words if old else None, loaded.articles, [f.article for f in fresh]
+        )
     recipe.articles = entries
     recipe.chunk_count = len(chunks)
     lexical = build_lexical(loaded.articles, chunks)
     searcher, dense = _build_dense(index_dir, recipe, loaded.articles, chunks, vectors, settings.vector_store, report)
-    stored = write_index(index_dir, recipe, loaded.articles, chunks, vectors, lexical, sentences, dense)
+    stored = write_index(
+        index_dir, recipe, loaded.articles, chunks, vectors, lexical, sentences, dense, words=stored_words
+    )
     if searcher is not None:  # Milvus: the alias follows the generation now live, for other tools
         from index.milvus_store import publish_alias
 
@@ -280,9 +292,18 @@ def _build_dense(
     from index.milvus_store import sync_generation
 
     live = live_placement(index_dir)
-    return sync_generation(
-        index_dir, vector_store, recipe, requested, articles, chunks, vectors, report.rebuilt, live
-    )
+    return sync_generation(index_dir, vector_store, recipe, requested, articles, chunks, vectors, report.rebuilt, live)
+
+
+def _embed_words(
+    encoder: Embedder, previous: StoredWords | None, articles: list[Article], fresh: list[Article]
+) -> tuple[StoredWords, int]:
+    """The previous generation's word vectors plus those of the new articles' words (every article's
+    when there are none to keep, or another encoder made them)."""
+    describe: dict[str, str] = encoder.describe()  # type: ignore[attr-defined]
+    reusable = previous is not None and previous.encoder == describe
+    texts = [text for a in (fresh if reusable else articles) for text in (a.title, a.text)]
+    return StoredWords.extend(previous, article_words(texts), lambda new: encoder.encode(new, WORD_BATCH), describe)
 
 
 def _reusable(index_dir: Path, recipe: IndexManifest, held: StoredIndex | None) -> StoredIndex | None:

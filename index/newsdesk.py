@@ -63,6 +63,7 @@ class Newsdesk:
         self._stored = stored
         self.build_report = report
         self.words = WordVectors(embedder.encode)
+        self._use_stored_words(stored)
         # None: the hand-weighted rules of 093e210 (settings.answerer = "rules"), the benchmarks' baseline.
         self.answer_model = load_answer_model() if settings.answerer == "learned" else None
 
@@ -78,11 +79,21 @@ class Newsdesk:
         the next ones use the new one. One refresh at a time; safe to call from any thread."""
         with self._refresh_lock:
             # The generation in use was checked when it was read: an update reuses it unread.
-            stored, report = open_index(self.settings, self._documents, wait_for_build=True, held=self._stored)
+            stored, report = open_index(
+                self.settings, self._documents, wait_for_build=True, held=self._stored, words=self.embedder
+            )
             with self._swap_lock:
                 self._stored = stored
                 self.build_report = report
+                self._use_stored_words(stored)
             return report
+
+    def _use_stored_words(self, stored: StoredIndex) -> None:
+        """Look words up in the generation's stored vectors when this process's question encoder made them
+        (the same vectors it would compute); else embed them as questions need them."""
+        describe = getattr(self.embedder, "describe", None)
+        made_here = stored.words is not None and describe is not None and stored.words.encoder == describe()
+        self.words.stored = stored.words if made_here else None
 
     @functools.cached_property
     def _documents(self) -> DocumentEmbedder:
@@ -113,20 +124,25 @@ class Newsdesk:
         than answer from the previous index."""
         settings = settings or load_settings()
         embedder = make_embedder(settings.model, settings.document_backend)
+        # Questions go through the fast-starting onnxruntime session of the same model's export when
+        # one is installed (index.embedding), whichever runtime embedded the documents; it also embeds
+        # the corpus's words at index time (index.word_vectors.StoredWords).
+        queries = make_query_embedder(settings.model, settings.query_backend, documents=embedder)
         if settings.ray_address:
             # Builds embed on a Ray cluster (index.ray_embedding); questions are still embedded here.
             from index.ray_embedding import ray_embedder
 
             distributed = ray_embedder(embedder, settings.ray_address, settings.show_progress)
             try:
-                stored, report = open_index(settings, distributed, rebuild=rebuild, wait_for_build=wait_for_build)
+                stored, report = open_index(
+                    settings, distributed, rebuild=rebuild, wait_for_build=wait_for_build, words=queries
+                )
             finally:
                 distributed.close()
         else:
-            stored, report = open_index(settings, embedder, rebuild=rebuild, wait_for_build=wait_for_build)
-        # Questions go through the fast-starting onnxruntime session of the same model's export when
-        # one is installed (index.embedding), whichever runtime embedded the documents.
-        queries = make_query_embedder(settings.model, settings.query_backend, documents=embedder)
+            stored, report = open_index(
+                settings, embedder, rebuild=rebuild, wait_for_build=wait_for_build, words=queries
+            )
         return cls(settings, queries, stored, report)
 
     def sources(self) -> list[Article]:

@@ -5,7 +5,8 @@ Layout of an index directory::
     <index_dir>/CURRENT        name of the live generation (replaced atomically)
     <index_dir>/gen-<stamp>/   manifest.json (+ manifest.sha256), articles.jsonl, chunks.jsonl, vectors.npy,
                                dense.faiss, lexical.npz (BM25 over the same chunks, rebuilt whole on every write),
-                               sentences.npz (every sentence's span and embedding, for answer extraction)
+                               sentences.npz (every sentence's span and embedding, for answer extraction),
+                               words.npz (optional: the corpus's single-word vectors, for answer extraction)
     <index_dir>/.lock          held while a build runs
 
 With a Milvus vector store (``Settings.vector_store``), a generation holds ``vector_store.json`` (which
@@ -50,6 +51,7 @@ from index.milvus_store import VECTOR_STORE_NAME, MilvusPlacement
 from index.records import Article, Chunk
 from index.sentence_index import SENTENCES_NAME, SentenceIndex
 from index.vector_store import FAISS, FaissVectorStore, VectorStore
+from index.word_vectors import WORDS_NAME, StoredWords
 
 log = logging.getLogger("newsdesk.store")
 
@@ -79,6 +81,9 @@ class StoredIndex:
     sentences: SentenceIndex | None = None
     # The dense side: FAISS over ``ann`` unless a Milvus collection was opened for this generation.
     dense: VectorStore | None = None
+    # Single-word vectors made at index time (None: an index written without them; words are then
+    # embedded as questions need them).
+    words: StoredWords | None = None
 
     def vector_store(self) -> VectorStore:
         """What dense search runs on (see :mod:`index.vector_store`)."""
@@ -160,7 +165,8 @@ def read_index(index_dir: Path) -> StoredIndex | None:
     if generation is None:
         return None
     manifest = _read_generation_manifest(generation, index_dir)
-    for name in data_files(manifest):
+    optional = (WORDS_NAME,) if WORDS_NAME in manifest.files else ()
+    for name in (*data_files(manifest), *optional):
         file = generation / name
         if not file.is_file() or file_sha256(file) != manifest.files.get(name):
             raise IndexUnusableError(
@@ -174,6 +180,7 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         ann = read_ann(generation / ANN_NAME) if placement is None else None
         lexical = LexicalIndex.load(generation / LEXICAL_NAME)
         sentences = SentenceIndex.load(generation / SENTENCES_NAME)
+        words = StoredWords.load(generation / WORDS_NAME) if optional else None
     except (ValueError, TypeError, KeyError, OSError, RuntimeError) as err:
         raise IndexUnusableError(
             f"the index at {generation} cannot be read ({err}): {rebuild_hint(index_dir)}"
@@ -186,7 +193,7 @@ def read_index(index_dir: Path) -> StoredIndex | None:
         or sentences.vectors.shape[1:] != vectors.shape[1:]
     ):
         raise IndexUnusableError(f"the index at {generation} is inconsistent: {rebuild_hint(index_dir)}")
-    stored = StoredIndex(manifest, articles, chunks, vectors, ann, generation, lexical, sentences)
+    stored = StoredIndex(manifest, articles, chunks, vectors, ann, generation, lexical, sentences, words=words)
     if placement is not None:
         from index.milvus_store import open_placement, positions_of
 
@@ -239,6 +246,7 @@ def write_index(
     lexical: LexicalIndex,
     sentences: SentenceIndex,
     dense: Any,
+    words: StoredWords | None = None,
 ) -> StoredIndex:
     """Write a new generation and make it live atomically. Call with :func:`build_lock` held.
 
@@ -260,7 +268,10 @@ def write_index(
             write_ann(dense, staging / ANN_NAME)
         lexical.save(staging / LEXICAL_NAME)
         sentences.save(staging / SENTENCES_NAME)
-        names = MILVUS_DATA_FILES if milvus else DATA_FILES
+        names: tuple[str, ...] = MILVUS_DATA_FILES if milvus else DATA_FILES
+        if words is not None:
+            words.save(staging / WORDS_NAME)
+            names = (*names, WORDS_NAME)
         manifest.files = {name: file_sha256(staging / name) for name in names}
         manifest_bytes = manifest.to_json().encode("utf-8")
         (staging / MANIFEST_NAME).write_bytes(manifest_bytes)
@@ -279,7 +290,9 @@ def write_index(
         raise
     _prune_generations(index_dir, keep={final.name, previous})
     ann = None if milvus else dense
-    return StoredIndex(manifest, {a.id: a for a in articles}, chunks, vectors, ann, final, lexical, sentences)
+    return StoredIndex(
+        manifest, {a.id: a for a in articles}, chunks, vectors, ann, final, lexical, sentences, words=words
+    )
 
 
 @contextlib.contextmanager

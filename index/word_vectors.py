@@ -13,10 +13,17 @@ corpus's words. The store is bounded so a long-running process cannot grow witho
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from index.lexical import STOPWORDS
+from index.query_analysis import PLAIN_WORD
 
 # Embeds texts as unit vectors, one row each (Embedder.encode).
 Encode = Callable[[list[str]], np.ndarray]
@@ -36,6 +43,8 @@ class WordVectors:
         self._rows: dict[str, int] = {}
         self._matrix: np.ndarray | None = None
         self._lock = threading.Lock()
+        # The index's words, embedded at index time by the same encoder (set by the owner per generation).
+        self.stored: StoredWords | None = None
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -50,6 +59,15 @@ class WordVectors:
             rows = np.fromiter((self._rows.get(w, -1) for w in words), dtype=np.int64, count=len(words))
             found = self._matrix[np.maximum(rows, 0)] if self._matrix is not None else None  # a copy
         missing = rows < 0
+        stored = self.stored
+        if stored is not None and missing.any():
+            at = np.fromiter((stored.rows.get(w, -1) for w in words), dtype=np.int64, count=len(words))
+            have = missing & (at >= 0)
+            if have.any():
+                if found is None:
+                    found = np.empty((len(words), stored.vectors.shape[1]), dtype=np.float16)
+                found[have] = stored.vectors[at[have]]
+                missing &= ~have
         if missing.any():
             asked = [w for w, m in zip(words, missing.tolist(), strict=True) if m]
             new = list(dict.fromkeys(asked))
@@ -75,3 +93,62 @@ class WordVectors:
         first = len(self._rows)
         self._matrix[first : first + len(fresh)] = vectors[fresh]
         self._rows.update((new[i], first + n) for n, i in enumerate(fresh))
+
+
+WORDS_NAME = "words.npz"
+# Words are embedded at index time in batches this large: all are a few tokens long, so bigger batches
+# only cut the per-call overhead (the vectors do not depend on the batch: tests/index/test_word_vectors.py).
+WORD_BATCH = 256
+
+
+def article_words(texts: Iterable[str]) -> set[str]:
+    """The words the answer stage may compare with a question's (index.answering.paraphrased_terms):
+    lower-cased plain words, stop words left out."""
+    return {w for text in texts for w in (x.lower() for x in PLAIN_WORD.findall(text)) if w not in STOPWORDS}
+
+
+@dataclass(frozen=True)
+class StoredWords:
+    """The single-word vectors of a corpus's words, made at index time by the question encoder, so that a
+    question's first answer embeds no words (a cold :class:`WordVectors` embedded a few dozen per question,
+    most of the answer stage's time). ``encoder``: what made them (``describe()`` of the question
+    encoder); they are used only by a process whose question encoder is the same."""
+
+    words: list[str]
+    vectors: np.ndarray  # float16, one row per word
+    encoder: dict[str, str]
+
+    @functools.cached_property
+    def rows(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.words)}
+
+    def save(self, path: Path) -> None:
+        with open(path, "wb") as handle:
+            np.savez(
+                handle,
+                words=np.asarray(self.words, dtype=np.str_),
+                vectors=self.vectors,
+                encoder=np.asarray(json.dumps(self.encoder, sort_keys=True)),
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> StoredWords:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(data["words"].tolist(), data["vectors"], json.loads(str(data["encoder"])))
+
+    @classmethod
+    def extend(
+        cls, previous: StoredWords | None, words: set[str], encoder: Encode, describe: dict[str, str]
+    ) -> tuple[StoredWords, int]:
+        """``previous`` (when made by the same encoder) plus vectors of the ``words`` it lacks; and how many
+        were embedded. Words of removed articles are kept until a rebuild: harmless, and an update then
+        costs only its new articles' words."""
+        kept = previous if previous is not None and previous.encoder == describe else None
+        known = kept.rows if kept is not None else {}
+        new = sorted(w for w in words if w not in known)
+        vectors = encoder(new).astype(np.float16) if new else np.zeros((0, 0), dtype=np.float16)
+        if kept is None:
+            return cls(new, vectors, describe), len(new)
+        if not new:
+            return kept, 0
+        return cls([*kept.words, *new], np.concatenate([kept.vectors, vectors]), describe), len(new)

@@ -4,8 +4,11 @@ close (the model)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from index.word_vectors import WordVectors
+from index.loading import load_corpus
+from index.settings import BUNDLED_CORPUS
+from index.word_vectors import StoredWords, WordVectors, article_words
 from tests.fake_embedder import HashingEmbedder
 
 
@@ -37,3 +40,73 @@ def test_near_synonyms_are_close(embedder) -> None:  # type: ignore[no-untyped-d
     # What paraphrase matching relies on (index.word_vectors' docstring): a property of the model.
     vectors = WordVectors(embedder.encode).of(["troops", "soldiers", "harvest"])
     assert float(vectors[0] @ vectors[1]) > 0.8 > float(vectors[0] @ vectors[2])
+
+
+@pytest.fixture(scope="module")
+def questions_encoder():  # type: ignore[no-untyped-def]
+    """The product's question encoder (the int8 ONNX export), which also makes the stored words."""
+    from index.embedding import make_query_embedder
+    from index.settings import DEFAULT_MODEL
+
+    return make_query_embedder(DEFAULT_MODEL, "auto")
+
+
+def test_stored_words_are_the_vectors_a_question_would_embed(questions_encoder) -> None:  # type: ignore[no-untyped-def]
+    # Exactly, not approximately: the answer model's features must not change (issue 12 trains on them).
+    corpus = load_corpus(BUNDLED_CORPUS).articles
+    words = sorted(article_words(text for a in corpus for text in (a.title, a.text)))[:240]
+    assert "troops" in article_words(["Troops were deployed."]) and "were" not in article_words(["were"])
+    stored, embedded = StoredWords.extend(None, set(words), lambda new: questions_encoder.encode(new, 256), {"e": "1"})
+    assert embedded == len(words)
+    lazy = WordVectors(questions_encoder.encode)
+    asked = [lazy.of(words[n : n + 7]) for n in range(0, len(words), 7)]  # a question's worth at a time
+    assert np.array_equal(np.concatenate(asked), stored.vectors.astype(np.float32)[[stored.rows[w] for w in words]])
+
+
+def test_stored_words_are_looked_up_not_embedded(questions_encoder) -> None:  # type: ignore[no-untyped-def]
+    calls: list[list[str]] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return questions_encoder.encode(texts)
+
+    stored, _ = StoredWords.extend(None, {"troops", "soldiers"}, questions_encoder.encode, {"e": "1"})
+    words = WordVectors(encode)
+    words.stored = stored
+    vectors = words.of(["soldiers", "reporters", "troops", "reporters"])
+    assert calls == [["reporters"]]  # only the word the store lacks, once
+    assert np.array_equal(vectors[[0, 2]], stored.vectors[[stored.rows["soldiers"], stored.rows["troops"]]])
+    assert np.array_equal(vectors[1], vectors[3])
+
+
+def test_an_update_embeds_only_new_words_and_another_encoder_all(questions_encoder) -> None:  # type: ignore[no-untyped-def]
+    first, _ = StoredWords.extend(None, {"troops", "soldiers"}, questions_encoder.encode, {"e": "1"})
+    second, embedded = StoredWords.extend(first, {"troops", "reporters"}, questions_encoder.encode, {"e": "1"})
+    assert embedded == 1 and set(second.words) == {"troops", "soldiers", "reporters"}
+    assert np.array_equal(second.vectors[second.rows["troops"]], first.vectors[first.rows["troops"]])
+    _, embedded = StoredWords.extend(second, {"troops"}, questions_encoder.encode, {"e": "2"})
+    assert embedded == 1  # made by another encoder: nothing of it is kept
+
+
+def test_the_index_stores_its_words_and_questions_use_them(  # type: ignore[no-untyped-def]
+    embedder, questions_encoder, make_settings, tmp_path
+) -> None:
+    from index.builder import open_index
+    from index.newsdesk import Newsdesk
+    from index.store import read_index
+    from index.word_vectors import WORDS_NAME
+
+    settings = make_settings(BUNDLED_CORPUS)
+    stored, report = open_index(settings, embedder, words=questions_encoder)
+    assert stored.words is not None and report.embedded_words == len(stored.words.words) > 100
+    assert WORDS_NAME in stored.manifest.files  # checksummed like every file of the generation
+    again = read_index(settings.resolved_index_dir())
+    assert again is not None and again.words is not None
+    assert again.words.words == stored.words.words and np.array_equal(again.words.vectors, stored.words.vectors)
+    desk = Newsdesk(settings, questions_encoder, again, report)
+    assert desk.words.stored is again.words
+    asked: list[int] = []
+    encode = desk.words.encode
+    desk.words.encode = lambda texts: asked.append(len(texts)) or encode(texts)  # type: ignore[func-returns-value]
+    answer = desk.ask("How many troops will be deployed to the country?")
+    assert not answer.abstained and asked == []  # every word it compared was stored
