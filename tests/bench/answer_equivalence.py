@@ -111,6 +111,8 @@ def record(sets: dict[str, tuple[Path, list[str]]]) -> dict[str, Any]:
     try:
         for name, (corpus, questions) in sets.items():
             desk = open_desk(corpus, name)
+            # Whether this side looked words up in the index's stored vectors (newer code) or embedded them.
+            out.setdefault("stored_words", {})[name] = getattr(getattr(desk, "words", None), "stored", None) is not None
             for n, question in enumerate(questions):
                 captured.clear()
                 answer = desk.ask(question).to_json()
@@ -204,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     with_features = sum(bool(q["shape"][0]) for q in after["questions"].values())
     rows = sum(q["shape"][0] for q in after["questions"].values())
     print(f"questions per collection: {counts}; {with_features} with candidates, {rows:,} feature rows compared")
+    print(f"stored word vectors used: before {before.get('stored_words', {})}, after {after.get('stored_words', {})}")
     for line in found[:SHOW]:
         print(line)
     if found:

@@ -8,12 +8,15 @@ remains of the search stage (fusion, filters, diversity).
 The baseline is a fair race (issue 14): what a user would write with the same question encoder as
 Newsdesk (the very same ONNX session, ``desk.embedder``) and an exact numpy top-k over the same chunk
 vectors: retrieval only, no answer. Newsdesk's own search-only time (encode + search stages) is
-recorded beside its full answer time, so both can be compared with it.
+recorded beside its full answer time, so both can be compared with it. The baseline answers each
+question right after Newsdesk does (:func:`measure_race`): on a shared machine whose load moves by
+the minute, both sides of every comparison see the same load.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,10 +45,19 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return percentiles(values)
 
 
-def measure_desk(name: str, desk: Newsdesk, questions: list[str]) -> LatencyRun:
-    """Warm latency of ``desk.ask`` + rendering over ``questions`` (after a few warm-up questions)."""
+def measure_race(name: str, desk: Newsdesk, questions: list[str]) -> tuple[LatencyRun, LatencyRun]:
+    """Newsdesk (:func:`measure_desk`) and the fair baseline, question by question, interleaved."""
+    baseline = LatencyRun("baseline_exact_topk")
+    return measure_desk(name, desk, questions, baseline), baseline
+
+
+def measure_desk(name: str, desk: Newsdesk, questions: list[str], baseline: LatencyRun | None = None) -> LatencyRun:
+    """Warm latency of ``desk.ask`` + rendering over ``questions`` (after a few warm-up questions);
+    with ``baseline``, the fair baseline is timed on each question right after (into ``baseline``)."""
+    race = _baseline_search(desk)
     for question in questions[:WARM_UP]:
         render_text(desk.ask(question))
+        race(question)
     run = LatencyRun(name)
     lexical = desk.stored.lexical_index()
     pool = max(MIN_POOL, POOL_FACTOR * desk.settings.k)
@@ -74,11 +86,13 @@ def measure_desk(name: str, desk: Newsdesk, questions: list[str]) -> LatencyRun:
         run.stages_ms["answer"].append(float(timings.get("answer", 0.0)))
         run.stages_ms["render"].append(max(0.0, rendered))
         assert text  # a rendered answer is never empty; guards against measuring a no-op
+        if baseline is not None:
+            _time_baseline(baseline, race, question)
     return run
 
 
-def measure_baseline(desk: Newsdesk, questions: list[str]) -> LatencyRun:
-    """The same question encoder + exact top k (numpy) over the same chunk vectors."""
+def _baseline_search(desk: Newsdesk) -> Callable[[str], tuple[float, float]]:
+    """The same question encoder + exact top k (numpy) over the same chunk vectors: (encode s, top-k s)."""
     vectors = np.ascontiguousarray(desk.stored.vectors, dtype=np.float32)
     k = min(desk.settings.k, len(vectors))
 
@@ -91,14 +105,24 @@ def measure_baseline(desk: Newsdesk, questions: list[str]) -> LatencyRun:
         top[np.argsort(-scores[top])]
         return encoded - started, time.perf_counter() - encoded
 
+    return search
+
+
+def _time_baseline(run: LatencyRun, search: Callable[[str], tuple[float, float]], question: str) -> None:
+    encode, dense = search(question)
+    run.total_ms.append((encode + dense) * 1000)
+    run.stages_ms["encode"].append(encode * 1000)
+    run.stages_ms["dense"].append(dense * 1000)
+
+
+def measure_baseline(desk: Newsdesk, questions: list[str]) -> LatencyRun:
+    """The fair baseline alone (:func:`measure_race` interleaves it with Newsdesk)."""
+    search = _baseline_search(desk)
     for question in questions[:WARM_UP]:
         search(question)
     run = LatencyRun("baseline_exact_topk")
     for question in questions:
-        encode, dense = search(question)
-        run.total_ms.append((encode + dense) * 1000)
-        run.stages_ms["encode"].append(encode * 1000)
-        run.stages_ms["dense"].append(dense * 1000)
+        _time_baseline(run, search, question)
     return run
 
 
