@@ -99,9 +99,10 @@ def test_piped_mode_prints_plain_answers_and_honours_commands(news_desk: Newsdes
 @pytest.mark.model
 def test_newsdesk_repl_reads_questions_from_a_pipe(tmp_path: Path) -> None:
     """The issue's acceptance check, as a user runs it (a new process: loads the model itself). The
-    follow-up "what about the Taliban?" must be answered as the thread's question about the Taliban: its
-    reply is the reply to that question asked on its own, in the same process (whatever the model makes
-    of it: today it abstains), and not the first answer again."""
+    follow-up "what about the Taliban?" must be answered as the thread's question about the Taliban,
+    asked on its own in the same process: the same reply when that one abstains or quotes the Taliban,
+    else the one line saying the articles do not answer it about the Taliban (bot.chat.about_subject);
+    never the first answer again."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HF_HUB_OFFLINE": "1",
@@ -123,7 +124,12 @@ def test_newsdesk_repl_reads_questions_from_a_pipe(tmp_path: Path) -> None:
     assert "Stoltenberg" in first and "[1] RFE/RL · 2020-10-21" in first
     answer = speaker.split("\n\nSources:")[0]
     assert answer.startswith("NATO Secretary-General Jens Stoltenberg said it. [1]")
-    assert taliban == direct and taliban.split("\n\nSources:")[0] != first.split("\n\nSources:")[0]
+    direct_answer = direct.split("\n\nSources:")[0]
+    if "Taliban" in direct_answer or direct_answer.startswith("The articles I have do not cover this"):
+        assert taliban == direct
+    else:  # answered with passages that never name the Taliban: not quoted back as if about them
+        assert taliban.startswith("The articles I have do not answer this about the Taliban.\n\nClosest matches:")
+    assert taliban.split("\n\nSources:")[0] != first.split("\n\nSources:")[0]
     assert hint.startswith("“clear” is not a question.")
     assert "Traceback" not in result.stderr
 
