@@ -105,3 +105,38 @@ class HashingEmbedder:
                     if row is not None:
                         sums[i][k] += row
         return PassageVectors(out, sums, counts)
+
+
+class PacedEmbedder(HashingEmbedder):
+    """The fake, taking ``seconds_per_text`` of wall time (not CPU) per text: an index build that lasts
+    long enough to be interrupted or read beside, on an idle machine or a loaded one alike."""
+
+    def __init__(self, seconds_per_text: float) -> None:
+        super().__init__()
+        self.seconds_per_text = seconds_per_text
+
+    def encode_passages(
+        self,
+        texts: list[str],
+        spans: Sequence[Sequence[CharSpan]],
+        batch_size: int = 32,
+        show_progress: bool = False,
+    ) -> PassageVectors:
+        import time
+
+        time.sleep(self.seconds_per_text * len(texts))
+        return super().encode_passages(texts, spans, batch_size, show_progress)
+
+
+# ``python -m tests.fake_embedder CORPUS INDEX SECONDS_PER_TEXT``: rebuild an index with the paced fake,
+# in a process of its own (a writer that tests can kill or read beside).
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    from index.builder import open_index
+    from index.settings import load_settings
+
+    corpus, index_dir, pace = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
+    values = {"corpus_dir": corpus, "index_dir": index_dir, "show_progress": False, "model": MODEL_ID}
+    open_index(load_settings(values, env={}), PacedEmbedder(pace), rebuild=True)

@@ -24,6 +24,7 @@ def newsdesk(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.model  # a new process builds the bundled index with the model
 def test_ask_json_builds_the_index_then_answers(tmp_path: Path) -> None:
     result = newsdesk("ask", "How many German troops will be deployed to Afghanistan?", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -74,6 +74,7 @@ def until_cited(repl: PipedRepl, cited: bool) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.model  # a new process loads the model
 def test_a_running_piped_repl_sees_a_dropped_article_and_forgets_a_removed_one(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(BUNDLED_CORPUS, corpus)
