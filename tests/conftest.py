@@ -125,7 +125,8 @@ def fake_settings(corpus: Path, index_dir: Path, **overrides: object) -> Setting
 def open_fake_desk(settings: Settings, embedder: HashingEmbedder) -> FakeDesk:
     from index.builder import open_index
 
-    stored, report = open_index(settings, embedder)
+    # As Newsdesk.open does: the corpus's words are embedded at build time by the question encoder.
+    stored, report = open_index(settings, embedder, words=embedder)
     return FakeDesk(settings, embedder, stored, report)
 
 
