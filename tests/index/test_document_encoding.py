@@ -117,6 +117,7 @@ def test_pooled_sentences_come_from_the_chunk_pass_and_encoded_ones_are_the_mode
     assert np.median((vectors * stored).sum(axis=1)) > 0.6
 
 
+@pytest.mark.slow  # measured: 4.5 CPU-s (a second encoder embeds the bundled corpus)
 @pytest.mark.parametrize("runtime", RUNTIMES[:1])
 def test_another_encoder_serves_the_index_and_an_update_reembeds_everything(  # type: ignore[no-untyped-def]
     runtime: str, embedder, corpus_copy: Path, make_settings
