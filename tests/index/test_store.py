@@ -127,25 +127,25 @@ def test_bm25_is_stored_checksummed_and_follows_updates(fake_embedder, news_copy
 
 
 def test_an_update_checks_the_generation_it_holds_no_second_time(  # type: ignore[no-untyped-def]
-    embedder, corpus_copy: Path, make_settings, monkeypatch
+    fake_embedder, news_copy: Path, make_fake_settings, monkeypatch
 ) -> None:
-    settings = make_settings(corpus_copy)
-    first, _ = open_index(settings, embedder)
+    settings = make_fake_settings(news_copy)
+    first, _ = open_index(settings, fake_embedder)
     hashed: list[Path] = []
     real = store.file_sha256
     monkeypatch.setattr(store, "file_sha256", lambda path: hashed.append(path) or real(path))
 
-    (corpus_copy / "extra.txt").write_text("Bridge opens. The new bridge over the fjord opened in Oslo on Monday.\n")
-    second, report = open_index(settings, embedder, held=first)
+    (news_copy / "extra.txt").write_text("Bridge opens. The new bridge over the fjord opened in Oslo on Monday.\n")
+    second, report = open_index(settings, fake_embedder, held=first)
     assert report.added == ["extra"]
     # Only the new generation's files are hashed (once each, as they are written); the held one is not re-read.
     assert sorted(p.name for p in hashed) == sorted(second.manifest.files)
     assert not any(p.parent == first.path for p in hashed)
 
     hashed.clear()
-    again, report = open_index(settings, embedder, held=second)
+    again, report = open_index(settings, fake_embedder, held=second)
     assert not report.wrote and again is second and hashed == []
     # Holding a generation that is no longer live (or none, a new process): the live one is read and checked.
-    third, report = open_index(settings, embedder, held=first)
+    third, report = open_index(settings, fake_embedder, held=first)
     assert not report.wrote and third.path == second.path
     assert sorted(p.name for p in hashed) == sorted(second.manifest.files)

@@ -51,6 +51,7 @@ def questions_encoder():  # type: ignore[no-untyped-def]
     return make_query_embedder(DEFAULT_MODEL, "auto")
 
 
+@pytest.mark.model  # the product's question encoder (ONNX int8)
 def test_stored_words_are_the_vectors_a_question_would_embed(questions_encoder) -> None:  # type: ignore[no-untyped-def]
     # Exactly, not approximately: the answer model's features must not change (issue 12 trains on them).
     corpus = load_corpus(BUNDLED_CORPUS).articles
@@ -63,6 +64,7 @@ def test_stored_words_are_the_vectors_a_question_would_embed(questions_encoder) 
     assert np.array_equal(np.concatenate(asked), stored.vectors.astype(np.float32)[[stored.rows[w] for w in words]])
 
 
+@pytest.mark.model  # the product's question encoder (ONNX int8)
 def test_stored_words_are_looked_up_not_embedded(questions_encoder) -> None:  # type: ignore[no-untyped-def]
     calls: list[list[str]] = []
 
@@ -79,6 +81,7 @@ def test_stored_words_are_looked_up_not_embedded(questions_encoder) -> None:  # 
     assert np.array_equal(vectors[1], vectors[3])
 
 
+@pytest.mark.model  # the product's question encoder (ONNX int8)
 def test_an_update_embeds_only_new_words_and_another_encoder_all(questions_encoder) -> None:  # type: ignore[no-untyped-def]
     first, _ = StoredWords.extend(None, {"troops", "soldiers"}, questions_encoder.encode, {"e": "1"})
     second, embedded = StoredWords.extend(first, {"troops", "reporters"}, questions_encoder.encode, {"e": "1"})
