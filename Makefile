@@ -83,7 +83,9 @@ bench-quality: venv
 	NEWSDESK_DATA=$(DATA) $(BIN)/python -m tests.bench.quality
 	NEWSDESK_DATA=$(DATA) $(BIN)/python -m tests.bench.answer_bench evaluate
 
-# Retrain the answer model (index/models/answer_model.json) on the development benchmark's train split.
+# Train a candidate answer model on the development benchmark's train split (long variants; threshold
+# chosen on validation): reports/answer_model.candidate.json. Measure it (answer_bench evaluate --model)
+# before copying it to index/models/answer_model.json (docs/QUALITY.md).
 train: venv
 	NEWSDESK_DATA=$(DATA) $(BIN)/python -m tests.bench.answer_bench train
 

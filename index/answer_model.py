@@ -53,9 +53,14 @@ class AnswerModel:
     # Question-level calibration: weights over [logit p1, logit p2, best sentence's features] and a bias.
     answer_layer: tuple[np.ndarray, float] | None = None
 
+    @property
+    def columns(self) -> list[int]:
+        """Where this model's features sit in a row of :data:`FEATURES` (a model may use fewer)."""
+        return [FEATURES.index(name) for name in self.features]
+
     def sentence_probabilities(self, features: np.ndarray) -> np.ndarray:
-        """P(sentence holds the answer) for each row of ``features``."""
-        x = (np.asarray(features, dtype=np.float32) - self.mean) / self.scale
+        """P(sentence holds the answer) for each row of ``features`` (columns of :data:`FEATURES`)."""
+        x = (np.asarray(features, dtype=np.float32)[:, self.columns] - self.mean) / self.scale
         for n, (weights, bias) in enumerate(self.layers):
             x = x @ weights + bias
             if n < len(self.layers) - 1:
@@ -76,7 +81,7 @@ class AnswerModel:
             a, b = self.platt
             return float(_sigmoid(np.array([a * _logit(p1) + b]))[0])
         weights, bias = self.answer_layer
-        row = (np.asarray(features[order[0]], dtype=np.float32) - self.mean) / self.scale
+        row = (np.asarray(features[order[0]], dtype=np.float32)[self.columns] - self.mean) / self.scale
         x = np.concatenate([[_logit(p1), _logit(p2)], row]).astype(np.float32)
         return float(_sigmoid(np.array([x @ weights + bias]))[0])
 
@@ -114,7 +119,9 @@ class AnswerModel:
         stated = data.pop("sha256", None)
         if stated != _digest(data):
             raise AnswerModelError(f"answer model {path} does not match its checksum: run 'make train'")
-        if data.get("format") != FORMAT or tuple(data["features"]) != FEATURES:
+        # A model may use fewer features than the code computes (an older model beside a newer one in the
+        # benchmarks), never one the code does not compute.
+        if data.get("format") != FORMAT or not set(data["features"]) <= set(FEATURES):
             raise AnswerModelError(f"answer model {path} was trained for other features: run 'make train'")
         layers = tuple(
             (np.asarray(layer["weights"], dtype=np.float32), np.asarray(layer["bias"], dtype=np.float32))

@@ -6,8 +6,8 @@ nothing is copied into the repository.
 
 * ``squad``: SQuAD 2.0 dev (11,873 questions, 5,945 of them unanswerable: written by crowd workers to
   look answerable from the paragraph they saw) and the SQuAD 1.1 dev questions 2.0 does not repeat.
-  Every paragraph is an article (titled with its Wikipedia article). Split by Wikipedia article (48:
-  all of xquad-en's too), so no article's paragraphs serve two splits.
+  Every paragraph is an article (titled with its Wikipedia article: "Normans (Wikipedia)"). Split by
+  Wikipedia article (48: all of xquad-en's too), so no article's paragraphs serve two splits.
 * ``news``: RealTime QA's weekly news quizzes (2020-2021, 2023-2026; 4,118 questions with an evidence
   passage). Each evidence passage is an article dated with its quiz's date and credited to the quiz's
   outlet; the answer is the correct choice. Split by quiz week. Questions whose answer is not written
@@ -16,6 +16,20 @@ nothing is copied into the repository.
 *Near misses* are the answerable questions asked again with their own article left out
 (:class:`index.search.SearchFilters` ``exclude``): the articles are then on the topic but hold no
 answer, and Newsdesk should say so.
+
+The *long* variants hold the same questions and text, split the same way, in articles as long as the
+news archives Newsdesk is used on (about 4-5k characters, like a CNN story), so that chunking, passage
+ranks and "the other sentences of the same article" behave as they do there:
+
+* ``squad-long``: consecutive paragraphs of one Wikipedia article joined into documents of at least
+  :data:`LONG_CHARS` characters (the last of an article may be shorter). A near miss leaves out the
+  whole document; near misses whose answer is written in another document of the same Wikipedia article
+  are not asked (that document may well answer them).
+* ``news-long``: the evidence passages of one quiz date (the week's news) joined, in the quiz's order,
+  into digests of up to :data:`LONG_CHARS` characters, dated the quiz date and credited to the outlet
+  of most of them, untitled like the short variant (the loader titles them by their first sentence).
+  RealTime QA gives a sentence or two of each story, not the story, so a real article cannot be
+  rebuilt; a digest puts each passage among other news of the same days, as a news archive does.
 """
 
 from __future__ import annotations
@@ -26,7 +40,7 @@ import html
 import json
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tests.bench.datasets import BenchArticle, data_root, write_corpus
@@ -34,6 +48,7 @@ from tests.bench.datasets import BenchArticle, data_root, write_corpus
 SPLITS = ("train", "validation", "test")
 SPLIT_SHARES = (0.6, 0.2, 0.2)
 SPLIT_SEED = 20261130
+LONG_CHARS = 4000  # a long variant's document: about a news article's length (held-out CNN articles: ~4.4k)
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,7 @@ class DevQuestion:
     split: str
     asked_on: str = ""  # ISO date the question was asked (news)
     extractive: bool = True  # an answer string is written in its gold article
+    near_miss: bool = True  # asked again without its gold article(s) (False: another article may answer it)
 
     @property
     def answerable(self) -> bool:
@@ -73,13 +89,17 @@ def assign_splits(groups: list[str], seed: int = SPLIT_SEED) -> dict[str, str]:
     return {g: ("train" if n < cut1 else "validation" if n < cut2 else "test") for n, g in enumerate(ordered)}
 
 
-def load_squad(root: Path | None = None) -> DevSet:
-    root = root or data_root()
-    folder = root / "squad"
+def _squad_versions(root: Path | None) -> tuple[list[dict], list[dict]]:  # type: ignore[type-arg]
+    folder = (root or data_root()) / "squad"
     with gzip.open(folder / "dev-v2.0-explorer.json.gz", "rt", encoding="utf-8") as handle:
         v2 = json.load(handle)["data"]
     with gzip.open(folder / "dev-v1.1-explorer.json.gz", "rt", encoding="utf-8") as handle:
         v1 = json.load(handle)["data"]
+    return v2, v1
+
+
+def load_squad(root: Path | None = None) -> DevSet:
+    v2, v1 = _squad_versions(root)
     splits = assign_splits([a["title"] for a in v1 + v2])
     articles: dict[tuple[str, str], BenchArticle] = {}
     questions: dict[str, DevQuestion] = {}
@@ -90,7 +110,7 @@ def load_squad(root: Path | None = None) -> DevSet:
                 key = (title, paragraph["context"])
                 if key not in articles:
                     slug = re.sub(r"\W+", "-", title).strip("-").lower()
-                    articles[key] = BenchArticle(f"sq-{slug}-{len(articles)}", title.replace("_", " "), key[1])
+                    articles[key] = BenchArticle(f"sq-{slug}-{len(articles)}", _headline(title), key[1])
                 article_id = articles[key].id
                 for qa in paragraph["qas"]:
                     if qa["id"] in questions:
@@ -102,6 +122,64 @@ def load_squad(root: Path | None = None) -> DevSet:
                         frozenset() if impossible else frozenset({article_id}), splits[title],
                     )  # fmt: skip
     return DevSet("squad", list(articles.values()), list(questions.values()))
+
+
+def load_squad_long(root: Path | None = None) -> DevSet:
+    """SQuAD in documents of consecutive paragraphs of one Wikipedia article (see the module's doc)."""
+    short = load_squad(root)
+    by_title: dict[str, list[BenchArticle]] = {}
+    for article in short.articles:  # in the files' order: SQuAD keeps an article's paragraphs in order
+        by_title.setdefault(article.title, []).append(article)
+    document_of: dict[str, str] = {}
+    documents: list[BenchArticle] = []
+    for title, paragraphs in by_title.items():
+        slug = re.sub(r"\W+", "-", title).strip("-").lower()
+        for group in _consecutive(paragraphs):
+            doc = BenchArticle(f"sql-{slug}-{len(documents)}", title, "\n\n".join(p.text for p in group))
+            documents.append(doc)
+            document_of.update((p.id, doc.id) for p in group)
+    folded = {d.id: f" {_normalise(d.text)} " for d in documents}
+    siblings = {d.id: [o.id for o in documents if o.title == d.title and o.id != d.id] for d in documents}
+    questions = []
+    for q in short.questions:
+        gold = frozenset(document_of[a] for a in q.gold)
+        others = [o for g in gold for o in siblings[g]]
+        answered_elsewhere = any(_holds(folded[o], q.answers) for o in others)
+        questions.append(replace(q, gold=gold, near_miss=not answered_elsewhere))
+    return DevSet("squad-long", documents, questions)
+
+
+def _headline(title: str) -> str:
+    # "Normans (Wikipedia)": the loader takes a one-word line for no headline and would title each
+    # article by its first sentence; a news article's headline names its subject, and so should these.
+    return f"{title.replace('_', ' ')} (Wikipedia)"
+
+
+def _consecutive(paragraphs: list[BenchArticle]) -> list[list[BenchArticle]]:
+    groups: list[list[BenchArticle]] = [[]]
+    for p in paragraphs:
+        if sum(len(x.text) for x in groups[-1]) >= LONG_CHARS:
+            groups.append([])
+        groups[-1].append(p)
+    return [g for g in groups if g]
+
+
+def load_news_long(root: Path | None = None) -> DevSet:
+    """RealTime QA with each quiz date's evidence passages joined into digests (see the module's doc)."""
+    short = load_news(root)
+    by_date: dict[str, list[BenchArticle]] = {}
+    for article in short.articles:
+        by_date.setdefault(article.date, []).append(article)
+    document_of: dict[str, str] = {}
+    documents: list[BenchArticle] = []
+    for date, passages in by_date.items():
+        for group in _consecutive(passages):
+            outlet = max(sorted({p.outlet for p in group}), key=[p.outlet for p in group].count)
+            doc = BenchArticle(f"rtl-{date}-{len(documents)}", "", "\n\n".join(p.text for p in group), date, outlet)
+            documents.append(doc)
+            document_of.update((p.id, doc.id) for p in group)
+    questions = [replace(q, gold=frozenset(document_of[a] for a in q.gold)) for q in short.questions]
+    return DevSet("news-long", documents, questions)
 
 
 _TAG = re.compile(r"<[^>]+>")
@@ -139,6 +217,9 @@ def load_news(root: Path | None = None) -> DevSet:
     return DevSet("news", list(articles.values()), questions)
 
 
+LOADERS = {"squad": load_squad, "news": load_news, "squad-long": load_squad_long, "news-long": load_news_long}
+
+
 def _normalise(text: str) -> str:
     text = text.casefold().replace("’", "'").replace("“", '"').replace("”", '"')
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 13,500 = 13500
@@ -147,7 +228,10 @@ def _normalise(text: str) -> str:
 
 def contains_answer(text: str, answers: tuple[str, ...]) -> bool:
     """Any answer in ``text``, case- and punctuation-blind, on word boundaries ("Ghani" is not in "Afghanistan")."""
-    haystack = f" {_normalise(text)} "
+    return _holds(f" {_normalise(text)} ", answers)
+
+
+def _holds(haystack: str, answers: tuple[str, ...]) -> bool:
     for answer in answers:
         needle = _normalise(answer).strip(" .")
         if needle and re.search(rf"(?<![\w]){re.escape(needle)}(?![\w])", haystack):
