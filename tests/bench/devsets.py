@@ -26,7 +26,7 @@ ranks and "the other sentences of the same article" behave as they do there:
   whole document; near misses whose answer is written in another document of the same Wikipedia article
   are not asked (that document may well answer them).
 * ``news-long``: the evidence passages of one quiz date (the week's news) joined, in the quiz's order,
-  into digests of up to :data:`LONG_CHARS` characters, dated the quiz date and credited to the outlet
+  into digests closed once they reach :data:`LONG_CHARS` characters, dated the quiz date and credited to the outlet
   of most of them, untitled like the short variant (the loader titles them by their first sentence).
   RealTime QA gives a sentence or two of each story, not the story, so a real article cannot be
   rebuilt; a digest puts each passage among other news of the same days, as a news archive does.
