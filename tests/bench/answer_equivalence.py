@@ -19,7 +19,10 @@ article) with its first ``--xquad`` questions, and the first ``--stories`` Reute
 
 ``--old-tree DIR``: a checkout of the older commit (``git worktree add --detach DIR COMMIT``); its
 record is made in a child process whose ``index`` package is DIR's (checked), after this tree has
-built or opened the indexes. Exit code 1 on any difference, with the first few listed.
+built or opened the indexes, so both read the same files. That needs an older tree that can read this
+tree's index format; when it cannot (16bb0fd cannot read a manifest written by later code), run
+``--record FILE`` in the old tree (on indexes it builds itself) and ``--against FILE`` here. Exit code 1
+on any difference, with the first few listed.
 """
 
 from __future__ import annotations
