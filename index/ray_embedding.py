@@ -14,6 +14,7 @@ package and the model package installed), as Ray requires for any task.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 
@@ -110,7 +111,7 @@ class RayEmbedder:
                     f"cannot reach the Ray cluster at {self.address!r} ({err}): start it or fix --ray"
                 ) from None
             self._started = True
-            import ray.data  # noqa: F401 - loads the Ray Data submodule used by encode
+            importlib.import_module("ray.data")  # Ray Data is a submodule: encode needs it loaded
 
             context = ray.data.DataContext.get_current()
             context.enable_progress_bars = self.show_progress
