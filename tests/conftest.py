@@ -91,6 +91,24 @@ def seed_desk(tmp_path_factory: pytest.TempPathFactory, embedder: CountingEmbedd
     return Newsdesk(settings, embedder, stored, report)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _milvus_lite_stopped_before_exit():  # type: ignore[no-untyped-def]
+    """Stop the Milvus Lite servers the session opened while pytest still owns the output streams:
+    milvus_lite stops them at interpreter exit and logs each stop to a stream pytest has closed by then
+    (a "Logging error" traceback after the summary)."""
+    yield
+    import sys
+
+    if "milvus_lite" not in sys.modules:
+        return
+    from milvus_lite import server_manager_instance
+
+    from index.milvus_store import close_clients
+
+    close_clients()
+    server_manager_instance.release_all()
+
+
 @pytest.fixture(scope="session")
 def milvus_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A real Milvus standalone server on free local ports, shared by the session's tests; stopped
