@@ -7,25 +7,27 @@ retrieved passage does; how far the sentence stands from the best one; how new i
 question (a sentence that only restates the question answers nothing); for questions about "now", how
 old its article is on the day asked. :data:`FEATURES` names the columns; the model file records the list
 it was trained on, and :class:`index.answer_model.AnswerModel` refuses a file whose list differs.
+
+Part of the features stage of a question's walk, after :mod:`index.evidence`: every value is read from
+the records that flow (:class:`index.query_analysis.QueryAnalysis`, :class:`index.candidates.Candidate`,
+:class:`index.evidence.Scored`); this module calls into no other.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.answer_types import AnswerType
-from index.lexical import STOPWORDS, tokenize
-from index.query_analysis import NAME_WORD, QueryAnalysis
+from index.query_analysis import QueryAnalysis
 from index.records import Article
 from index.store import StoredIndex
 
 if TYPE_CHECKING:
-    from index.answering import Evidence
+    from index.evidence import Evidence
 
 FEATURES: tuple[str, ...] = (
     "cosine",  # of the sentence (or the pair it forms with the one it leans on) with the question
@@ -70,12 +72,7 @@ FEATURES: tuple[str, ...] = (
 _WANTS = (AnswerType.NUMBER, AnswerType.DATE, AnswerType.PERSON, AnswerType.PLACE)
 
 
-@lru_cache(maxsize=512)
-def _article_terms(article_id: str, text: str) -> frozenset[str]:
-    return frozenset(tokenize(text))
-
-
-def _share(named: list[list[str]], terms: set[str] | frozenset[str]) -> float:
+def _share(named: list[tuple[str, ...]], terms: set[str] | frozenset[str]) -> float:
     if not named:
         return 0.0
     return sum(all(t in terms for t in tokens) for tokens in named) / len(named)
@@ -86,15 +83,13 @@ def candidate_features(analysis: QueryAnalysis, evidence: Evidence, stored: Stor
     ranked = evidence.ranked
     if not ranked:
         return np.zeros((0, len(FEATURES)), dtype=np.float32)
-    named = [tokenize(w) for w in (*analysis.names, *analysis.numbers)]
-    named = [tokens for tokens in named if tokens]
+    named = [terms for terms in analysis.name_terms if terms]
     best_cosine = max(s.cosine for s in ranked)
     best_rule = max(s.rule_score for s in ranked)
     top_hit = max(s.candidate.hit.score for s in ranked)
     question_terms = set(analysis.terms)
     wants = [float(analysis.wanted is kind) for kind in _WANTS]
     log_question_terms = math.log1p(len(analysis.terms))
-    sentences = stored.sentences
     rows: list[tuple[float, ...]] = []
     for s in ranked:
         c = s.candidate
@@ -102,7 +97,6 @@ def candidate_features(analysis: QueryAnalysis, evidence: Evidence, stored: Stor
         held = s.own_terms
         age = _age_days(article.date, analysis.as_of) if analysis.about_now else None
         log_age = math.log1p(max(age, 0) // 7) if age is not None else 0.0
-        first = sentences is not None and c.row == sentences.rows_of(c.article_id).start
         rows.append((
             s.cosine,
             s.cosine - best_cosine,
@@ -120,16 +114,15 @@ def candidate_features(analysis: QueryAnalysis, evidence: Evidence, stored: Stor
             c.hit.score,
             _share(named, held),
             _share(named, s.counted),
-            # The whole article is tokenised only when the question names something to look for in it.
-            _share(named, _article_terms(article.id, f"{article.title}\n{article.text}")) if named else 0.0,
+            _share(named, c.article_terms) if named else 0.0,
             evidence.missing_names,
             evidence.absent_names,
-            swapped_names(analysis.text, evidence.absent, c.text),
+            s.swapped,
             float(bool(named)),
             len(held - question_terms) / len(held) if held else 0.0,
             math.log1p(len(held)),
-            float(first),
-            float(c.leans_on_previous()),
+            float(c.first_in_article),
+            float(c.leans),
             s.rule_score,
             s.rule_score - best_rule,
             *wants,
@@ -139,38 +132,6 @@ def candidate_features(analysis: QueryAnalysis, evidence: Evidence, stored: Stor
         ))  # fmt: skip
     # One conversion for the whole matrix: the same float32 rounding of each value as row-by-row assignment.
     return np.array(rows, dtype=np.float32)
-
-
-def swapped_names(question: str, absent: list[str], sentence: str) -> float:
-    """Share of ``absent`` (question names no passage holds) whose place in the sentence another name
-    takes: "deployed to Iraq?" against "deployed to Afghanistan", "French troops" against "German
-    troops". Asking about one thing and reading of another is how a near miss looks."""
-    if not absent:
-        return 0.0
-    asked = NAME_WORD.findall(question)
-    asked_folded = {w.casefold() for w in asked}
-    words = NAME_WORD.findall(sentence)
-    swapped = 0
-    for name in absent:
-        if name not in asked:
-            continue
-        i = asked.index(name)
-        before = _stem(asked[i - 1]) if i > 0 and asked[i - 1].islower() else None
-        after = _stem(asked[i + 1]) if i + 1 < len(asked) and asked[i + 1].islower() else None
-        for j, word in enumerate(words):
-            if not word[:1].isupper() or word.casefold() in asked_folded or word.casefold() in STOPWORDS:
-                continue
-            if (before and j > 0 and _stem(words[j - 1]) == before) or (
-                after and j + 1 < len(words) and _stem(words[j + 1]) == after
-            ):
-                swapped += 1
-                break
-    return swapped / len(absent)
-
-
-def _stem(word: str) -> str:
-    terms = tokenize(word)
-    return terms[0] if terms else word.casefold()
 
 
 def _age_days(published: dt.date | None, asked: dt.date | None) -> int | None:

@@ -67,6 +67,12 @@ class AnswerModel:
                 x = np.maximum(x, 0.0)
         return _sigmoid(x.reshape(-1))
 
+    def rate(self, features: np.ndarray) -> tuple[np.ndarray, float]:
+        """Each candidate's :meth:`sentence_probabilities` and the calibrated :meth:`answer_probability`
+        built on them: the model's whole verdict on a question, in one call."""
+        probabilities = self.sentence_probabilities(features)
+        return probabilities, self.answer_probability(probabilities, features)
+
     def answer_probability(self, probabilities: np.ndarray, features: np.ndarray) -> float:
         """Calibrated P(the answer built on the best sentence is right), from every candidate's
         probability (``probabilities``) and feature row (``features``), best not necessarily first.

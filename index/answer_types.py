@@ -8,6 +8,8 @@ soldiers were in Afghanistan in 2021?" the year 2021 is not an answer, 10,000 is
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import Enum
 
 from index.dates import MONTH_NAMES, WEEKDAY_NAMES, YEAR
@@ -97,13 +99,39 @@ def class_noun(question: str, kind: AnswerType | None = None) -> str | None:
     return match.group(1) if match else None
 
 
+@dataclass(frozen=True)
+class AskedKind:
+    """What kind of fact a question asks for, read once (:func:`asked_kind`)."""
+
+    wanted: AnswerType
+    noun: str | None  # :func:`class_noun`: "city" of "In what city ...", else None
+    months: frozenset[str]  # :func:`months` the question names: a date answering it must be in them
+
+
+def asked_kind(question: str) -> AskedKind:
+    """The kind of fact ``question`` asks for, the noun that names it and the months it names."""
+    wanted = expected_type(question)
+    return AskedKind(wanted, class_noun(question, wanted), frozenset(months(question)))
+
+
+def typed_values_each(sentences: Iterable[str], wanted: AnswerType, question: str = "") -> list[list[str]]:
+    """:func:`typed_values` of each sentence (a question's candidates at once: the question is read once)."""
+    if wanted not in _PATTERNS:
+        return [[] for _ in sentences]
+    asked, asked_months = question.casefold(), months(question)
+    return [_typed_values(sentence, wanted, asked, asked_months) for sentence in sentences]
+
+
 def typed_values(sentence: str, wanted: AnswerType, question: str = "") -> list[str]:
     """The values of kind ``wanted`` in ``sentence`` that the question does not already mention."""
-    pattern = _PATTERNS.get(wanted)
-    if pattern is None:
+    if wanted not in _PATTERNS:
         return []
-    asked = question.casefold()
-    asked_months = months(question)
+    return _typed_values(sentence, wanted, question.casefold(), months(question))
+
+
+def _typed_values(sentence: str, wanted: AnswerType, asked: str, asked_months: set[str]) -> list[str]:
+    """:func:`typed_values`, given the question case-folded (``asked``) and the months it names."""
+    pattern = _PATTERNS[wanted]
     values = []
     for match in pattern.finditer(sentence):
         value = match.group(0)

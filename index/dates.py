@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import warnings
+from collections.abc import Iterable
 
 from index.errors import QuestionError
 
@@ -167,3 +168,8 @@ def parse_day(value: str | None, name: str) -> dt.date | None:
 def years(text: str) -> set[int]:
     """The years written in ``text`` ("in 2014", "May 2021"), by :data:`YEAR`."""
     return {int(y) for y in _YEAR_IN_TEXT.findall(text)}
+
+
+def years_each(texts: Iterable[str]) -> list[set[int]]:
+    """:func:`years` of each text (a question's candidate sentences at once)."""
+    return [years(text) for text in texts]

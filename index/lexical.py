@@ -19,7 +19,7 @@ import io
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -77,6 +77,34 @@ def tokenize(text: str, config: LexicalConfig = LexicalConfig()) -> list[str]:  
     if config.stem and words:
         words = list(_stemmer().stemWords(words))
     return words
+
+
+def tokenize_each(texts: Iterable[str]) -> list[list[str]]:
+    """The BM25 tokens of each of ``texts``: one pass for a stage's many small texts (the words whose
+    stems :func:`index.evidence.swapped_names` compares)."""
+    return [tokenize(text) for text in texts]
+
+
+def term_sets(texts: Iterable[str]) -> list[frozenset[str]]:
+    """The distinct BM25 tokens of each of ``texts``, each text tokenised once per process: a question's
+    candidate sentences, the sentences before them, their titles and passages, in one pass (a candidate's
+    previous sentence is often the candidate before it, and a bot's questions keep meeting the same
+    articles)."""
+    return [_term_set(text) for text in texts]
+
+
+@lru_cache(maxsize=8192)
+def _term_set(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
+
+
+def read_question(texts: Sequence[str], index: LexicalIndex | None) -> tuple[list[list[str]], dict[str, float]]:
+    """What reading a question asks of BM25, in one call: the tokens of each of ``texts`` (the question
+    first, then any of its words or phrases), and the IDF in ``index`` of the question's distinct tokens,
+    in order (a term the corpus never uses weighs the most; without an index every term weighs 1)."""
+    tokens = tokenize_each(texts)
+    terms = list(dict.fromkeys(tokens[0])) if tokens else []
+    return tokens, index.term_idf(terms) if index is not None else dict.fromkeys(terms, 1.0)
 
 
 @dataclass(frozen=True)

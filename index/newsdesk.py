@@ -199,7 +199,7 @@ class Newsdesk:
         query = self.embedder.encode([question])[0]
         timings["encode"] = _ms(started)
         mark = time.perf_counter()
-        analysis = analyse_question(question, self.stored.lexical_index(), as_of)
+        analysis = analyse_question(question, self.stored.lexical, as_of)
         hits = self._retrieve(question, query, k, SearchFilters(since, until, outlet), retriever, analysis)
         timings["search"] = _ms(mark)
         mark = time.perf_counter()

@@ -13,9 +13,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from index.answer_types import CALENDAR_WORDS, AnswerType, class_noun, expected_type, months
+from index.answer_types import CALENDAR_WORDS, AnswerType, asked_kind
 from index.dates import years
-from index.lexical import LexicalIndex, tokenize
+from index.lexical import LexicalIndex, read_question
 
 # Words as names are written (hyphens and apostrophes kept: "al-Qaeda", "O'Brien"; "9/11" -> "9", "11").
 NAME_WORD = re.compile(r"[\w'’-]+")
@@ -47,10 +47,12 @@ class QueryAnalysis:
     plain_words: dict[str, str] = field(default_factory=dict)  # lower-case content words by their term
     about_now: bool = False  # "latest", "this week", "current": prefers articles just before as_of
     as_of: dt.date | None = None
+    # The BM25 tokens of each of ``names`` then ``numbers`` (a passage mentions a name when it holds them all).
+    name_terms: tuple[tuple[str, ...], ...] = ()
+    total_weight: float = field(init=False)  # the sum of ``weights`` (1 without terms): shares are of it
 
-    @property
-    def total_weight(self) -> float:
-        return sum(self.weights.values()) or 1.0
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total_weight", sum(self.weights.values()) or 1.0)
 
 
 def _names_and_numbers(question: str) -> list[str]:
@@ -60,37 +62,44 @@ def _names_and_numbers(question: str) -> list[str]:
 
 def analyse_question(question: str, lexical: LexicalIndex | None = None, as_of: dt.date | None = None) -> QueryAnalysis:
     """Read ``question`` once. ``lexical``: the corpus's BM25 index, for term rarity (without it every
-    term weighs 1)."""
-    terms = tuple(dict.fromkeys(tokenize(question)))
-    weights = lexical.term_idf(terms) if lexical is not None else dict.fromkeys(terms, 1.0)
-    wanted = expected_type(question)
-    noun = class_noun(question, wanted)
+    term weighs 1). Each module it needs is asked once: BM25 for the tokens of the question, its noun,
+    names and plain words and for the terms' rarity; answer_types for the kind of fact; dates for the years."""
+    kind = asked_kind(question)
     named = _names_and_numbers(question)
+    names = [w for w in named if not w[:1].isdigit()]
+    numbers = [w for w in named if w[:1].isdigit()]
+    plain = _plain_candidates(question)
+    tokens, weights = read_question([question, kind.noun or "", *names, *numbers, *plain], lexical)
+    name_terms = tokens[2 : 2 + len(named)]
     return QueryAnalysis(
         text=question,
-        terms=terms,
+        terms=tuple(weights),
         weights=weights,
-        wanted=wanted,
-        noun=noun,
-        noun_terms=frozenset(tokenize(noun)) if noun else frozenset(),
+        wanted=kind.wanted,
+        noun=kind.noun,
+        noun_terms=frozenset(tokens[1]),
         years=frozenset(years(question)),
-        months=frozenset(months(question)),
-        names=tuple(w for w in named if not w[:1].isdigit()),
-        numbers=tuple(w for w in named if w[:1].isdigit()),
-        plain_words=_plain_words(question, weights),
+        months=kind.months,
+        names=tuple(names),
+        numbers=tuple(numbers),
+        plain_words=_plain_words(plain, tokens[2 + len(named) :], weights),
         about_now=bool(_NOW.search(question)),
         as_of=as_of,
+        name_terms=tuple(tuple(t) for t in name_terms),
     )
 
 
-def _plain_words(question: str, weights: dict[str, float]) -> dict[str, str]:
-    """The question's lower-case content words, by their BM25 term (names are left out: they must be
-    found as written)."""
+def _plain_candidates(question: str) -> list[str]:
+    """The question's words that may be plain content words: every word but a capitalised one after
+    the first (names must be found as written)."""
+    return [word for n, word in enumerate(PLAIN_WORD.findall(question)) if not (n and word[:1].isupper())]
+
+
+def _plain_words(words: list[str], tokens: list[list[str]], weights: dict[str, float]) -> dict[str, str]:
+    """The question's lower-case content words, by their BM25 term (``tokens``: each word's)."""
     out: dict[str, str] = {}
-    for n, word in enumerate(PLAIN_WORD.findall(question)):
-        if n and word[:1].isupper():
-            continue
-        for term in tokenize(word):
+    for word, terms in zip(words, tokens, strict=True):
+        for term in terms:
             if term in weights:
                 out.setdefault(term, word.lower())
     return out

@@ -118,8 +118,7 @@ def _rank(
     options: SearchOptions, filters: SearchFilters | None = None, terms: Sequence[str] | None = None,
 ) -> list[tuple[int, Hit]]:  # fmt: skip
     """(chunk position, hit) of up to ``pool`` candidates, best first."""
-    lexical = stored.lexical_index()
-    raw, weight = lexical.scores(question, terms)
+    raw, weight = stored.lexical.scores(question, terms)
     if mask is not None:
         raw = np.where(mask, raw, 0.0)
 

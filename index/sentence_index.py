@@ -79,6 +79,7 @@ class SentenceRow:
     row: int
     start: int
     end: int
+    before: Span | None = None  # the stored sentence before it in its article; None: its article's first
 
 
 @dataclass
@@ -106,15 +107,23 @@ class SentenceIndex:
         first, last = self._ranges.get(article_id, (0, 0))
         return range(first, last)
 
-    def within(self, article_id: str, start: int, end: int) -> list[SentenceRow]:
-        """The sentences of ``article_id`` that overlap ``[start, end)``, in text order."""
+    def within(self, passages: Sequence[tuple[str, int, int]]) -> list[list[SentenceRow]]:
+        """For each (article id, start, end) passage, the sentences of the article that overlap
+        ``[start, end)``, in text order, each with the sentence before it (all passages in one call:
+        a question's retrieved passages)."""
+        return [self._within(article_id, start, end) for article_id, start, end in passages]
+
+    def _within(self, article_id: str, start: int, end: int) -> list[SentenceRow]:
         first, last = self._ranges.get(article_id, (0, 0))
         if first == last:
             return []
         # First sentence ending after ``start``; stop at the first starting at or after ``end``.
         lo = first + int(np.searchsorted(self.ends[first:last], start, side="right"))
         hi = first + int(np.searchsorted(self.starts[first:last], end, side="left"))
-        return [SentenceRow(r, int(self.starts[r]), int(self.ends[r])) for r in range(lo, hi)]
+        return [SentenceRow(r, int(self.starts[r]), int(self.ends[r]), self._span(r - 1, first)) for r in range(lo, hi)]
+
+    def _span(self, row: int, first: int) -> Span | None:
+        return Span(int(self.starts[row]), int(self.ends[row])) if row >= first else None
 
     def similarity(self, rows: Sequence[int], query: np.ndarray) -> np.ndarray:
         """Cosine of each row's sentence with the unit ``query`` vector."""

@@ -145,8 +145,8 @@ def extract(devset: DevSet, desk: Newsdesk, splits: tuple[str, ...], every: int 
         for s, row in zip(evidence.ranked, features, strict=True):
             c = s.candidate
             text = c.text
-            if c.leans_on_previous():
-                text = f"{c.previous_text(desk.stored.articles[c.article_id])} {text}"
+            if c.leans:
+                text = f"{c.previous_text} {text}"
             good = (
                 case.answerable and c.article_id in case.question.gold and contains_answer(text, case.question.answers)
             )

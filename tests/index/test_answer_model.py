@@ -10,7 +10,8 @@ import pytest
 
 from index.answer_features import FEATURES
 from index.answer_model import DEFAULT_MODEL_FILE, AnswerModel, AnswerModelError
-from index.answering import is_question, missing_phrases
+from index.answering import missing_phrases
+from index.candidates import is_question
 from index.query_analysis import analyse_question
 
 

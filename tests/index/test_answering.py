@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.answer_types import AnswerType, expected_type, typed_values
-from index.answering import Candidate, Evidence, Quote, Scored, choose, cite
+from index.answering import Quote, choose, cite
+from index.candidates import Candidate
+from index.evidence import Evidence, Scored
 from index.records import Article, Chunk, Hit
 
 
@@ -130,7 +132,7 @@ def test_pronoun_sentence_is_quoted_with_the_sentence_it_leans_on(news_desk) -> 
 def test_answer_stage_embeds_nothing_but_the_question(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Sentences and the corpus's words are embedded with the articles. Answering embeds the question once,
     the question's words the corpus lacks (to find a word said in other words, index.word_vectors: each
-    once per process) and the question without a name it holds (index.answering.name_pulls): never a
+    once per process) and the question without a name it holds (index.evidence.name_pulls): never a
     passage, sentence or word of the corpus. Every encoder call is seen, the word store's included: the
     desk is built on a recording embedder."""
     from index.sentences import split_sentences
@@ -235,11 +237,12 @@ def test_a_question_naming_what_no_passage_mentions_abstains(seed_desk) -> None:
 
 
 def _absent_share(desk, question: str) -> float:  # type: ignore[no-untyped-def]
-    from index.answering import unmentioned_names
+    from index.candidates import candidate_sentences
+    from index.evidence import unmentioned_names
     from index.query_analysis import analyse_question
 
     analysis = analyse_question(question, desk.stored.lexical_index())
-    missing, named = unmentioned_names(analysis, desk.search(question), desk.stored)
+    missing, named = unmentioned_names(analysis, candidate_sentences(analysis, desk.search(question), desk.stored))
     return len(missing) / named if named else 0.0
 
 
@@ -263,7 +266,7 @@ def test_an_article_speaks_of_the_year_it_is_dated(news_desk) -> None:  # type: 
 
 
 def test_a_name_is_meant_when_taking_it_out_moves_the_question_away(seed_desk) -> None:  # type: ignore[no-untyped-def]
-    from index.answering import name_pulls, names_meant
+    from index.evidence import name_pulls, names_meant
 
     sentence = "Up to 850 German troops will also be deployed to Afghanistan as part of the Resolute Support Mission."
     vector = seed_desk.embedder.encode([sentence])[0]
@@ -285,7 +288,7 @@ def test_a_name_is_meant_when_taking_it_out_moves_the_question_away(seed_desk) -
 
 
 def test_a_sentence_saying_a_question_word_in_other_words_holds_it(embedder) -> None:  # type: ignore[no-untyped-def]
-    from index.answering import SOFT_FROM, paraphrased_terms
+    from index.evidence import SOFT_FROM, paraphrased_terms
     from index.word_vectors import WordVectors
 
     words = WordVectors(embedder.encode)
@@ -302,11 +305,11 @@ def test_a_sentence_saying_a_question_word_in_other_words_holds_it(embedder) -> 
 
 
 def test_plain_words_leave_names_to_be_found_as_written() -> None:
-    from index.query_analysis import _plain_words
+    from index.query_analysis import analyse_question
 
-    weights = {"turkish": 1.0, "troop": 1.0, "afghanistan": 1.0, "station": 1.0}
-    question = "How many Turkish troops are stationed in Afghanistan?"
-    assert _plain_words(question, weights) == {"troop": "troops", "station": "stationed"}
+    analysis = analyse_question("How many Turkish troops are stationed in Afghanistan?")
+    assert set(analysis.terms) == {"turkish", "troop", "station", "afghanistan"}
+    assert analysis.plain_words == {"troop": "troops", "station": "stationed"}
 
 
 def test_a_date_outside_the_month_asked_about_is_not_an_answer() -> None:
@@ -331,8 +334,8 @@ def test_the_person_a_who_question_names_is_not_its_answer() -> None:
 def test_the_noun_a_question_asks_for_is_said_by_a_value_of_its_kind(seed_desk) -> None:  # type: ignore[no-untyped-def]
     import dataclasses
 
-    from index import answering
     from index.answer_types import class_noun
+    from index.evidence import weigh_evidence
     from index.query_analysis import QueryAnalysis, analyse_question
 
     assert class_noun("In what city did the alliance's chief speak?") == "city"
@@ -346,7 +349,7 @@ def test_the_noun_a_question_asks_for_is_said_by_a_value_of_its_kind(seed_desk) 
     analysis = analyse_question(question, seed_desk.stored.lexical_index())
 
     def terms_by_sentence(analysis: QueryAnalysis) -> dict[str, float]:
-        evidence = answering.weigh_evidence(analysis, hits, seed_desk.stored, query)
+        evidence = weigh_evidence(analysis, hits, seed_desk.stored, query)
         return {s.candidate.text: s.terms for s in evidence.ranked}
 
     credited = terms_by_sentence(analysis)
@@ -355,5 +358,5 @@ def test_the_noun_a_question_asks_for_is_said_by_a_value_of_its_kind(seed_desk) 
     # "... told reporters in Brussels" says the city by naming it; a sentence naming no place does not.
     brussels = next(t for t in credited if "reporters in Brussels" in t)
     assert credited[brussels] == pytest.approx(plain[brussels] + city)
-    placeless = [t for t in credited if not answering.typed_values(t, AnswerType.PLACE, question)]
+    placeless = [t for t in credited if not typed_values(t, AnswerType.PLACE, question)]
     assert placeless and all(credited[t] == plain[t] for t in placeless)
