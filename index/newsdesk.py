@@ -98,7 +98,8 @@ class Newsdesk:
     @functools.cached_property
     def _documents(self) -> DocumentEmbedder:
         """What embeds documents for :meth:`refresh`: the encoder the settings name (index.embedding)."""
-        return make_embedder(self.settings.model, self.settings.document_backend)
+        settings = self.settings
+        return make_embedder(settings.model, settings.document_backend, settings.resolved_encoder_cache_dir())
 
     def watch(self, on_update: Callable[[BuildReport, CorpusChange], object] | None = None) -> CorpusWatcher:
         """Start keeping the index fresh in the background: every change to the corpus folder triggers
@@ -123,7 +124,7 @@ class Newsdesk:
         """``wait_for_build``: when another process is updating the index, wait for it and update, rather
         than answer from the previous index."""
         settings = settings or load_settings()
-        embedder = make_embedder(settings.model, settings.document_backend)
+        embedder = make_embedder(settings.model, settings.document_backend, settings.resolved_encoder_cache_dir())
         # Questions go through the fast-starting onnxruntime session of the same model's export when
         # one is installed (index.embedding), whichever runtime embedded the documents; it also embeds
         # the corpus's words at index time (index.word_vectors.StoredWords).

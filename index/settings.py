@@ -31,7 +31,9 @@ _META_ENV = {"NEWSDESK_CONFIG", "NEWSDESK_DATA"}
 RETRIEVERS = ("dense", "bm25", "hybrid")
 INDEX_TYPES = ("flat", "hnsw", "ivfpq")  # and "auto", which picks one of them by size (index.ann)
 QUERY_BACKENDS = ("auto", "onnx", "sentence-transformers")
-DOCUMENT_BACKENDS = ("auto", "openvino", "onnxruntime", "sentence-transformers")
+# "openvino" runs the packaged int8 export; "openvino-fp32" the model's own fp32 weights, converted once
+# (index.openvino_conversion) and cached in ``encoder_cache_dir``.
+DOCUMENT_BACKENDS = ("auto", "openvino-fp32", "openvino", "onnxruntime", "sentence-transformers")
 
 
 @dataclass(frozen=True)
@@ -55,15 +57,20 @@ class Settings:
     # What embeds questions: "auto" = the int8 ONNX export of ``model`` when installed (starts in
     # ~0.5 s, no PyTorch), else the model itself; "onnx" requires it; "sentence-transformers" never.
     query_backend: str = "auto"
-    # What embeds documents when an index is built: "auto" = OpenVINO (else onnxruntime) over the
-    # packaged ONNX export of ``model``, the fastest measured (docs/PERFORMANCE.md; without an export,
-    # sentence-transformers), or one by name. An update by another encoder re-embeds everything.
+    # What embeds documents when an index is built: "auto" = OpenVINO over the model's own fp32 weights
+    # ("openvino-fp32", converted once into ``encoder_cache_dir``) where the CPU computes in bf16, the fastest
+    # measured and faithful to fp32; else OpenVINO, then onnxruntime, over the packaged int8 export (without
+    # one, sentence-transformers); or one by name (docs/PERFORMANCE.md). An update by another encoder
+    # re-embeds everything.
     # The default stays the fp32 model until answering is calibrated on the fast path: with it the seed
     # question set loses one question and its hit@3 floor (docs/PERFORMANCE.md, "Quality").
     document_backend: str = "sentence-transformers"
     # Sentence vectors for answer extraction: "pooled" from the chunk pass (no second pass over the
     # text; xquad containment 0.873 vs 0.854) or "encoded" one sentence at a time (twice the work).
     sentence_vectors: str = "encoded"
+    # Where document backends keep what they make from the model on this machine (the OpenVINO conversion
+    # of its fp32 weights, one folder per weights checksum). None: ``<data_dir>/encoders``.
+    encoder_cache_dir: Path | None = None
     max_question_chars: int = 2000
     # Who picks the answer: "learned" (index.answer_model, trained by `make train`) or "rules" (the
     # hand-weighted sum of index.answering, as of 093e210; the benchmarks' baseline).
@@ -102,6 +109,10 @@ class Settings:
         corpus = self.corpus_dir.resolve()
         digest = hashlib.sha1(str(corpus).encode()).hexdigest()[:8]
         return self.data_dir / "indexes" / f"{corpus.name or 'corpus'}-{digest}"
+
+    def resolved_encoder_cache_dir(self) -> Path:
+        """Where converted models are cached: ``encoder_cache_dir`` if set, else under ``data_dir``."""
+        return self.encoder_cache_dir if self.encoder_cache_dir is not None else self.data_dir / "encoders"
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied and validated (``None`` values are ignored)."""

@@ -110,7 +110,9 @@ def plot_throughput(report: dict[str, Any], machine_label: str, out_dir: Path) -
         left.annotate(f"{value:.1f}", (i, value), ha="center", va="bottom", fontsize=8)
     left.set_ylabel("articles per second (whole pipeline)")
     encoders = thr.get("encoders", {})
-    names = [f"{k}\n{v['precision']}" for k, v in encoders.items()]
+    names = [
+        f"{k}\n{v['precision']}" + (f", {v['inference']}" if "inference" in v else "") for k, v in encoders.items()
+    ]
     speeds = [v["texts_per_s"] for v in encoders.values()]
     right.bar(names, speeds)
     for i, (value, row) in enumerate(zip(speeds, encoders.values(), strict=True)):

@@ -306,14 +306,25 @@ def markdown(report: dict[str, Any]) -> str:
                 )
             )
         for backend, row in thr.get("encoders", {}).items():
+            computed = f", {row['inference']} inference" if row.get("inference") else ""
             rows.append(
                 (
-                    f"  encoder {backend} {row['precision']} ({row['texts']} chunk texts)",
-                    f"{_fmt(row['texts_per_s'])} texts/s, cosine to fp32 >= {row['min_cosine_to_fp32']:.4f}",
+                    f"  encoder {backend} {row['precision']}{computed} ({row['texts']} chunk texts)",
+                    f"{_fmt(row['texts_per_s'])} texts/s, cosine to fp32 >= {row['min_cosine_to_fp32']:.4f}"
+                    f" (mean {row.get('mean_cosine_to_fp32', 1.0):.5f})",
                     "",
                     "",
                 )
             )
+            if row.get("conversion_s"):
+                rows.append(
+                    (
+                        f"    one-off conversion for {backend} (PyTorch loaded), cache size",
+                        f"{_fmt(row['conversion_s'])} s, {row['cache_bytes'] / 2**20:.1f} MiB",
+                        "",
+                        "",
+                    )
+                )
     lat = report.get("latency_ms", {})
     for name, target in (("seed", TARGETS["seed_p50_ms"]), ("reuters", TARGETS["reuters_p50_ms"])):
         if name in lat:
