@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import threading
 import time
 import unicodedata
@@ -213,10 +214,17 @@ class Newsdesk:
         return answer
 
 
+# CSI sequences (colours, cursor moves) and two-character escapes, as terminals emit them.
+ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
+
+
 def clean_question(question: str, max_chars: int) -> str:
     """The question with control and invisible characters removed and white space folded.
 
     Raises :class:`QuestionError` when nothing is left or it is longer than ``max_chars``."""
+    # A terminal colour or cursor code pasted with the question ("\x1b[31m") goes whole: dropping only its
+    # escape character would leave "[31m" behind as a word the articles lack.
+    question = ANSI_ESCAPE.sub(" ", question)
     cleaned = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in question)
     cleaned = " ".join(cleaned.split())
     if not cleaned:

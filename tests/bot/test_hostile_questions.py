@@ -42,8 +42,8 @@ HOSTILE: dict[str, tuple[str, str]] = {
     "100,000 characters": ("Why? " * 20_000, "refused:2,000"),
     "just over the cap": ("x" * 2_001, "refused:2,000"),
     "control characters": ("How many\x00 vehicles\x07 crossed\x1b the\r\n bridge\x7f on its first day?", "vehicles"),
-    # The escape character goes, "[31m" stays in the question (as a name the articles lack, today).
-    "terminal colour codes": ("How many vehicles \x1b[31mcrossed\x1b[0m the bridge on its first day?", "answer"),
+    # The whole colour code goes, not just its escape character ("[31m" would be a name the articles lack).
+    "terminal colour codes": ("How many vehicles \x1b[31mcrossed\x1b[0m the bridge on its first day?", "vehicles"),
     "zero-width": ("How\u200b many\u200d vehicles\u2060 crossed\ufeff the bridge on\u200c its first day?", "vehicles"),
     "right-to-left": ("\u202e" + VEHICLES + "\u202c \u200fكم عدد السيارات؟", "answer"),
     "mass and role mentions": (f"@everyone @here <@&123456789012345678> {VEHICLES} <@42>", "vehicles"),
