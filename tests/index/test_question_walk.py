@@ -19,7 +19,13 @@ Not counted, and why:
   module for work;
 * reading a record's derived field (``Article.date_iso``, a property of :mod:`index.records`): a
   record read like any field;
+* an object calling its own methods: the question encoder's base class (``index.token_encoder``) calls
+  the hooks its subclass implements (``index.embedding``: ``dimension``, ``token_embeddings``), one
+  object at work wherever its classes are written;
 * calls from or into code outside ``index`` (the fake embedder, numpy, the standard library).
+
+The fast tier traces the made-up articles on the fake embedder; the full suite also traces the bundled
+corpus on the real model (its question encoder is ``index`` code).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import pytest
 from index.answer_features import candidate_features
 from index.answering import compose_answer, rate
 from index.candidates import candidate_sentences
+from index.embedding import make_query_embedder
 from index.evidence import weigh_evidence
 from index.newsdesk import Newsdesk
 from index.query_analysis import analyse_question
@@ -76,11 +83,23 @@ def _stage(frame: FrameType | None) -> str:
 @dataclass
 class Walk:
     """What one ``ask`` did: the entries of one index module into another, by stage, the functions they
-    entered (for the failure message), and every stage that ran index code."""
+    entered (for the failure message), and the index modules that ran code, by stage."""
 
     entries: Counter[Entry] = field(default_factory=Counter)
     functions: dict[Entry, Counter[str]] = field(default_factory=dict)
-    stages: set[str] = field(default_factory=set)
+    ran: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def stages(self) -> set[str]:
+        return {stage for stage, _ in self.ran}
+
+
+def _same_object(frame: FrameType) -> bool:
+    """A method called by another method of the same object."""
+    caller = frame.f_back
+    if caller is None or "self" not in frame.f_code.co_varnames[:1]:
+        return False
+    return frame.f_locals.get("self", frame) is caller.f_locals.get("self")
 
 
 def trace_walk(desk: Newsdesk, question: str) -> Walk:
@@ -100,10 +119,10 @@ def trace_walk(desk: Newsdesk, question: str) -> Walk:
         if not callee.startswith("index."):
             return
         stage = _stage(frame)
-        walk.stages.add(stage)
+        walk.ran.add((stage, callee))
         if not caller.startswith("index.") or callee == caller:
             return
-        if frame.f_code.co_name in CONSTRUCTION or callee == RECORDS:
+        if frame.f_code.co_name in CONSTRUCTION or callee == RECORDS or _same_object(frame):
             return
         entry = (stage, caller, callee)
         walk.entries[entry] += 1
@@ -117,9 +136,9 @@ def trace_walk(desk: Newsdesk, question: str) -> Walk:
     return walk
 
 
-# Over the made-up articles: a count whose question names a year and a place, an old name its passages
-# do not hold (the names-meant and swapped-name paths), a question about "now", and a quote that leans
-# on the sentence before it ("He said the bridge would open in March 2022.").
+# Over the made-up articles: a count whose question names a year and a name, a name its passages do not
+# hold (the names-meant and swapped-name paths), a question about "now"; among the candidates of each,
+# sentences that lean on the one before ("He said the bridge would open in March 2022.").
 QUESTIONS = [
     "How many passengers did the Northvale ferry company carry in 2019?",
     "How many cars does the Southport ferry carry across the harbour?",
@@ -139,6 +158,22 @@ def test_each_stage_enters_each_module_once(news_desk: Newsdesk, question: str) 
         if n > 1
     }
     assert not repeated, "\n".join(sorted(repeated))
+
+
+@pytest.fixture(scope="module")
+def model_desk(seed_desk: Newsdesk) -> Newsdesk:
+    """The bundled articles' index, questions embedded as ``Newsdesk.open`` does: by the onnxruntime export
+    of the model (``index.token_encoder`` and ``index.embedding`` code)."""
+    queries = make_query_embedder(seed_desk.settings.model, "onnx", documents=seed_desk.embedder)
+    return Newsdesk(seed_desk.settings, queries, seed_desk.stored, seed_desk.build_report)
+
+
+@pytest.mark.parametrize("question", ["How many German troops will be deployed?", "When did Finland join NATO?"])
+def test_each_stage_enters_each_module_once_with_the_model(model_desk: Newsdesk, question: str) -> None:
+    """The same over the bundled articles with the real model, whose question encoder is ``index`` code."""
+    walk = trace_walk(model_desk, question)
+    assert ("question", "index.token_encoder") in walk.ran  # the encoder was traced
+    assert [entry for entry, n in walk.entries.items() if n > 1] == []
 
 
 def test_the_features_are_read_from_what_flows(news_desk: Newsdesk) -> None:
