@@ -29,7 +29,7 @@ _NUMBER_WORDS = (
 )
 _NUMBER = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b|\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
 _YEAR = re.compile(rf"^{YEAR}$")
-# Capitalised by convention, not names (index.answering.unmentioned_names).
+# Capitalised by convention, not names (index.evidence.unmentioned_names).
 CALENDAR_WORDS = frozenset(w.lower() for w in MONTH_NAMES + WEEKDAY_NAMES)
 _MONTH = r"(?:" + "|".join(MONTH_NAMES) + r"|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
 _DATE = re.compile(

@@ -4,7 +4,7 @@ A reader asks about "journalists" where the article says "reporters", about "sol
 "troops": exact (stemmed) term overlap misses these, and the sentence's cosine alone is too coarse to
 make up for it. The embedding model puts such single words close together (journalists/reporters
 0.87, soldiers/troops 0.89) and unrelated or merely associated words further apart
-(opium/heroin 0.74, annual/year 0.70, Turkish/German 0.57), see :data:`index.answering.SOFT_FROM`.
+(opium/heroin 0.74, annual/year 0.70, Turkish/German 0.57), see :data:`index.evidence.SOFT_FROM`.
 
 Words are embedded on first use, in one batch per question, and kept: a question brings a few
 hundred new words at most (about 0.4 ms each on 2 cores), and a running bot soon has most of its
@@ -102,7 +102,7 @@ WORD_BATCH = 256
 
 
 def article_words(texts: Iterable[str]) -> set[str]:
-    """The words the answer stage may compare with a question's (index.answering.paraphrased_terms):
+    """The words the answer stage may compare with a question's (index.evidence.paraphrased_terms):
     lower-cased plain words, stop words left out."""
     return {w for text in texts for w in (x.lower() for x in PLAIN_WORD.findall(text)) if w not in STOPWORDS}
 
