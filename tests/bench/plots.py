@@ -117,7 +117,7 @@ def plot_throughput(report: dict[str, Any], machine_label: str, out_dir: Path) -
     right.bar(names, speeds)
     for i, (value, row) in enumerate(zip(speeds, encoders.values(), strict=True)):
         right.annotate(
-            f"{value:.0f}/s, cos>={row['min_cosine_to_fp32']:.4f}", (i, value), ha="center", va="bottom", fontsize=7
+            f"{value:.0f}/s, cos>={row['min_cosine_to_fp32']:.5f}", (i, value), ha="center", va="bottom", fontsize=7
         )
     right.set_ylabel("chunk texts per second (encode alone)")
     return _save(figure, out_dir / "throughput.png")

@@ -310,7 +310,7 @@ def markdown(report: dict[str, Any]) -> str:
             rows.append(
                 (
                     f"  encoder {backend} {row['precision']}{computed} ({row['texts']} chunk texts)",
-                    f"{_fmt(row['texts_per_s'])} texts/s, cosine to fp32 >= {row['min_cosine_to_fp32']:.4f}"
+                    f"{_fmt(row['texts_per_s'])} texts/s, cosine to fp32 >= {row['min_cosine_to_fp32']:.5f}"
                     f" (mean {row.get('mean_cosine_to_fp32', 1.0):.5f})",
                     "",
                     "",
