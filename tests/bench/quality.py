@@ -37,7 +37,7 @@ import numpy as np
 from index.answering import weigh_evidence
 from index.builder import BuildReport, open_index
 from index.chunking import embedding_text
-from index.embedding import Embedder, make_embedder, make_query_embedder
+from index.embedding import DocumentEmbedder, Embedder, make_embedder, make_query_embedder
 from index.fusion import Fusion
 from index.lexical import LexicalConfig, LexicalIndex
 from index.newsdesk import Newsdesk
@@ -46,6 +46,7 @@ from index.records import Hit
 from index.search import DEFAULT_FUSION, SearchOptions, retrieve
 from index.settings import BUNDLED_CORPUS, DEFAULT_MODEL, load_settings
 from index.store import StoredIndex
+from tests.bench.bench_index import open_exact
 from tests.bench.datasets import REPO_ROOT, Collection, DatasetMissing, data_root, load_time, load_xquad
 
 CACHE = REPO_ROOT / ".newsdesk" / "bench"
@@ -97,7 +98,7 @@ def sweep_configs() -> list[tuple[str, SearchOptions]]:
 
 def desk_for(
     collection: Collection,
-    embedder: Embedder,
+    embedder: DocumentEmbedder,
     tag: str = "",
     overrides: dict[str, str] | None = None,
     queries: Embedder | None = None,
@@ -107,7 +108,7 @@ def desk_for(
     values = {"corpus_dir": corpus, "index_dir": folder / "index", "show_progress": False,
               "answerer": ANSWERER[0]} | (overrides or {})
     settings = load_settings(values, env={})
-    stored, report = open_index(settings, embedder)  # type: ignore[arg-type]
+    stored, report = open_exact(settings, embedder, collection.name + tag)  # never another variant's index
     if report.wrote:
         print(f"[{collection.name}{tag}] {report.summary()}", file=sys.stderr)
     return Newsdesk(settings, queries or embedder, stored, report)

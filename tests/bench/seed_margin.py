@@ -16,10 +16,11 @@ from pathlib import Path
 
 from bot.evaluation import Thresholds, evaluate, load_questions
 from index.answer_model import DEFAULT_MODEL_FILE, AnswerModel
-from index.builder import open_index
-from index.embedding import make_embedder, make_query_embedder
+from index.embedding import make_query_embedder
 from index.newsdesk import Newsdesk
-from index.settings import load_settings
+from index.settings import Settings, load_settings
+from tests.bench.answer_bench import add_index_arguments, index_variants
+from tests.bench.bench_index import open_exact
 from tests.bench.datasets import REPO_ROOT
 
 SEED_SET = REPO_ROOT / "tests" / "questions" / "seed.yaml"
@@ -29,15 +30,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="*", type=Path, default=[DEFAULT_MODEL_FILE])
     parser.add_argument("--margin", type=float, default=0.05)
+    add_index_arguments(parser, several=False, backend=Settings().document_backend)  # the product's default
     args = parser.parse_args(argv)
+    (index,) = index_variants(args)
     settings = load_settings(
-        {"corpus_dir": REPO_ROOT / "corpus", "index_dir": REPO_ROOT / ".newsdesk" / "bench" / "seed-index",
-         "show_progress": False},
+        {"corpus_dir": REPO_ROOT / "corpus", "index_dir": REPO_ROOT / ".newsdesk" / "bench" / f"seed-index-{index.tag}",
+         "show_progress": False, "document_backend": index.document_backend,
+         "sentence_vectors": index.sentence_vectors},
         env={},
     )  # fmt: skip
-    documents = make_embedder(settings.model)
-    stored, report = open_index(settings, documents)
-    queries = make_query_embedder(settings.model, settings.query_backend, documents=documents)  # type: ignore[arg-type]
+    stored, report = open_exact(settings, index.documents, "seed")
+    queries = make_query_embedder(settings.model, settings.query_backend, documents=index.documents)
     desk = Newsdesk(settings, queries, stored, report)
     questions = load_questions([SEED_SET])
     for path in args.models:
