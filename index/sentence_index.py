@@ -10,10 +10,11 @@ heading. Rows are grouped by article, in text order, so the sentences of any pas
 by binary search on their start offsets. Vectors are stored as float16 (cosine error ~1e-3, half the
 memory); each row is a unit vector of the same model as the chunks.
 
-Sentence vectors come from the chunk pass (``sentence_vectors = "pooled"``, the default): each
-sentence's vector is the mean of its tokens' embeddings inside a chunk that holds it whole
-(:func:`sentence_pieces`), normalised. ``"encoded"`` embeds each sentence on its own, a second pass
-over the text (docs/PERFORMANCE.md compares the two).
+``sentence_vectors = "encoded"`` (the default) embeds each sentence on its own, a second pass over the
+text. ``"pooled"`` takes them from the chunk pass: each sentence's vector is the mean of its tokens'
+embeddings inside a chunk that holds it whole (:func:`sentence_pieces`), normalised. Those tokens have
+seen the whole chunk, so the sentences of one chunk come out closer to each other than encoded ones
+(docs/PERFORMANCE.md compares the two).
 """
 
 from __future__ import annotations

@@ -63,11 +63,15 @@ class Settings:
     # measured and faithful to fp32; else OpenVINO, then onnxruntime, over the packaged int8 export (without
     # one, sentence-transformers); or one by name (docs/PERFORMANCE.md). An update by another encoder
     # re-embeds everything.
-    # The default stays the fp32 model until answering is calibrated on the fast path: with it the seed
-    # question set loses one question and its hit@3 floor (docs/PERFORMANCE.md, "Quality").
+    # The default stays PyTorch fp32 with encoded sentences: the fast path ("auto" + "pooled") was measured
+    # with the shipped answer model and lost (docs/QUALITY.md, "Pooled sentence vectors"). "openvino-fp32"
+    # with encoded sentences held every number within 0.002, but where it cannot run "auto" falls back to
+    # the int8 export (measured less fully, seed set at its floor) or onnxruntime (no faster than PyTorch).
     document_backend: str = "sentence-transformers"
-    # Sentence vectors for answer extraction: "pooled" from the chunk pass (no second pass over the
-    # text; xquad containment 0.873 vs 0.854) or "encoded" one sentence at a time (twice the work).
+    # Sentence vectors for answer extraction: "encoded" one sentence at a time (a second pass over the
+    # text), or "pooled" from the chunk pass (about 1.5x faster indexing). Pooled vectors carry their
+    # chunk's context: with the shipped model (trained on encoded vectors) news-long answers hold the gold
+    # answer 0.532 vs 0.582 and the seed set misses its 0.73 answer floor (0.658); xquad is even.
     sentence_vectors: str = "encoded"
     # Where document backends keep what they make from the model on this machine (the OpenVINO conversion
     # of its fp32 weights, one folder per weights checksum). None: ``<data_dir>/encoders``.
