@@ -305,6 +305,11 @@ def markdown(report: dict[str, Any]) -> str:
                     _met(thr["speedup_vs_old"] >= 4),
                 )
             )
+            if thr.get("cpu_speedup_vs_old"):
+                cpu = f"{_fmt(old['pipeline_cpu_s'])} vs {_fmt(thr['pipeline_cpu_s'])} CPU-s"
+                rows.append(
+                    ("  speed-up in articles per CPU-second", f"{thr['cpu_speedup_vs_old']:.2f} x ({cpu})", "", "")
+                )
         for backend, row in thr.get("encoders", {}).items():
             computed = f", {row['inference']} inference" if row.get("inference") else ""
             rows.append(
