@@ -110,8 +110,12 @@ def plot_throughput(report: dict[str, Any], machine_label: str, out_dir: Path) -
         left.annotate(f"{value:.1f}", (i, value), ha="center", va="bottom", fontsize=8)
     left.set_ylabel("articles per second (whole pipeline)")
     encoders = thr.get("encoders", {})
+    # "sentence-transformers" on two lines: one is wider than its bar.
     names = [
-        f"{k}\n{v['precision']}" + (f", {v['inference']}" if "inference" in v else "") for k, v in encoders.items()
+        k.replace("-transformers", "-\ntransformers")
+        + f"\n{v['precision']}"
+        + (f", {v['inference']}" if "inference" in v else "")
+        for k, v in encoders.items()
     ]
     speeds = [v["texts_per_s"] for v in encoders.values()]
     right.bar(names, speeds)
