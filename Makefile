@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
-RUNTIME_EXTRAS := onnx,repl
+RUNTIME_EXTRAS := onnx,openvino,repl
 TORCH := torch==2.13.0
 # Where pip takes torch from: empty = pip's own configuration (this machine's disk);
 # elsewhere the PyTorch CPU wheel index, e.g. make ask TORCH_INDEX=https://download.pytorch.org/whl/cpu Q=...

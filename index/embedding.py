@@ -415,9 +415,9 @@ def make_embedder(
     """The document embedder for a model setting (what indexes are built with).
 
     ``backend``: "auto" = OpenVINO over the model's own fp32 weights where OpenVINO is installed and the CPU
-    computes in bf16 (AMX: as fast as the int8 export, and faithful to fp32); else OpenVINO, then onnxruntime,
-    over the packaged int8 ONNX export of ``model``; without either, sentence-transformers. Naming a runtime
-    requires it. ``cache_dir``: where "openvino-fp32" keeps its conversion (``Settings.encoder_cache_dir``;
+    computes in bf16 (AMX: as fast as the int8 export, and faithful to fp32); else sentence-transformers
+    (the int8 export's vectors fall under 0.999 cosine to fp32, docs/PERFORMANCE.md: it is used only when
+    named). Naming a runtime requires it. ``cache_dir``: where "openvino-fp32" keeps its conversion (``Settings.encoder_cache_dir``;
     default: under the default data folder)."""
     if backend not in DOCUMENT_BACKENDS:
         raise ConfigError(f"document backend must be one of {', '.join(DOCUMENT_BACKENDS)}, got {backend!r}")
@@ -432,11 +432,9 @@ def make_embedder(
         if not openvino:
             raise missing_extra("openvino", "document backend 'openvino-fp32'")
         return OpenVinoFp32Embedder(files, cache_dir)
-    onnx_file = onnx_export_path(model)
     if backend == "auto":
-        if onnx_file is None:
-            return files
-        backend = "openvino" if openvino else "onnxruntime"
+        return files
+    onnx_file = onnx_export_path(model)
     if onnx_file is None:
         if model in PACKAGED_ONNX:  # the runtime's extra brings the export too
             extra = "openvino" if backend == "openvino" else "onnx"
