@@ -417,8 +417,8 @@ def make_embedder(
     ``backend``: "auto" = OpenVINO over the model's own fp32 weights where OpenVINO is installed and the CPU
     computes in bf16 (AMX: as fast as the int8 export, and faithful to fp32); else sentence-transformers
     (the int8 export's vectors fall under 0.999 cosine to fp32, docs/PERFORMANCE.md: it is used only when
-    named). Naming a runtime requires it. ``cache_dir``: where "openvino-fp32" keeps its conversion (``Settings.encoder_cache_dir``;
-    default: under the default data folder)."""
+    named). Naming a runtime requires it. ``cache_dir``: where "openvino-fp32" keeps its conversion
+    (``Settings.encoder_cache_dir``; default: under the default data folder)."""
     if backend not in DOCUMENT_BACKENDS:
         raise ConfigError(f"document backend must be one of {', '.join(DOCUMENT_BACKENDS)}, got {backend!r}")
     files = SentenceTransformerEmbedder(model)
