@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from index.durable import fsync_dir, fsync_tree
 from index.errors import ConfigError
 
 # Bump when the conversion itself changes (inputs, outputs, options): caches of the old one are ignored.
@@ -105,7 +106,7 @@ def ensure_converted(cache_dir: Path, weights_sha256: str, load_transformer: Cal
             "seconds": round(seconds, 2),
         }
         (staging / META_NAME).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        _fsync_tree(staging)
+        fsync_tree(staging)
         if cached(cache_dir, weights_sha256) is None:
             _move_into_place(staging, final)
         else:  # another process converted the same weights meanwhile: keep its entry, which may be in use
@@ -171,7 +172,7 @@ def _move_into_place(staging: Path, final: Path) -> None:
         if not final.is_dir():
             raise
         shutil.rmtree(staging, ignore_errors=True)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
 
 
 def _remove_abandoned_staging(cache_dir: Path) -> None:
@@ -190,22 +191,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _openvino_version() -> str:

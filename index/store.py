@@ -44,6 +44,7 @@ import numpy as np
 
 from index.ann import read_ann, write_ann
 from index.dates import parse_date
+from index.durable import fsync_dir
 from index.errors import IndexUnusableError
 from index.lexical import LEXICAL_NAME, LexicalIndex
 from index.manifest import MANIFEST_NAME, IndexManifest, file_sha256
@@ -276,7 +277,7 @@ def write_index(
         manifest_bytes = manifest.to_json().encode("utf-8")
         (staging / MANIFEST_NAME).write_bytes(manifest_bytes)
         (staging / MANIFEST_DIGEST_NAME).write_text(hashlib.sha256(manifest_bytes).hexdigest() + "\n")
-        _fsync_dir(staging)
+        fsync_dir(staging)
         previous = _current_name(index_dir)
         staging.rename(final)
         _replace_text(index_dir / CURRENT_NAME, final.name)
@@ -389,16 +390,7 @@ def _replace_text(path: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    fsync_dir(path.parent)
 
 
 def _write_jsonl(path: Path, rows: Any) -> None:
