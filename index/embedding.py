@@ -7,7 +7,8 @@ One model, several runtimes (:func:`make_embedder`, ``Settings.document_backend`
   OpenVINO is installed and the CPU computes in bf16 (AMX): the fastest measured on these CPUs, and within
   cosine 0.9999 of PyTorch fp32 (docs/PERFORMANCE.md).
 * **OpenVINO** over the packaged int8 ONNX export (``openvino``): as fast or slower, and its worst cosine to
-  fp32 over real news chunks is 0.9986-0.9989; ``auto`` takes it where bf16 is not available.
+  fp32 over real news chunks is 0.9986-0.9989, under 0.999: used only when named. Where bf16 is not
+  available, ``auto`` is PyTorch fp32 (sentence-transformers).
 * **onnxruntime** over the same export embeds what a question needs at query time: about 0.5 s to the
   first vector instead of ~10 s for PyTorch. The export's vectors have cosine >= 0.999 to the fp32
   model's (``tests/index/test_embedding.py``).
