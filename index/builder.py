@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from index.ann import build_ann, choose_index_type
-from index.chunking import ChunkingConfig, chunk_article, embedding_offset, embedding_text, title_prefix
+from index.chunking import ChunkingConfig, chunk_articles, embedding_offset, embedding_text
 from index.embedding import DocumentEmbedder, Embedder, IndexEmbedder, model_weights_sha256
 from index.errors import ConfigError, IndexUnusableError
 from index.lexical import LexicalIndex
@@ -208,8 +208,14 @@ def _update(
     fresh: list[FreshArticle] = []
     sentence_parts: list[tuple[str, list[Span], np.ndarray | None]] = []
     entries: list[ArticleEntry] = []
-    for article in progress.iterate(loaded.articles, "chunking", len(loaded.articles)):
-        digest = article_hash(article)
+    digests = [article_hash(a) for a in loaded.articles]
+    # Chunked lazily, in order, a group of articles' token counts at a time (index.chunking.chunk_articles).
+    chunked = chunk_articles(
+        (a for a, d in zip(loaded.articles, digests, strict=True) if old_hashes.get(a.id) != d),
+        config,
+        embedder.count_tokens,
+    )
+    for article, digest in progress.iterate(zip(loaded.articles, digests, strict=True), "chunking", len(digests)):
         if old_hashes.get(article.id) == digest:
             kept = old_chunks[article.id]
             chunks.extend(c for c, _ in kept)
@@ -219,9 +225,9 @@ def _update(
             entries.append(ArticleEntry(article.id, digest, len(kept)))
             continue
         (report.changed if article.id in old_hashes else report.added).append(article.id)
-        prefix = title_prefix(article.title, embedder.count_tokens)
-        article_chunks = chunk_article(article, config, embedder.count_tokens)
-        item = FreshArticle(article, prefix, len(chunks), article_chunks, article_sentences(article))
+        piece = next(chunked)
+        article_chunks = piece.chunks
+        item = FreshArticle(article, piece.prefix, len(chunks), article_chunks, article_sentences(article))
         fresh.append(item)
         sentence_parts.append((article.id, item.sentences, None))
         chunks.extend(article_chunks)

@@ -198,7 +198,9 @@ class SentenceTransformerEmbedder(TokenEncoder):
         if not texts:
             return []
         if self._tokenizer is not None:
-            return [len(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+            # encode_batch_fast (tokenizers >= 0.21) skips the character offsets: ~20% less time, same ids.
+            encode = getattr(self._tokenizer, "encode_batch_fast", self._tokenizer.encode_batch)
+            return [len(e.ids) for e in encode(texts, add_special_tokens=False)]
         encoded = self.model.tokenizer(texts, add_special_tokens=False, truncation=False)
         return [len(ids) for ids in encoded["input_ids"]]
 

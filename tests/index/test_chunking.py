@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from index.chunking import SPECIAL_TOKENS, ChunkingConfig, chunk_article, embedding_text, title_prefix
+from index import chunking
+from index.chunking import (
+    SPECIAL_TOKENS,
+    ChunkingConfig,
+    chunk_article,
+    chunk_articles,
+    embedding_text,
+    title_prefix,
+)
 from index.embedding import SentenceTransformerEmbedder
 from index.loading import load_corpus
 from index.records import Article
@@ -78,3 +88,45 @@ def test_an_overlong_sentence_is_cut_at_words_to_fit(model_files) -> None:  # ty
         assert model_files.count_tokens([embedding_text("A title", chunk.text)])[0] + SPECIAL_TOKENS <= 128
         assert not chunk.text.startswith(" ") and chunk.text == text[chunk.start : chunk.end]
     assert chunks[-1].end == len(text)
+
+
+def test_chunking_in_groups_makes_the_chunks_of_one_article_at_a_time(model_files, articles) -> None:  # type: ignore[no-untyped-def]
+    """Counting a group's sentences in one call (and each once) changes no chunk and no prefix: the reference
+    counts every text as it is needed, one call each, as chunking did before (issue 14)."""
+    odd = [
+        Article(id="long", title="A title", text=" ".join(f"word{i}" for i in range(600)) + "."),
+        Article(id="long-title", title=" ".join(["Headline"] * 60), text=articles[0].text),
+        Article(id="untitled", title="", text=articles[1].text),
+        Article(id="copy", title=articles[0].title, text=articles[0].text),  # the same texts again
+    ]
+    everything = [*articles, *odd]
+    for chunk_tokens, overlap in [(200, 40), (96, 20), (64, 0)]:
+        config = ChunkingConfig(chunk_tokens, overlap, model_files.max_tokens)
+        grouped = list(chunk_articles(everything, config, model_files.count_tokens, group=3))
+        assert len(grouped) == len(everything)
+        for article, got in zip(everything, grouped, strict=True):
+            sentences = split_sentences(article.text)
+            assert got.prefix == title_prefix(article.title, model_files.count_tokens)
+            assert got.chunks == chunking._chunk(article, sentences, config, model_files.count_tokens)
+            assert got.chunks == chunk_article(article, config, model_files.count_tokens)
+
+
+def test_token_counting_is_one_call_per_group(model_files, articles) -> None:  # type: ignore[no-untyped-def]
+    calls: list[int] = []
+
+    def counting(texts: list[str]) -> list[int]:
+        calls.append(len(texts))
+        return model_files.count_tokens(texts)
+
+    config = ChunkingConfig(256, 40, model_files.max_tokens)  # no fixture sentence needs cutting at 256
+    chunked = list(chunk_articles(articles, config, counting, group=2))
+    assert len(calls) == math.ceil(len(articles) / 2)
+    sentences = sum(len(split_sentences(a.text)) for a in articles)
+    assert sum(calls) <= sentences + 2 * len(articles)  # every sentence counted once, titles with and without "\n"
+    assert sum(len(c.chunks) for c in chunked) >= len(articles)
+
+
+def test_counts_are_the_tokenizers_own(model_files, articles) -> None:  # type: ignore[no-untyped-def]
+    texts = [a.text[s.start : s.end] for a in articles for s in split_sentences(a.text)][:200]
+    counts = model_files.count_tokens(texts)
+    assert counts == [len(model_tokens(model_files, t)) - SPECIAL_TOKENS for t in texts]
