@@ -251,7 +251,7 @@ def _update(
     stored_words = None
     if words is not None and hasattr(words, "describe"):
         stored_words, report.embedded_words = _embed_words(
-            words, old.words if old else None, loaded.articles, [f.article for f in fresh]
+            _word_encoder(words, embedder), old.words if old else None, loaded.articles, [f.article for f in fresh]
         )
     recipe.articles = entries
     recipe.chunk_count = len(chunks)
@@ -299,6 +299,15 @@ def _build_dense(
 
     live = live_placement(index_dir)
     return sync_generation(index_dir, vector_store, recipe, requested, articles, chunks, vectors, report.rebuilt, live)
+
+
+def _word_encoder(questions: Embedder, documents: IndexEmbedder) -> Embedder:
+    """What embeds the corpus's words for the question encoder ``questions``: the document encoder when it is
+    the same runtime over the same weights (same ``describe()``), differing only in its threads (every core;
+    a question gets Settings.query_threads), which changes no vector (OpenVINO's bit for bit:
+    tests/index/test_embedding.py); else ``questions`` itself."""
+    same = type(documents) is type(questions) and documents.describe() == questions.describe()
+    return documents if same else questions
 
 
 def _embed_words(

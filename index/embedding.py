@@ -9,9 +9,10 @@ One model, several runtimes (:func:`make_embedder`, ``Settings.document_backend`
 * **OpenVINO** over the packaged int8 ONNX export (``openvino``): as fast or slower, and its worst cosine to
   fp32 over real news chunks is 0.9986-0.9989, under 0.999: used only when named. Where bf16 is not
   available, ``auto`` is PyTorch fp32 (sentence-transformers).
-* **onnxruntime** over the same export embeds what a question needs at query time: about 0.5 s to the
+* **onnxruntime** over the same export embeds questions where documents are not embedded by
+  ``openvino-fp32`` (which then embeds questions too, :func:`make_query_embedder`): about 0.5 s to the
   first vector instead of ~10 s for PyTorch. The export's vectors have cosine >= 0.999 to the fp32
-  model's (``tests/index/test_embedding.py``).
+  model's (``tests/index/test_embedding.py``). A question is embedded with ``Settings.query_threads``.
 * **sentence-transformers** (PyTorch, fp32) is the reference, and the fallback when no export is
   installed (``document_backend = "sentence-transformers"`` forces it).
 
@@ -244,11 +245,14 @@ class _ExportEmbedder(TokenEncoder):
 
     backend = ""
 
-    def __init__(self, files: SentenceTransformerEmbedder, onnx_file: Path) -> None:
+    def __init__(self, files: SentenceTransformerEmbedder, onnx_file: Path, threads: int = 0) -> None:
         self.files = files
         self.documents = files  # the reference model (PyTorch) of the same weights
         self.model_id = files.model_id
         self.onnx_file = onnx_file
+        # Threads one inference computes with; 0: the runtime's default (every core). Not part of describe():
+        # the vectors are the same (OpenVINO's bit for bit, 1 vs 2 threads, tests/index/test_embedding.py).
+        self.threads = threads
 
     @property
     def tokenizer_file(self) -> Path:
@@ -292,6 +296,11 @@ class OnnxQueryEmbedder(_ExportEmbedder):
         # measured no faster on this model (docs/PERFORMANCE.md).
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
         options.log_severity_level = 3
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+            # Threads that spin between runs are for back-to-back batches; between questions they only take
+            # the cores that search and answering need (docs/PERFORMANCE.md).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = onnxruntime.InferenceSession(str(self.onnx_file), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in session.get_inputs()}
         return session
@@ -314,17 +323,37 @@ class OpenVinoEmbedder(_ExportEmbedder):
 
     backend = "openvino"
 
+    def __init__(self, files: SentenceTransformerEmbedder, onnx_file: Path, threads: int = 0) -> None:
+        super().__init__(files, onnx_file, threads)
+        self._compile_lock = threading.Lock()
+        self._compiled: Any = None
+        self._local = threading.local()
+
     def _model_file(self) -> Path:
         return self.onnx_file
 
-    @cached_property
-    def _request(self) -> Any:
-        import openvino
+    def _compile(self) -> Any:
+        """The compiled model, compiled (and for openvino-fp32 converted) once, by the first thread to ask."""
+        with self._compile_lock:
+            if self._compiled is None:
+                import openvino
 
-        core = openvino.Core()
-        compiled = core.compile_model(str(self._model_file()), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
-        self._inputs = {port.get_any_name() for port in compiled.inputs}
-        return compiled.create_infer_request()
+                config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+                if self.threads:
+                    config["INFERENCE_NUM_THREADS"] = self.threads
+                compiled = openvino.Core().compile_model(str(self._model_file()), "CPU", config)
+                self._inputs = {port.get_any_name() for port in compiled.inputs}
+                self._compiled = compiled
+            return self._compiled
+
+    @property
+    def _request(self) -> Any:
+        """This thread's inference request: a request runs one inference at a time, and when this embedder
+        embeds questions, several threads ask at once (a bot's)."""
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self._compile().create_infer_request()
+        return request
 
     def token_embeddings(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         request = self._request
@@ -344,14 +373,14 @@ class OpenVinoFp32Embedder(OpenVinoEmbedder):
 
     backend = "openvino-fp32"
 
-    def __init__(self, files: SentenceTransformerEmbedder, cache_dir: Path) -> None:
+    def __init__(self, files: SentenceTransformerEmbedder, cache_dir: Path, threads: int = 0) -> None:
         weights = files.weights_file
         if weights is None:
             raise ConfigError(
                 f"document backend 'openvino-fp32' converts the model's weights, and model '{files.model_id}' "
                 "has no model.safetensors or pytorch_model.bin: use document_backend = 'sentence-transformers'"
             )
-        super().__init__(files, weights)
+        super().__init__(files, weights, threads)
         self.cache_dir = cache_dir
         self.conversion: Conversion | None = None  # set once the model is converted or found in the cache
 
@@ -451,12 +480,23 @@ def make_embedder(
     return OpenVinoEmbedder(files, onnx_file) if backend == "openvino" else OnnxQueryEmbedder(files, onnx_file)
 
 
-def make_query_embedder(model: str, backend: str = "auto", documents: Embedder | None = None) -> Embedder:
-    """The embedder for query-time text: the onnxruntime int8 export of ``model`` when ``backend``
-    allows it and one is installed, else the sentence-transformers model itself."""
+def make_query_embedder(
+    model: str, backend: str = "auto", documents: Embedder | None = None, threads: int = 1
+) -> Embedder:
+    """The embedder for query-time text (``Settings.query_backend``, ``Settings.query_threads``).
+
+    "auto": the documents' own encoder when that is OpenVINO over the model's fp32 weights (questions then
+    land in exactly the chunks' vector space, and a process runs one runtime and one model), else the
+    onnxruntime int8 export of ``model`` when one is installed (~0.5 s to the first vector, no PyTorch), else
+    the sentence-transformers model itself. ``threads``: threads one question is embedded with (0: the
+    runtime's default); the embedder returned is its own (a document embedder keeps every core)."""
     if backend not in QUERY_BACKENDS:
         raise ConfigError(f"query backend must be one of {', '.join(QUERY_BACKENDS)}, got {backend!r}")
-    if isinstance(documents, OnnxQueryEmbedder) and backend != "sentence-transformers":
+    if isinstance(documents, OpenVinoFp32Embedder) and backend == "auto":
+        # Measured on Reuters (docs/PERFORMANCE.md): xquad and the seed set unchanged, warm p50 lower than with
+        # the int8 export, and the corpus's words embedded ~3x faster at index time (index.builder).
+        return OpenVinoFp32Embedder(documents.files, documents.cache_dir, threads)
+    if isinstance(documents, OnnxQueryEmbedder) and backend != "sentence-transformers" and documents.threads == threads:
         return documents  # one session for both
     files = getattr(documents, "files", documents)
     if not isinstance(files, SentenceTransformerEmbedder):
@@ -474,4 +514,4 @@ def make_query_embedder(model: str, backend: str = "auto", documents: Embedder |
             missing = "onnxruntime" if not is_installed("onnxruntime") else PACKAGED_ONNX[model][0]
             raise missing_extra(missing, "query backend 'onnx'")
         return files
-    return OnnxQueryEmbedder(files, onnx_file)
+    return OnnxQueryEmbedder(files, onnx_file, threads)

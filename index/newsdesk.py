@@ -126,10 +126,13 @@ class Newsdesk:
         than answer from the previous index."""
         settings = settings or load_settings()
         embedder = make_embedder(settings.model, settings.document_backend, settings.resolved_encoder_cache_dir())
-        # Questions go through the fast-starting onnxruntime session of the same model's export when
-        # one is installed (index.embedding), whichever runtime embedded the documents; it also embeds
-        # the corpus's words at index time (index.word_vectors.StoredWords).
-        queries = make_query_embedder(settings.model, settings.query_backend, documents=embedder)
+        # Questions go through the documents' OpenVINO encoder (openvino-fp32) or else the fast-starting
+        # onnxruntime session of the model's export when one is installed (index.embedding), with
+        # settings.query_threads threads; the corpus's words are made at index time to its values
+        # (index.word_vectors.StoredWords).
+        queries = make_query_embedder(
+            settings.model, settings.query_backend, documents=embedder, threads=settings.query_threads
+        )
         if settings.ray_address:
             # Builds embed on a Ray cluster (index.ray_embedding); questions are still embedded here.
             from index.ray_embedding import ray_embedder

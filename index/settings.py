@@ -55,9 +55,16 @@ class Settings:
     k: int = 5
     retriever: str = "hybrid"
     index_type: str = "auto"
-    # What embeds questions: "auto" = the int8 ONNX export of ``model`` when installed (starts in
-    # ~0.5 s, no PyTorch), else the model itself; "onnx" requires it; "sentence-transformers" never.
+    # What embeds questions: "auto" = the document encoder's runtime and weights when that is "openvino-fp32"
+    # (questions in the chunks' own encoder; xquad and the seed set unchanged), else the int8 ONNX export of
+    # ``model`` when installed (starts in ~0.5 s, no PyTorch), else the model itself; "onnx" requires the
+    # export; "sentence-transformers" never uses it.
     query_backend: str = "auto"
+    # Threads that embed one question (onnxruntime intra-op threads, OpenVINO inference threads); 0: the
+    # runtime's default (every core). A question is a few dozen tokens: on 2 cores one thread embedded it as
+    # fast (p50) as two, and two left onnxruntime's idle thread spinning into search and answering, which
+    # doubled the Reuters p95 (docs/PERFORMANCE.md). Index builds use every core whatever this says.
+    query_threads: int = 1
     # What embeds documents when an index is built: "auto" = OpenVINO over the model's own fp32 weights
     # ("openvino-fp32", converted once into ``encoder_cache_dir``) where OpenVINO is installed and the CPU
     # computes in bf16: ~4x PyTorch's speed, cosine >= 0.99997 to its vectors, and every quality number
@@ -230,6 +237,8 @@ def _build(values: Mapping[str, Any]) -> Settings:
     for key in positive:
         if getattr(settings, key) <= 0:
             raise ConfigError(f"setting '{key}' must be positive, got {getattr(settings, key)}")
+    if settings.query_threads < 0:
+        raise ConfigError(f"setting 'query_threads' must be >= 0 (0: every core), got {settings.query_threads}")
     if settings.chunk_overlap_tokens < 0 or settings.chunk_overlap_tokens >= settings.chunk_tokens // 2:
         raise ConfigError("setting 'chunk_overlap_tokens' must be >= 0 and under half of 'chunk_tokens'")
     return settings

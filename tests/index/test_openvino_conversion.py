@@ -164,3 +164,37 @@ def test_an_index_of_the_int8_export_is_never_updated_with_fp32_vectors(  # type
     assert report.embedded_chunks == len(stored.chunks)  # every article again, by the new encoder
     assert stored.manifest.encoder == fp32.describe() != first.manifest.encoder
     assert stored.manifest.model_sha256 == first.manifest.model_sha256  # the same model, another encoder
+
+
+@needs_openvino
+@pytest.mark.slow  # converts the model (~10-20 s) and builds the bundled corpus with it
+def test_questions_and_stored_words_use_the_documents_fp32_encoder(tmp_path: Path) -> None:
+    """With openvino-fp32 documents, "auto" questions are embedded by the same runtime and weights (one thread);
+    the corpus's words are made at index time by the document encoder, to the question encoder's values, and
+    stored under its name, so questions look them up instead of embedding them."""
+    from index.newsdesk import Newsdesk
+    from index.settings import BUNDLED_CORPUS, load_settings
+
+    values = {
+        "corpus_dir": BUNDLED_CORPUS,
+        "index_dir": tmp_path / "index",
+        "encoder_cache_dir": tmp_path / "cache",
+        "document_backend": "openvino-fp32",
+        "show_progress": False,
+    }
+    settings = load_settings(values, env={})
+    desk = Newsdesk.open(settings)
+    questions = desk.embedder
+    assert isinstance(questions, OpenVinoFp32Embedder) and questions.threads == settings.query_threads == 1
+    assert questions._compiled is None  # the build's encoder made the words: the question encoder ran nothing
+    stored = desk.stored.words
+    assert stored is not None and stored.encoder == questions.describe() == desk.stored.manifest.encoder
+    assert desk.words.stored is stored
+    sample = stored.words[::25]
+    again = questions.encode(sample, 256).astype(np.float16)
+    np.testing.assert_allclose(again, stored.vectors[[stored.rows[w] for w in sample]], atol=1e-3)
+    asked: list[int] = []
+    encode = desk.words.encode
+    desk.words.encode = lambda texts: asked.append(len(texts)) or encode(texts)  # type: ignore[func-returns-value]
+    answer = desk.ask("How many German troops will be deployed to Afghanistan?")
+    assert not answer.abstained and "850" in answer.text and asked == []

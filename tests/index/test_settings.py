@@ -32,6 +32,7 @@ def test_index_dir_is_per_corpus_and_outside_the_packages() -> None:
         ({"NEWSDESK_K": "many"}, "'k' .* must be a int"),
         ({"NEWSDESK_RETRIEVER": "magic"}, "must be one of dense, bm25, hybrid"),
         ({"NEWSDESK_K": "0"}, "'k' must be positive"),
+        ({"NEWSDESK_QUERY_THREADS": "-1"}, "'query_threads' must be >= 0"),
     ],
 )
 def test_mistakes_are_clear_errors(env: dict[str, str], message: str) -> None:

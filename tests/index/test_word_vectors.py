@@ -44,7 +44,8 @@ def test_near_synonyms_are_close(embedder) -> None:  # type: ignore[no-untyped-d
 
 @pytest.fixture(scope="module")
 def questions_encoder():  # type: ignore[no-untyped-def]
-    """The product's question encoder (the int8 ONNX export), which also makes the stored words."""
+    """The int8 ONNX export's question encoder (the product's where documents are not embedded by
+    openvino-fp32, which then embeds questions too: tests/index/test_embedding.py)."""
     from index.embedding import make_query_embedder
     from index.settings import DEFAULT_MODEL
 
@@ -113,3 +114,30 @@ def test_the_index_stores_its_words_and_questions_use_them(  # type: ignore[no-u
     desk.words.encode = lambda texts: asked.append(len(texts)) or encode(texts)  # type: ignore[func-returns-value]
     answer = desk.ask("How many troops will be deployed to the country?")
     assert not answer.abstained and asked == []  # every word it compared was stored
+
+
+class _Documents(HashingEmbedder):
+    """A document encoder (all cores) of the same runtime and weights as the question encoder."""
+
+
+def test_the_documents_encoder_embeds_the_words_when_it_is_the_question_encoder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The corpus's words come from the document encoder when it is the question encoder's runtime and weights
+    (its threads differ, not its vectors), else from the question encoder; either way they are stored under the
+    question encoder's name and questions look them up."""
+    from index.builder import open_index
+    from index.settings import load_settings
+    from tests.conftest import NEWS_DIR
+
+    def settings(name: str):  # type: ignore[no-untyped-def]
+        values = {"corpus_dir": NEWS_DIR, "index_dir": tmp_path / name, "show_progress": False}
+        return load_settings(values, env={})
+
+    same_documents, questions = HashingEmbedder(), HashingEmbedder()
+    stored, report = open_index(settings("same"), same_documents, words=questions)
+    assert stored.words is not None and report.embedded_words == len(stored.words.words) > 50
+    assert questions.encoded == 0 and stored.words.encoder == questions.describe()
+    np.testing.assert_allclose(stored.words.vectors, questions.encode(stored.words.words), atol=2e-3)
+
+    other_documents, questions = _Documents(), HashingEmbedder()  # another runtime: never trusted for the words
+    stored, report = open_index(settings("other"), other_documents, words=questions)
+    assert stored.words is not None and questions.encoded == report.embedded_words > 50
