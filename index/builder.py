@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from index.ann import build_ann, choose_index_type
+from index.chunk_vectors import CHUNK_VECTORS_FROM_SENTENCES, article_units, pooled_chunk_vectors
 from index.chunking import ChunkingConfig, chunk_articles, embedding_offset, embedding_text
 from index.embedding import DocumentEmbedder, Embedder, IndexEmbedder, model_weights_sha256
 from index.errors import ConfigError, IndexUnusableError
@@ -84,6 +85,12 @@ def article_hash(article: Article) -> str:
 
 
 def _recipe(settings: Settings, embedder: IndexEmbedder) -> IndexManifest:
+    tokens = isinstance(embedder, DocumentEmbedder)
+    if settings.chunk_vectors == CHUNK_VECTORS_FROM_SENTENCES and not tokens:
+        raise ConfigError(
+            "chunk_vectors = 'from-sentences' needs the encoder's token embeddings, which Ray's embedder does not "
+            "return: index without --ray, or set chunk_vectors = 'encoded' (NEWSDESK_CHUNK_VECTORS=encoded)"
+        )
     return IndexManifest(
         format_version=FORMAT_VERSION,
         model_id=settings.model,
@@ -98,7 +105,8 @@ def _recipe(settings: Settings, embedder: IndexEmbedder) -> IndexManifest:
         chunk_count=0,
         encoder=embedder.describe(),
         # An embedder that returns no token embeddings (index.ray_embedding) cannot pool: it encodes.
-        sentence_vectors=settings.sentence_vectors if isinstance(embedder, DocumentEmbedder) else "encoded",
+        sentence_vectors=settings.sentence_vectors if tokens else "encoded",
+        chunk_vectors=settings.chunk_vectors,
     )
 
 
@@ -238,7 +246,7 @@ def _update(
     report.embedded_chunks = sum(len(f.chunks) for f in fresh)
 
     with progress.stage("embedding", len(fresh)) as stage:
-        embedded = _embed(fresh, embedder, settings, recipe.sentence_vectors, stage)
+        embedded = _embed(fresh, embedder, settings, recipe, stage)
     for item, (chunk_vectors, _) in zip(fresh, embedded, strict=True):
         rows[item.first_row : item.first_row + len(item.chunks)] = list(chunk_vectors)
     filled = [r for r in rows if r is not None]
@@ -330,7 +338,7 @@ def _reusable(index_dir: Path, recipe: IndexManifest, held: StoredIndex | None) 
         # Same model, other chunking or encoder: the old vectors are of no use for the new chunks, and an
         # index mixed from two encoders' vectors is never written.
         old = stored.manifest
-        what = "chunking settings" if old.chunking != recipe.chunking else "encoder or sentence vectors"
+        what = "chunking settings" if old.chunking != recipe.chunking else "encoder or the kind of vectors"
         log.warning("the %s changed since the index was built; re-embedding every article", what)
         return None
     return stored
@@ -358,7 +366,7 @@ class FreshArticle:
 
 
 def _embed(
-    fresh: list[FreshArticle], embedder: IndexEmbedder, settings: Settings, mode: str, stage: Stage
+    fresh: list[FreshArticle], embedder: IndexEmbedder, settings: Settings, recipe: IndexManifest, stage: Stage
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """:func:`_embed_group` over groups of articles of about ``_steps`` batches each, advancing ``stage``
     by the articles done (a group is big enough that length-sorted batches stay full)."""
@@ -368,7 +376,11 @@ def _embed(
     for n, item in enumerate(fresh):
         group.append(item)
         if sum(len(f.chunks) for f in group) >= step or n == len(fresh) - 1:
-            out += _embed_group(group, embedder, settings, mode)
+            if recipe.chunk_vectors == CHUNK_VECTORS_FROM_SENTENCES:
+                assert isinstance(embedder, DocumentEmbedder)  # _recipe refuses the others
+                out += _embed_from_sentences(group, embedder, settings)
+            else:
+                out += _embed_group(group, embedder, settings, recipe.sentence_vectors)
             stage.advance(len(group))
             group = []
     return out
@@ -413,6 +425,33 @@ def _embed_group(
         _fill_empty(item, sums, counts, embedder, settings)
     for _, sums in out:  # the mean of a span's tokens, normalised, is its normalised sum
         sums /= np.clip(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12, None)
+    return out
+
+
+def _embed_from_sentences(
+    fresh: list[FreshArticle], embedder: DocumentEmbedder, settings: Settings
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Chunk vectors and sentence vectors of each fresh article from one encoder pass over its title prefix
+    and sentences (:mod:`index.chunk_vectors`): a sentence's vector is its unit's, a chunk's pools its
+    units' tokens. A chunk that holds no token at all (nothing the tokenizer keeps, no title) is encoded on
+    its own, as the chunk pass would."""
+    units = [article_units(f.article.text, f.prefix, f.chunks, f.sentences) for f in fresh]
+    texts = [t for u in units for t in u.texts]
+    passages = embedder.encode_passages(texts, [[(0, len(t))] for t in texts], settings.batch_size)
+    if not texts:
+        nothing = np.zeros((0, embedder.dimension), dtype=np.float32)
+        return [(nothing, nothing) for _ in fresh]
+    sums, counts = np.concatenate(passages.span_sums), np.concatenate(passages.span_tokens)
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    first = 0
+    for item, unit in zip(fresh, units, strict=True):
+        rows = slice(first, first + len(unit.texts))
+        chunk_vectors, holds_tokens = pooled_chunk_vectors(unit, sums[rows], counts[rows])
+        empty = np.flatnonzero(~holds_tokens)
+        if len(empty):
+            chunk_vectors[empty] = embedder.encode([item.texts()[n] for n in empty], settings.batch_size)
+        out.append((chunk_vectors, passages.vectors[rows][unit.sentences]))
+        first = rows.stop
     return out
 
 

@@ -58,6 +58,9 @@ class IndexManifest:
     encoder: dict[str, str] = field(default_factory=dict)
     # "pooled" (from the chunk pass) or "encoded" (a pass of their own): Settings.sentence_vectors.
     sentence_vectors: str = "encoded"
+    # "encoded" (a chunk pass) or "from-sentences" (pooled from the sentence pass): Settings.chunk_vectors.
+    # Absent from indexes written before it existed, which are all "encoded".
+    chunk_vectors: str = "encoded"
     # sha256 of every data file of the index, checked on open.
     files: dict[str, str] = field(default_factory=dict)
     created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -89,6 +92,14 @@ class IndexManifest:
         same_weights = not self.model_sha256 or not other.model_sha256 or self.model_sha256 == other.model_sha256
         return self.model_id == other.model_id and self.dimension == other.dimension and same_weights
 
+    def same_vectors(self, other: IndexManifest) -> bool:
+        """True when both were embedded by the same encoder in the same way (sentence and chunk vectors)."""
+        return (
+            self.encoder == other.encoder
+            and self.sentence_vectors == other.sentence_vectors
+            and self.chunk_vectors == other.chunk_vectors
+        )
+
     def same_recipe(self, other: IndexManifest, encoder: bool = True) -> bool:
         """True when chunks and vectors of one can be reused by the other. ``encoder=False``: whether
         one can be served as the other (vectors of another runtime of the same model, or sentence
@@ -98,5 +109,5 @@ class IndexManifest:
             self.format_version == other.format_version
             and self.same_model(other)
             and self.chunking == other.chunking
-            and (not encoder or (self.encoder == other.encoder and self.sentence_vectors == other.sentence_vectors))
+            and (not encoder or self.same_vectors(other))
         )

@@ -1,8 +1,10 @@
-"""Sentence-first chunk vectors, measured before building them (issue 14; tried and dropped, docs/QUALITY.md).
+"""Sentence-first chunk vectors' retrieval, without rebuilding an index (issue 14; docs/QUALITY.md).
 
     python -m tests.bench.sentence_first                 # xquad-en, squad-long and news-long (test split)
     python -m tests.bench.sentence_first --reuters 500   # also the encoder's time on 500 Reuters stories
 
+The product builds them with ``chunk_vectors = "from-sentences"`` (index.chunk_vectors, whose derivation
+this script calls); this swaps them into cached indexes of encoded chunks, for retrieval alone.
 The idea: one encoder pass over the sentences (the "encoded" sentence vectors the answer stage already
 uses), and each chunk's vector derived from that pass's token embeddings instead of a chunk pass of its
 own: the mean over every token of the chunk, that is the sum of each of its units' token embeddings over
@@ -34,21 +36,20 @@ from typing import Any
 import numpy as np
 
 from index.ann import build_ann
+from index.chunk_vectors import ArticleUnits, article_units, pooled_chunk_vectors
 from index.chunking import ChunkingConfig, chunk_article, embedding_text, title_prefix
 from index.embedding import DocumentEmbedder, Embedder, make_embedder, make_query_embedder
 from index.loading import load_corpus
 from index.search import SearchFilters, SearchOptions, retrieve
 from index.sentence_index import article_sentences
-from index.sentences import split_sentences
 from index.settings import DEFAULT_MODEL, DOCUMENT_BACKENDS
 from index.store import StoredIndex
 from tests.bench.datasets import REPO_ROOT, data_root
 
 REPORT = REPO_ROOT / "reports" / "sentence_first.json"
 BENCHMARKS = ("xquad-en", "squad-long", "news-long")
-# Variant name -> weight of the title's tokens (the cheap fix tried: the chunk pass lets every token see the
-# title, a sentence pass does not; weighting the title up was worse at 2x, 3x and 5x).
-VARIANTS = {"sentence-first": 1.0, "sentence-first, title x2": 2.0}
+# The cheap fix tried for the lost context (the chunk pass lets every token see the title, a sentence pass does
+# not), weighting the title's tokens 2x, 3x or 5x, was worse at each and is no longer measured here.
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Question:
 
 @dataclass
 class Units:
-    """The texts of one sentence pass, and for each chunk which of them make it up."""
+    """The texts of one sentence pass over a stored index, and for each chunk which of them make it up."""
 
     texts: list[str]
     titles: list[int | None]  # per chunk: its title prefix's position in ``texts`` (None: no title)
@@ -68,26 +69,19 @@ class Units:
 
 
 def chunk_units(stored: StoredIndex, count_tokens: Callable[[list[str]], list[int]]) -> Units:
-    """Each chunk's title prefix and the pieces of ``split_sentences`` inside it, each text once per article
-    (chunks overlap by whole sentences, so an overlapped sentence is one unit of two chunks)."""
+    """Each chunk's title prefix and sentence pieces, as the product makes them
+    (:func:`index.chunk_vectors.article_units`), each text once per article."""
     units = Units([], [], [])
-    positions: dict[tuple[str, int, int], int] = {}
-
-    def unit(key: tuple[str, int, int], text: str) -> int:
-        if key not in positions:
-            positions[key] = len(units.texts)
-            units.texts.append(text)
-        return positions[key]
-
-    sentences: dict[str, tuple[list[Any], str]] = {}
+    by_article: dict[str, list[Any]] = {}
     for chunk in stored.chunks:
-        article = stored.articles[chunk.article_id]
-        if article.id not in sentences:
-            sentences[article.id] = (split_sentences(article.text), title_prefix(article.title, count_tokens))
-        spans, prefix = sentences[article.id]
-        units.titles.append(unit((article.id, -1, -1), prefix) if prefix else None)
-        pieces = [(max(s.start, chunk.start), min(s.end, chunk.end)) for s in spans]
-        units.members.append([unit((article.id, b, e), article.text[b:e]) for b, e in pieces if b < e])
+        by_article.setdefault(chunk.article_id, []).append(chunk)
+    for article_id, chunks in by_article.items():
+        article = stored.articles[article_id]
+        made = article_units(article.text, title_prefix(article.title, count_tokens), chunks, [])
+        first = len(units.texts)
+        units.texts += made.texts
+        units.titles += [None if made.title is None else first + made.title] * len(chunks)
+        units.members += [[first + m for m in members] for members in made.members]
     return units
 
 
@@ -97,13 +91,11 @@ def unit_token_sums(documents: DocumentEmbedder, texts: list[str], batch_size: i
     return np.concatenate(passages.span_sums), np.concatenate(passages.span_tokens)
 
 
-def derive_chunk_vectors(units: Units, sums: np.ndarray, title_weight: float = 1.0) -> np.ndarray:
-    """Per chunk: the mean of its units' tokens (the title's counted ``title_weight`` times), normalised; the
-    mean of tokens, normalised, is their normalised sum."""
-    out = np.zeros((len(units.members), sums.shape[1]), dtype=np.float32)
-    for row, (title, members) in enumerate(zip(units.titles, units.members, strict=True)):
-        out[row] = sums[members].sum(axis=0) + (title_weight * sums[title] if title is not None else 0.0)
-    return out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)
+def derive_chunk_vectors(units: Units, sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per chunk of the stored index: the product's derivation (:func:`index.chunk_vectors.pooled_chunk_vectors`),
+    each chunk's title folded into its members (the titles of several articles are in one ``texts``)."""
+    members = [m + ([t] if t is not None else []) for m, t in zip(units.members, units.titles, strict=True)]
+    return pooled_chunk_vectors(ArticleUnits(members=members), sums, counts)[0]
 
 
 def with_chunk_vectors(stored: StoredIndex, vectors: np.ndarray) -> None:
@@ -129,7 +121,7 @@ def compare(
     units = chunk_units(stored, documents.count_tokens)
     sums, counts = unit_token_sums(documents, units.texts, 32)
     encoded = stored.vectors.copy()
-    kinds = {"encoded": encoded} | {v: derive_chunk_vectors(units, sums, w) for v, w in VARIANTS.items()}
+    kinds = {"encoded": encoded, "from-sentences": derive_chunk_vectors(units, sums, counts)}
     vectors = queries.encode([q.text for q in questions], batch_size=64)
     result: dict[str, Any] = {
         "articles": len(stored.articles), "chunks": len(stored.chunks), "questions": len(questions),
@@ -192,9 +184,7 @@ def encoder_time(documents: DocumentEmbedder, stories: int, rounds: int = 2) -> 
         chunks = chunk_article(article, config, documents.count_tokens)
         texts["chunks"] += [embedding_text(prefix, c.text) for c in chunks]
         texts["sentences"] += [article.text[s.start : s.end] for s in article_sentences(article)]
-        pieces = {(max(s.start, c.start), min(s.end, c.end)) for c in chunks for s in split_sentences(article.text)}
-        texts["units"] += [prefix] if prefix else []
-        texts["units"] += [article.text[b:e] for b, e in sorted(pieces) if b < e]
+        texts["units"] += article_units(article.text, prefix, chunks, article_sentences(article)).texts
     documents.encode(texts["chunks"][:64])  # first-use costs (compilation) are not the encoder's speed
     seconds: dict[str, list[float]] = {kind: [] for kind in texts}
     for _ in range(rounds):

@@ -26,18 +26,16 @@ def test_derived_chunk_vectors_pool_the_title_and_each_sentence_of_the_chunk_onc
     stored, _ = open_index(fake_settings(NEWS_DIR, tmp_path, chunk_tokens=60, chunk_overlap_tokens=20), documents)
     units = chunk_units(stored, documents.count_tokens)
     assert sum(len(m) for m in units.members) > len(set().union(*map(set, units.members)))  # overlap shared
-    sums, _ = unit_token_sums(documents, units.texts, 32)
+    sums, counts = unit_token_sums(documents, units.texts, 32)
 
     # The fake has no context: a chunk's tokens are the same alone or in its sentences, so the derived vector
     # is the chunk pass's own.
-    derived = derive_chunk_vectors(units, sums)
+    derived = derive_chunk_vectors(units, sums, counts)
     assert np.allclose(derived, stored.vectors, atol=1e-5)
 
-    # Weighted, by hand: twice the title's words, once each word of the chunk's text.
-    weighted = derive_chunk_vectors(units, sums, title_weight=2.0)
+    # By hand: the title's words and the chunk's text's, once each.
     for row in (0, len(stored.chunks) - 1):
         chunk = stored.chunks[row]
         prefix = title_prefix(stored.articles[chunk.article_id].title, documents.count_tokens)
-        expected = 2 * _bag(prefix) + _bag(chunk.text)
-        assert np.allclose(weighted[row], expected / np.linalg.norm(expected), atol=1e-5)
-        assert not np.allclose(weighted[row], derived[row], atol=1e-3)
+        expected = _bag(prefix) + _bag(chunk.text)
+        assert np.allclose(derived[row], expected / np.linalg.norm(expected), atol=1e-5)
