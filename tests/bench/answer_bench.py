@@ -30,7 +30,14 @@ from index.embedding import make_embedder, make_query_embedder
 from index.newsdesk import Newsdesk
 from index.query_analysis import analyse_question
 from index.search import SearchFilters, SearchOptions, retrieve
-from index.settings import DEFAULT_MODEL, DOCUMENT_BACKENDS, SENTENCE_VECTORS, Settings, load_settings
+from index.settings import (
+    CHUNK_VECTORS,
+    DEFAULT_MODEL,
+    DOCUMENT_BACKENDS,
+    SENTENCE_VECTORS,
+    Settings,
+    load_settings,
+)
 from index.word_vectors import WordVectors
 from tests.bench.bench_index import IndexVariant, open_exact
 from tests.bench.datasets import REPO_ROOT
@@ -103,14 +110,25 @@ def add_index_arguments(parser: argparse.ArgumentParser, several: bool, backend:
         help="how sentence vectors are made (default: the settings' default"
              + ("; several: each method on each kind, same encoder, same questions)" if several else ")"),
     )  # fmt: skip
+    parser.add_argument(
+        "--chunk-vectors", nargs="+" if several else None, choices=CHUNK_VECTORS,
+        help="how chunk vectors are made (default: the settings' default; several: as --sentence-vectors, each "
+             "with each sentence kind that allows it)" if several else "how chunk vectors are made",
+    )  # fmt: skip
 
 
 def index_variants(args: argparse.Namespace) -> list[IndexVariant]:
     """The benchmark indexes ``args`` ask for, all embedded by one document encoder."""
     documents = make_embedder(DEFAULT_MODEL, args.document_backend)
-    asked = args.sentence_vectors or Settings().sentence_vectors
-    kinds = [asked] if isinstance(asked, str) else list(dict.fromkeys(asked))
-    return [IndexVariant(args.document_backend, documents, kind) for kind in kinds]
+    def listed(asked: str | list[str] | None, default: str) -> list[str]:
+        asked = asked or default
+        return [asked] if isinstance(asked, str) else list(dict.fromkeys(asked))
+
+    sentences = listed(args.sentence_vectors, Settings().sentence_vectors)
+    chunks = listed(getattr(args, "chunk_vectors", None), Settings().chunk_vectors)
+    # "from-sentences" chunk vectors pool the encoded sentences: no index pairs them with pooled ones.
+    pairs = [(s, c) for s in sentences for c in chunks if c == "encoded" or s == "encoded"]
+    return [IndexVariant(args.document_backend, documents, s, c) for s, c in pairs]
 
 
 def desk_for(devset: DevSet, index: IndexVariant) -> Newsdesk:
@@ -120,7 +138,8 @@ def desk_for(devset: DevSet, index: IndexVariant) -> Newsdesk:
     corpus = devset.write_corpus(folder / "corpus")
     settings = load_settings(
         {"corpus_dir": corpus, "index_dir": folder / "index", "show_progress": False, "answerer": "rules",
-         "document_backend": index.document_backend, "sentence_vectors": index.sentence_vectors}, env={}
+         "document_backend": index.document_backend, "sentence_vectors": index.sentence_vectors,
+         "chunk_vectors": index.chunk_vectors}, env={}
     )  # fmt: skip
     started = time.perf_counter()
     stored, report = open_exact(settings, index.documents, devset.name)
@@ -292,7 +311,8 @@ def train(args: argparse.Namespace) -> int:
         info={
             "trained_on": f"train split of tests/bench/devsets.py {list(args.on)} (SQuAD 2.0 + 1.1 dev by article, "
                           "RealTime QA by week)",
-            "index": {"encoder": index.documents.describe(), "sentence_vectors": index.sentence_vectors},
+            "index": {"encoder": index.documents.describe(), "sentence_vectors": index.sentence_vectors,
+                      "chunk_vectors": index.chunk_vectors},
             "validation": {k: round(v, 4) for k, v in metrics.items()},
             "threshold_rule": f"highest threshold at which <= {args.max_false_abstain} of the answerable validation"
                               " questions of each benchmark abstain",
@@ -421,12 +441,12 @@ def evaluate(args: argparse.Namespace) -> int:
     methods[args.label] = model
 
     def label_of(method: str, index: IndexVariant) -> str:
-        return method if len(indexes) == 1 else f"{method} [{index.sentence_vectors}]"
+        return method if len(indexes) == 1 else f"{method} [{index.kind}]"
 
     report: dict[str, Any] = {
         "model": {"name": model.name, "sha256": model.sha256, "threshold": model.threshold},
         "methods": {k: m and {"sha256": m.sha256, "threshold": m.threshold} for k, m in methods.items()},
-        "indexes": {i.sentence_vectors: {"document_backend": i.document_backend, "encoder": i.documents.describe()}
+        "indexes": {i.kind: {"document_backend": i.document_backend, "encoder": i.documents.describe()}
                     for i in indexes},
         "split": args.split, "limit": args.limit, "paired": {},
     }  # fmt: skip
@@ -469,7 +489,7 @@ def evaluate(args: argparse.Namespace) -> int:
         for label in outcomes:
             print(f"[{name}] {label}: {json.dumps(report[name][label])}", file=sys.stderr)
         for label, changes in report["paired"][name].items():
-            print(f"[{name}] {label} against [{indexes[0].sentence_vectors}]: {json.dumps(changes)}", file=sys.stderr)
+            print(f"[{name}] {label} against [{indexes[0].kind}]: {json.dumps(changes)}", file=sys.stderr)
     report["reliability"] = {label: {k: [[round(p, 4), ok] for p, ok in v] for k, v in by.items()}
                              for label, by in reliability.items()}  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,30 +22,40 @@ from index.store import StoredIndex
 @dataclass(frozen=True)
 class IndexVariant:
     """How a benchmark's index is embedded: the document backend setting, the encoder it resolved to, and
-    the kind of sentence vectors (``Settings.document_backend`` / ``Settings.sentence_vectors``)."""
+    the kind of sentence and chunk vectors (``Settings.document_backend`` / ``sentence_vectors`` /
+    ``chunk_vectors``)."""
 
     document_backend: str
     documents: DocumentEmbedder
     sentence_vectors: str
+    chunk_vectors: str = "encoded"
+
+    @property
+    def kind(self) -> str:
+        """The vectors, named: the sentence vectors' kind, then the chunk vectors' unless encoded ("encoded",
+        "pooled", "encoded+from-sentences"), so the folders of encoded chunks keep their names."""
+        chunks = "" if self.chunk_vectors == "encoded" else f"+{self.chunk_vectors}"
+        return f"{self.sentence_vectors}{chunks}"
 
     @property
     def tag(self) -> str:
         """A folder-name tag: the encoder that runs (not the setting, whose "auto" resolves to different
         encoders on different installs and releases) and the sentence vectors."""
         encoder = self.documents.describe()
-        return f"{encoder['backend']}-{encoder.get('precision', 'fp32')}-{self.sentence_vectors}"
+        return f"{encoder['backend']}-{encoder.get('precision', 'fp32')}-{self.kind}"
 
 
 def open_exact(settings: Settings, documents: DocumentEmbedder, label: str) -> tuple[StoredIndex, BuildReport]:
-    """``open_index``, rebuilt when the index was embedded by another encoder or has the other sentence vectors,
-    or when it is of another format version (a cache, not a user's index: nothing is lost)."""
+    """``open_index``, rebuilt when the index was embedded by another encoder or has other sentence or chunk
+    vectors, or when it is of another format version (a cache, not a user's index: nothing is lost)."""
     try:
         stored, report = open_index(settings, documents)
     except IndexUnusableError as err:
         print(f"[{label}] {err}: rebuilding", file=sys.stderr)
         return open_index(settings, documents, rebuild=True)
     made = stored.manifest
-    if made.encoder != documents.describe() or made.sentence_vectors != settings.sentence_vectors:
-        print(f"[{label}] the cached index is {made.encoder} / {made.sentence_vectors}: rebuilding", file=sys.stderr)
+    kind = (made.sentence_vectors, made.chunk_vectors)
+    if made.encoder != documents.describe() or kind != (settings.sentence_vectors, settings.chunk_vectors):
+        print(f"[{label}] the cached index is {made.encoder} / {kind}: rebuilding", file=sys.stderr)
         stored, report = open_index(settings, documents, rebuild=True)
     return stored, report

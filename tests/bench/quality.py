@@ -115,18 +115,21 @@ def desk_for(
 
 
 def variant_runs(collection: Collection, variants: list[str], limit: int | None) -> dict[str, Any]:
-    """xquad retrieval and answers for each DOCUMENT_BACKEND/SENTENCE_VECTORS variant, each on its own
-    index, questions embedded as Newsdesk.open embeds them (issue 14: pooled vs encoded sentences)."""
+    """xquad retrieval and answers for each DOCUMENT_BACKEND/SENTENCE_VECTORS[/CHUNK_VECTORS] variant, each on
+    its own index, questions embedded as Newsdesk.open embeds them (issue 14: pooled vs encoded sentences,
+    chunk vectors encoded or from the sentences)."""
     out: dict[str, Any] = {}
     for variant in variants:
-        backend, _, sentences = variant.partition("/")
+        backend, _, kind = variant.partition("/")
+        sentences, _, chunks = kind.partition("/")
+        chunks = chunks or "encoded"
         embedder = make_embedder(DEFAULT_MODEL, backend)
         started = time.perf_counter()
         desk = desk_for(
             collection,
             embedder,
-            f"-{backend}-{sentences}",
-            {"document_backend": backend, "sentence_vectors": sentences},
+            f"-{backend}-{sentences}" + ("" if chunks == "encoded" else f"-{chunks}"),
+            {"document_backend": backend, "sentence_vectors": sentences, "chunk_vectors": chunks},
             make_query_embedder(DEFAULT_MODEL, "auto", documents=embedder),
         )
         built = time.perf_counter() - started
@@ -424,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variants",
         default="sentence-transformers/encoded,auto/pooled",
-        help="With --only variants: comma-separated DOCUMENT_BACKEND/SENTENCE_VECTORS pairs to compare.",
+        help="With --only variants: comma-separated DOCUMENT_BACKEND/SENTENCE_VECTORS[/CHUNK_VECTORS] to compare "
+        "(chunk vectors: encoded unless given, e.g. auto/encoded/from-sentences).",
     )
     parser.add_argument("--limit", type=int, help="Ask only the first N xquad questions in the answer part.")
     parser.add_argument("--out", type=Path, default=REPORT, help=f"JSON report (default {REPORT}).")

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from index.settings import CHUNK_VECTORS, SENTENCE_VECTORS
 from tests.bench.machine import REPORTS_DIR, WORK_DIR, Machine, data_dir
 
 # Above this many vectors the default run leaves HNSW out of the scale part (see run()).
@@ -95,6 +96,7 @@ def run(
     explicit_types: bool = False,
     old_tree: Path | None = None,
     story_limit: int = 0,
+    vectors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     from index.settings import BUNDLED_CORPUS
     from tests.bench import reuters
@@ -126,7 +128,9 @@ def run(
 
         log(f"throughput: indexing {len(stories):,} Reuters stories, then bare encode of the same chunk texts")
         result, _ = measure_throughput(
-            bench_settings(reuters_corpus, reuters_index), make_embedder(DEFAULT_MODEL, "auto"), old_tree
+            bench_settings(reuters_corpus, reuters_index, **(vectors or {})),
+            make_embedder(DEFAULT_MODEL, "auto"),
+            old_tree,
         )
         report["index_throughput"] = result.to_json()
         log(f"throughput: {report['index_throughput']}")
@@ -463,7 +467,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--stories", type=int, default=0, help="index only the first N Reuters stories (default all)")
     parser.add_argument("--out", type=Path, default=REPORTS_DIR, help="report folder (default reports/)")
+    parser.add_argument("--sentence-vectors", choices=SENTENCE_VECTORS, help="throughput: instead of the bench's FAST")
+    parser.add_argument("--chunk-vectors", choices=CHUNK_VECTORS, help="throughput: instead of the bench's FAST")
     args = parser.parse_args(argv)
+    asked = {"sentence_vectors": args.sentence_vectors, "chunk_vectors": args.chunk_vectors}
+    vectors = {k: v for k, v in asked.items() if v}
     parts = tuple(p.strip() for p in args.only.split(",") if p.strip())
     unknown = set(parts) - set(PARTS)
     if unknown:
@@ -480,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         explicit_types=bool(args.scale_types),
         old_tree=args.old_tree,
         story_limit=args.stories,
+        vectors=vectors,
     )
     report["bench_seconds"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)

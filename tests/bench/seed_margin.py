@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(
         {"corpus_dir": REPO_ROOT / "corpus", "index_dir": REPO_ROOT / ".newsdesk" / "bench" / f"seed-index-{index.tag}",
          "show_progress": False, "document_backend": index.document_backend,
-         "sentence_vectors": index.sentence_vectors},
+         "sentence_vectors": index.sentence_vectors, "chunk_vectors": index.chunk_vectors},
         env={},
     )  # fmt: skip
     stored, report = open_exact(settings, index.documents, "seed")

@@ -32,6 +32,30 @@ def test_an_index_of_other_sentence_vectors_is_rebuilt_not_served(tmp_path: Path
     assert again.path == stored.path and not report.wrote
 
 
+def test_an_index_of_other_chunk_vectors_is_rebuilt_and_has_a_folder_of_its_own(tmp_path: Path) -> None:
+    documents = HashingEmbedder()
+    open_index(fake_settings(NEWS_DIR, tmp_path), documents)
+    derived = fake_settings(NEWS_DIR, tmp_path, chunk_vectors="from-sentences")
+    stored, report = open_exact(derived, documents, "news")
+    assert stored.manifest.chunk_vectors == "from-sentences" and report.rebuilt
+    back, report = open_exact(fake_settings(NEWS_DIR, tmp_path), documents, "news")
+    assert back.manifest.chunk_vectors == "encoded" and report.rebuilt
+    variant = IndexVariant("auto", documents, "encoded", "from-sentences")
+    assert variant.tag == "fake-hashing-fp32-encoded+from-sentences" and variant.kind == "encoded+from-sentences"
+
+
+def test_index_variants_pair_each_kind_that_can_be_built() -> None:
+    from argparse import ArgumentParser
+
+    from tests.bench.answer_bench import add_index_arguments, index_variants
+
+    parser = ArgumentParser()
+    add_index_arguments(parser, several=True)
+    args = parser.parse_args(["--document-backend", "sentence-transformers", "--sentence-vectors", "encoded",
+                              "pooled", "--chunk-vectors", "encoded", "from-sentences"])  # fmt: skip
+    assert [v.kind for v in index_variants(args)] == ["encoded", "encoded+from-sentences", "pooled"]
+
+
 def test_an_index_of_another_encoder_is_rebuilt(tmp_path: Path) -> None:
     settings = fake_settings(NEWS_DIR, tmp_path)
     open_index(settings, HashingEmbedder())

@@ -74,6 +74,7 @@ class Throughput:
     # wall time (not immune: threads that spin while waiting for a core count too).
     pipeline_cpu_s: float = 0.0
     encoders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    vectors: dict[str, str] = field(default_factory=dict)  # the index's sentence_vectors and chunk_vectors
     old_pipeline: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -102,8 +103,10 @@ class Throughput:
 FAST = {"document_backend": "auto", "sentence_vectors": "pooled"}
 
 
-def bench_settings(corpus_dir: Path, index_dir: Path) -> Settings:
-    values = {"corpus_dir": corpus_dir, "index_dir": index_dir, "show_progress": False} | FAST
+def bench_settings(corpus_dir: Path, index_dir: Path, **vectors: str) -> Settings:
+    """The bench's settings: FAST, with ``vectors`` (``sentence_vectors``, ``chunk_vectors``) instead of its
+    own where given (``run_bench --sentence-vectors/--chunk-vectors``)."""
+    values = {"corpus_dir": corpus_dir, "index_dir": index_dir, "show_progress": False} | FAST | vectors
     return load_settings(values, env={})
 
 
@@ -133,6 +136,8 @@ def measure_throughput(
     result = Throughput(report.articles, len(texts), sentences, pipeline, bare, embedder.describe(), load)
     result.words = report.embedded_words
     result.pipeline_cpu_s = round(cpu, 2)
+    made = stored.manifest
+    result.vectors = {"sentence_vectors": made.sentence_vectors, "chunk_vectors": made.chunk_vectors}
     result.old_pipeline = old
     result.encoders = compare_encoders(encoder_sample(texts), settings)
     return result, stored
