@@ -82,9 +82,11 @@ class Settings:
     sentence_vectors: str = "encoded"
     # Chunk vectors for retrieval: "encoded" by a pass of their own over each chunk (title prefix, then its
     # sentences), or "from-sentences": one encoder pass over the title prefix and the sentences, each chunk's
-    # vector the normalised sum of its units' token embeddings (index.chunk_vectors; ~1.75x fewer encoder
-    # seconds). Needs sentence_vectors = "encoded" (the sentence pass it pools from) and an encoder that
-    # returns token embeddings (not --ray). An update of another kind re-embeds every article.
+    # vector the normalised sum of its units' token embeddings (index.chunk_vectors): whole-Reuters indexing
+    # 1.46x faster, but with the shipped answer model squad-long answers 0.03 more questions it should
+    # abstain on and news holds gold 0.010 less (docs/QUALITY.md), so not the default. Needs
+    # sentence_vectors = "encoded" (the sentence pass it pools from) and an encoder that returns token
+    # embeddings (not --ray). An update of another kind re-embeds every article.
     chunk_vectors: str = "encoded"
     # Where document backends keep what they make from the model on this machine (the OpenVINO conversion
     # of its fp32 weights, one folder per weights checksum). None: ``<data_dir>/encoders``.
