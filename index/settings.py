@@ -83,8 +83,8 @@ class Settings:
     # Chunk vectors for retrieval: "encoded" by a pass of their own over each chunk (title prefix, then its
     # sentences), or "from-sentences": one encoder pass over the title prefix and the sentences, each chunk's
     # vector the normalised sum of its units' token embeddings (index.chunk_vectors): whole-Reuters indexing
-    # 1.46x faster, but with the shipped answer model squad-long answers 0.03 more questions it should
-    # abstain on and news holds gold 0.010 less (docs/QUALITY.md), so not the default. Needs
+    # 1.46x faster, but with the shipped answer model squad-long answers 0.02-0.03 more questions it should
+    # abstain on and every benchmark more near misses (docs/QUALITY.md), so not the default. Needs
     # sentence_vectors = "encoded" (the sentence pass it pools from) and an encoder that returns token
     # embeddings (not --ray). An update of another kind re-embeds every article.
     chunk_vectors: str = "encoded"
