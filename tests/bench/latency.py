@@ -6,7 +6,8 @@ answer) and ``render_text``. Dense search and BM25 are also timed on their own f
 remains of the search stage (fusion, filters, diversity).
 
 The baseline is a fair race (issue 14): what a user would write with the same question encoder as
-Newsdesk (the very same ONNX session, ``desk.embedder``) and an exact numpy top-k over the same chunk
+Newsdesk (the very same encoder object, ``desk.embedder``: openvino-fp32 or the int8 export's onnxruntime
+session, with ``Settings.query_threads``; the report names it) and an exact numpy top-k over the same chunk
 vectors: retrieval only, no answer. Newsdesk's own search-only time (encode + search stages) is
 recorded beside its full answer time, so both can be compared with it. The baseline answers each
 question right after Newsdesk does (:func:`measure_race`): on a shared machine whose load moves by
@@ -37,6 +38,7 @@ class LatencyRun:
     stages_ms: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
     abstained: int = 0
     search_only_ms: list[float] = field(default_factory=list)  # encode + search stages of each ask
+    question_encoder: str = ""  # the runtime and threads that embedded the questions (both sides of the race)
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -47,8 +49,15 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 def measure_race(name: str, desk: Newsdesk, questions: list[str]) -> tuple[LatencyRun, LatencyRun]:
     """Newsdesk (:func:`measure_desk`) and the fair baseline, question by question, interleaved."""
-    baseline = LatencyRun("baseline_exact_topk")
+    baseline = LatencyRun("baseline_exact_topk", question_encoder=question_encoder(desk))
     return measure_desk(name, desk, questions, baseline), baseline
+
+
+def question_encoder(desk: Newsdesk) -> str:
+    """What embeds ``desk``'s questions: its runtime, and its threads (0: the runtime's default)."""
+    describe = getattr(desk.embedder, "describe", None)
+    backend = describe()["backend"] if describe is not None else type(desk.embedder).__name__
+    return f"{backend}, {getattr(desk.embedder, 'threads', 0)} thread(s)"
 
 
 def measure_desk(name: str, desk: Newsdesk, questions: list[str], baseline: LatencyRun | None = None) -> LatencyRun:
@@ -58,7 +67,7 @@ def measure_desk(name: str, desk: Newsdesk, questions: list[str], baseline: Late
     for question in questions[:WARM_UP]:
         render_text(desk.ask(question))
         race(question)
-    run = LatencyRun(name)
+    run = LatencyRun(name, question_encoder=question_encoder(desk))
     lexical = desk.stored.lexical_index()
     pool = max(MIN_POOL, POOL_FACTOR * desk.settings.k)
     for question in questions:
@@ -120,7 +129,7 @@ def measure_baseline(desk: Newsdesk, questions: list[str]) -> LatencyRun:
     search = _baseline_search(desk)
     for question in questions[:WARM_UP]:
         search(question)
-    run = LatencyRun("baseline_exact_topk")
+    run = LatencyRun("baseline_exact_topk", question_encoder=question_encoder(desk))
     for question in questions:
         _time_baseline(run, search, question)
     return run
@@ -137,4 +146,6 @@ def summarise(run: LatencyRun) -> dict[str, Any]:
         )
     if not run.name.startswith("baseline"):
         out["abstained"] = run.abstained
+    if run.question_encoder:
+        out["question_encoder"] = run.question_encoder
     return out

@@ -363,7 +363,8 @@ def markdown(report: dict[str, Any]) -> str:
             label = "seeds" if desk_name == "seed" else "Reuters"
             rows.append(
                 (
-                    f"Fair baseline, same ONNX question encoder + exact numpy top-k ({label}), p50 / p95",
+                    f"Fair baseline, same question encoder ({lat[name].get('question_encoder', 'ONNX')}) + exact "
+                    f"numpy top-k ({label}), p50 / p95",
                     f"{_fmt(lat[name]['p50'])} / {_fmt(lat[name]['p95'])} ms",
                     "retrieval only",
                     "",
