@@ -180,3 +180,25 @@ def test_one_openvino_embedder_serves_several_threads_at_once() -> None:
     for worker, vectors in results.items():
         for n, vector in enumerate(vectors):
             np.testing.assert_array_equal(vector, expected[(worker + n) % len(TEXTS)])
+
+
+@needs_openvino
+def test_a_document_encoder_splits_each_batch_between_its_streams_in_order() -> None:
+    """Documents: one stream per core, each batch split between them (rows kept in order), every part
+    computed as a one-thread request computes it, so the rows are those of a question encoder's request."""
+    onnx_file = onnx_export_path(MODEL)
+    assert onnx_file is not None
+    files = SentenceTransformerEmbedder(MODEL)
+    documents = OpenVinoEmbedder(files, onnx_file)
+    single = OpenVinoEmbedder(files, onnx_file, threads=1)
+    streams = int(documents._compile().get_property("NUM_STREAMS"))
+    assert len(documents._requests) == streams >= 1 and len(single._requests) == 1
+    encodings = files._tokenizer.encode_batch(TEXTS * 3)
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    for row, encoding in enumerate(encodings):
+        ids[row, : len(encoding.ids)] = encoding.ids
+    mask = (ids != 0).astype(np.int64)
+    parts = [rows for rows in np.array_split(np.arange(len(ids)), streams) if len(rows)]
+    expected = np.concatenate([single.token_embeddings(ids[rows], mask[rows]) for rows in parts])
+    np.testing.assert_array_equal(documents.token_embeddings(ids, mask), expected)

@@ -146,6 +146,10 @@ def test_the_fp32_conversion_gives_the_models_vectors(embedder, seed_desk, tmp_p
     again = make_embedder(MODEL, "openvino-fp32", tmp_path)
     np.testing.assert_array_equal(again.encode(texts[:3]), vectors[:3])
     assert again.conversion is not None and again.conversion.seconds == 0.0
+    # A question encoder (one thread, one request) gives the document encoder's (streams, split batches)
+    # vectors bit for bit: what lets the document encoder make the stored words (index.builder._word_encoder).
+    questions = OpenVinoFp32Embedder(fast.files, tmp_path, threads=1)
+    np.testing.assert_array_equal(questions.encode(texts), vectors)
 
 
 @needs_openvino
