@@ -196,7 +196,7 @@ def extract(devset: DevSet, desk: Newsdesk, splits: tuple[str, ...], every: int 
             groups.append(len(case_answerable))
         case_answerable.append(case.answerable)
         case_split.append(case.question.split)
-        if n and n % 2000 == 0:
+        if n and n % 250 == 0:
             print(f"[{devset.name}] {n}/{len(cases)} cases, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return {
         "x": np.asarray(rows, dtype=np.float32),
@@ -207,8 +207,16 @@ def extract(devset: DevSet, desk: Newsdesk, splits: tuple[str, ...], every: int 
     }
 
 
-def cached_features(devset: DevSet, desk: Newsdesk, fresh: bool) -> dict[str, np.ndarray]:
-    every = SAMPLE_EVERY.get(devset.name, 1)
+def sample_stride(benchmark: str, every: int = 1) -> int:
+    """Training reads every ``sample_stride``-th case of ``benchmark``: its default stride (SAMPLE_EVERY) times
+    ``every``, so a thinner sample (train --every) keeps the benchmarks' proportions."""
+    if every < 1:
+        raise ValueError(f"every must be a positive whole number, not {every}")
+    return SAMPLE_EVERY.get(benchmark, 1) * every
+
+
+def cached_features(devset: DevSet, desk: Newsdesk, fresh: bool, thin: int = 1) -> dict[str, np.ndarray]:
+    every = sample_stride(devset.name, thin)
     # The index generation is part of the key: a loader or chunking change re-embeds, and so re-extracts.
     generation = desk.stored.path.name
     key = hashlib.sha1(json.dumps([FEATURES, len(devset.questions), K, every, generation]).encode()).hexdigest()[:10]
@@ -268,7 +276,7 @@ def train(args: argparse.Namespace) -> int:
     for name in args.on:
         devset = LOADERS[name]()
         desk = desk_for(devset, index)
-        tables.append((devset.name, cached_features(devset, desk, args.fresh)))
+        tables.append((devset.name, cached_features(devset, desk, args.fresh, args.every)))
     merged = _merge(tables)
     x, y, rows_split = merged["x"], merged["y"], merged["row_split"]
     train_rows = rows_split == "train"
@@ -311,6 +319,7 @@ def train(args: argparse.Namespace) -> int:
         info={
             "trained_on": f"train split of tests/bench/devsets.py {list(args.on)} (SQuAD 2.0 + 1.1 dev by article, "
                           "RealTime QA by week)",
+            "sampled": {name: f"one case in {sample_stride(name, args.every)}" for name in args.on},
             "index": {"encoder": index.documents.describe(), "sentence_vectors": index.sentence_vectors,
                       "chunk_vectors": index.chunk_vectors},
             "validation": {k: round(v, 4) for k, v in metrics.items()},
@@ -480,6 +489,12 @@ def evaluate(args: argparse.Namespace) -> int:
             label_of(m, i): paired_changes(outcomes[label_of(m, indexes[0])], outcomes[label_of(m, i)])
             for m in methods for i in indexes[1:]
         }  # fmt: skip
+        if args.baseline:  # every other method and index against the previous model on the first index
+            reference = label_of("previous model", indexes[0])
+            for label in outcomes:
+                if label != reference and not label.startswith("previous model"):
+                    pair = paired_changes(outcomes[reference], outcomes[label])
+                    report["paired"][name][f"{label} against {reference}"] = pair
         for label in reliability:
             reliability[label][name] = [
                 (a.confidence or 0.0, c.answerable and contains_answer(a.text, c.question.answers))
@@ -489,7 +504,8 @@ def evaluate(args: argparse.Namespace) -> int:
         for label in outcomes:
             print(f"[{name}] {label}: {json.dumps(report[name][label])}", file=sys.stderr)
         for label, changes in report["paired"][name].items():
-            print(f"[{name}] {label} against [{indexes[0].kind}]: {json.dumps(changes)}", file=sys.stderr)
+            against = "" if " against " in label else f" against [{indexes[0].kind}]"
+            print(f"[{name}] {label}{against}: {json.dumps(changes)}", file=sys.stderr)
     report["reliability"] = {label: {k: [[round(p, 4), ok] for p, ok in v] for k, v in by.items()}
                              for label, by in reliability.items()}  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -630,6 +646,16 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -640,6 +666,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--on", nargs="+", default=list(TRAIN_ON), choices=BENCHMARKS, help="benchmarks to train on")
     t.add_argument("--max-false-abstain", type=float, default=0.10,
                    help="share of answerable validation questions that may abstain at the threshold")  # fmt: skip
+    t.add_argument("--every", type=_positive, default=1,
+                   help="read one in N of the cases the default stride reads (a smaller, faster sample)")  # fmt: skip
     add_index_arguments(t, several=False)
     e = sub.add_parser("evaluate", help="both methods on a split (default: test)")
     e.add_argument("--model", type=Path, default=DEFAULT_MODEL_FILE)
