@@ -323,8 +323,11 @@ class OpenVinoEmbedder(_ExportEmbedder):
 
     backend = "openvino"
 
-    def __init__(self, files: SentenceTransformerEmbedder, onnx_file: Path, threads: int = 0) -> None:
+    def __init__(
+        self, files: SentenceTransformerEmbedder, onnx_file: Path, threads: int = 0, questions: bool = False
+    ) -> None:
         super().__init__(files, onnx_file, threads)
+        self.questions = questions  # one request per inference (latency), not a batch split between streams
         self._compile_lock = threading.Lock()
         self._compiled: Any = None
         self._local = threading.local()
@@ -335,7 +338,7 @@ class OpenVinoEmbedder(_ExportEmbedder):
     def _compile(self) -> Any:
         """The compiled model, compiled (and for openvino-fp32 converted) once, by the first thread to ask.
 
-        A question encoder (``threads`` set) runs one request on that many threads. A document encoder runs
+        A question encoder runs one request (on ``threads`` threads if set). A document encoder runs
         one stream per core, each on its own thread (OpenVINO's throughput hint), and splits every batch
         between them (:meth:`token_embeddings`): on 2 cores 7-8% more chunk texts/s and 20-25% more words/s
         than one request on both threads, which wait on each other at every layer, and more under other
@@ -344,12 +347,12 @@ class OpenVinoEmbedder(_ExportEmbedder):
             if self._compiled is None:
                 import openvino
 
-                config: dict[str, Any] = {"PERFORMANCE_HINT": "THROUGHPUT" if not self.threads else "LATENCY"}
+                config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY" if self.questions else "THROUGHPUT"}
                 if self.threads:
                     config["INFERENCE_NUM_THREADS"] = self.threads
                 compiled = openvino.Core().compile_model(str(self._model_file()), "CPU", config)
                 self._inputs = {port.get_any_name() for port in compiled.inputs}
-                self._streams = 1 if self.threads else max(1, int(compiled.get_property("NUM_STREAMS")))
+                self._streams = 1 if self.questions else max(1, int(compiled.get_property("NUM_STREAMS")))
                 self._compiled = compiled
             return self._compiled
 
@@ -388,14 +391,16 @@ class OpenVinoFp32Embedder(OpenVinoEmbedder):
 
     backend = "openvino-fp32"
 
-    def __init__(self, files: SentenceTransformerEmbedder, cache_dir: Path, threads: int = 0) -> None:
+    def __init__(
+        self, files: SentenceTransformerEmbedder, cache_dir: Path, threads: int = 0, questions: bool = False
+    ) -> None:
         weights = files.weights_file
         if weights is None:
             raise ConfigError(
                 f"document backend 'openvino-fp32' converts the model's weights, and model '{files.model_id}' "
                 "has no model.safetensors or pytorch_model.bin: use document_backend = 'sentence-transformers'"
             )
-        super().__init__(files, weights, threads)
+        super().__init__(files, weights, threads, questions)
         self.cache_dir = cache_dir
         self.conversion: Conversion | None = None  # set once the model is converted or found in the cache
 
@@ -510,7 +515,7 @@ def make_query_embedder(
     if isinstance(documents, OpenVinoFp32Embedder) and backend == "auto":
         # Measured on Reuters (docs/PERFORMANCE.md): xquad and the seed set unchanged, warm p50 lower than with
         # the int8 export, and the corpus's words embedded ~3x faster at index time (index.builder).
-        return OpenVinoFp32Embedder(documents.files, documents.cache_dir, threads)
+        return OpenVinoFp32Embedder(documents.files, documents.cache_dir, threads, questions=True)
     if isinstance(documents, OnnxQueryEmbedder) and backend != "sentence-transformers" and documents.threads == threads:
         return documents  # one session for both
     files = getattr(documents, "files", documents)

@@ -124,7 +124,9 @@ def test_auto_embeds_questions_with_the_documents_openvino_fp32_encoder(tmp_path
     # a question gets one thread, an index build every core.
     assert isinstance(questions, OpenVinoFp32Embedder) and questions is not documents
     assert questions.describe() == documents.describe() and questions.cache_dir == documents.cache_dir
-    assert (questions.threads, documents.threads) == (1, 0)
+    assert (questions.threads, documents.threads) == (1, 0) and questions.questions and not documents.questions
+    every_core = make_query_embedder(MODEL, "auto", documents=documents, threads=0)
+    assert isinstance(every_core, OpenVinoFp32Embedder) and every_core.questions  # one request, every core
     onnx = make_query_embedder(MODEL, "onnx", documents=documents, threads=2)  # named: the int8 export
     assert isinstance(onnx, OnnxQueryEmbedder) and onnx.threads == 2
     assert make_query_embedder(MODEL, "sentence-transformers", documents=documents) is documents.files
@@ -153,8 +155,8 @@ def test_one_openvino_embedder_serves_several_threads_at_once() -> None:
     a time), and the vectors are those of one thread alone; the thread count changes no vector."""
     onnx_file = onnx_export_path(MODEL)
     assert onnx_file is not None
-    single = OpenVinoEmbedder(SentenceTransformerEmbedder(MODEL), onnx_file, threads=1)
-    assert single._compile().get_property("INFERENCE_NUM_THREADS") == 1
+    single = OpenVinoEmbedder(SentenceTransformerEmbedder(MODEL), onnx_file, threads=1, questions=True)
+    assert single._compile().get_property("INFERENCE_NUM_THREADS") == 1 and len(single._requests) == 1
     # One text at a time: the int8 export quantises activations over the whole batch, so a batch's company
     # moves a vector (by ~0.002); a question is embedded alone.
     expected = np.stack([single.encode([text])[0] for text in TEXTS])
@@ -190,7 +192,7 @@ def test_a_document_encoder_splits_each_batch_between_its_streams_in_order() -> 
     assert onnx_file is not None
     files = SentenceTransformerEmbedder(MODEL)
     documents = OpenVinoEmbedder(files, onnx_file)
-    single = OpenVinoEmbedder(files, onnx_file, threads=1)
+    single = OpenVinoEmbedder(files, onnx_file, threads=1, questions=True)
     streams = int(documents._compile().get_property("NUM_STREAMS"))
     assert len(documents._requests) == streams >= 1 and len(single._requests) == 1
     encodings = files._tokenizer.encode_batch(TEXTS * 3)

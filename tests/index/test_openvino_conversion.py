@@ -148,7 +148,7 @@ def test_the_fp32_conversion_gives_the_models_vectors(embedder, seed_desk, tmp_p
     assert again.conversion is not None and again.conversion.seconds == 0.0
     # A question encoder (one thread, one request) gives the document encoder's (streams, split batches)
     # vectors bit for bit: what lets the document encoder make the stored words (index.builder._word_encoder).
-    questions = OpenVinoFp32Embedder(fast.files, tmp_path, threads=1)
+    questions = OpenVinoFp32Embedder(fast.files, tmp_path, threads=1, questions=True)
     np.testing.assert_array_equal(questions.encode(texts), vectors)
 
 
@@ -190,6 +190,7 @@ def test_questions_and_stored_words_use_the_documents_fp32_encoder(tmp_path: Pat
     desk = Newsdesk.open(settings)
     questions = desk.embedder
     assert isinstance(questions, OpenVinoFp32Embedder) and questions.threads == settings.query_threads == 1
+    assert questions.questions  # one request per question, not a batch split between streams
     assert questions._compiled is None  # the build's encoder made the words: the question encoder ran nothing
     stored = desk.stored.words
     assert stored is not None and stored.encoder == questions.describe() == desk.stored.manifest.encoder
