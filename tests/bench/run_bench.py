@@ -468,8 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--stories", type=int, default=0, help="index only the first N Reuters stories (default all)")
     parser.add_argument("--out", type=Path, default=REPORTS_DIR, help="report folder (default reports/)")
-    parser.add_argument("--sentence-vectors", choices=SENTENCE_VECTORS, help="throughput: instead of the bench's FAST")
-    parser.add_argument("--chunk-vectors", choices=CHUNK_VECTORS, help="throughput: instead of the bench's FAST")
+    parser.add_argument("--sentence-vectors", choices=SENTENCE_VECTORS, help="throughput: instead of the default")
+    parser.add_argument("--chunk-vectors", choices=CHUNK_VECTORS, help="throughput: instead of the default")
     args = parser.parse_args(argv)
     asked = {"sentence_vectors": args.sentence_vectors, "chunk_vectors": args.chunk_vectors}
     vectors = {k: v for k, v in asked.items() if v}
