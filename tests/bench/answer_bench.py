@@ -646,6 +646,117 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------- re-thresholding against a baseline
+
+# The false answers compared: on questions the articles cannot answer, and on near misses (own article left out).
+FALSE_ANSWER_KINDS = ("unanswerable", "near miss")
+# Thresholds tried, lowest first: finer than train's 0.01 grid, since the lowest that passes is the one kept.
+RETHRESHOLD_GRID = tuple(float(t) for t in np.round(np.arange(0.005, 0.9951, 0.005), 3))
+
+
+@dataclass(frozen=True)
+class Rated:
+    """One validation case as the model rates it: its kind, whether the model would answer it at all
+    (threshold 0: no hits, no candidate or a swapped name abstain at any threshold), and its probability."""
+
+    kind: str
+    answers: bool
+    probability: float
+
+
+def false_answer_rates(rated: list[Rated], threshold: float) -> dict[str, float | None]:
+    """Per kind of FALSE_ANSWER_KINDS (None where the benchmark has none), and for answerable questions
+    (``false_abstain``), the shares a model answering at ``threshold`` gets wrong that way."""
+    out: dict[str, float | None] = {}
+    for kind in (*FALSE_ANSWER_KINDS, "answerable"):
+        items = [r for r in rated if r.kind == kind]
+        answered = sum(1 for r in items if r.answers and r.probability >= threshold)
+        key = "false_abstain" if kind == "answerable" else kind
+        share = (len(items) - answered if kind == "answerable" else answered) / len(items) if items else None
+        out[key] = None if share is None else round(share, 4)
+    return out
+
+
+def matching_threshold(
+    baseline: dict[str, dict[str, float | None]],
+    rated: dict[str, list[Rated]],
+    grid: tuple[float, ...] = RETHRESHOLD_GRID,
+) -> float | None:
+    """The lowest threshold of ``grid`` at which, on every benchmark of ``rated``, the model's false answers
+    of each kind are no higher than ``baseline``'s (the same benchmark's rates, from
+    :func:`false_answer_rates` of the baseline at its own threshold): the most answers the model can give
+    without answering more of what it should not than the baseline does. None when no threshold does."""
+    for threshold in grid:
+        if all(
+            (mine := false_answer_rates(cases, threshold)[kind]) is None or mine <= (baseline[name][kind] or 0.0)
+            for name, cases in rated.items()
+            for kind in FALSE_ANSWER_KINDS
+        ):
+            return threshold
+    return None
+
+
+def rethreshold(args: argparse.Namespace) -> int:
+    """The model with a new threshold, chosen on the validation split to match the baseline model's false
+    answers (at the baseline's own threshold, on its own index kind) on every benchmark: each validation
+    question is retrieved once per index, the baseline answers it at its threshold, the model rates it."""
+    import dataclasses
+
+    from index.answer_model import AnswerModel
+
+    model, baseline = AnswerModel.load(args.model), AnswerModel.load(args.baseline)
+    (index,) = index_variants(args)
+    base_index = dataclasses.replace(index, chunk_vectors=args.baseline_chunk_vectors)
+    base_rates: dict[str, dict[str, float | None]] = {}
+    rated: dict[str, list[Rated]] = {}
+    for name in args.benchmarks:
+        devset = LOADERS[name]()
+        cases = cases_of(devset.split("validation"))
+        if args.limit:
+            cases = cases[:: max(1, len(cases) // args.limit)]
+        base: list[Rated] = []
+        rated[name] = []
+        vectors: dict[str, np.ndarray] = {}
+        words: WordVectors | None = None
+        started = time.perf_counter()
+        for variant, who in ((base_index, "baseline"), (index, "model")):
+            desk = desk_for(devset, variant)
+            desk.words = words = words or desk.words
+            vectors = vectors or question_vectors(desk, cases)
+            for case in cases:
+                vector = vectors[case.question.question]
+                analysis, hits = retrieve_case(desk, case, vector)
+                if who == "baseline":
+                    a = compose_answer(analysis, hits, desk.stored, vector, desk.words, baseline)
+                    base.append(Rated(case.kind, not a.abstained, 1.0))
+                else:
+                    a = compose_answer(analysis, hits, desk.stored, vector, desk.words, model, abstain_threshold=0.0)
+                    rated[name].append(Rated(case.kind, not a.abstained, a.confidence or 0.0))
+        base_rates[name] = false_answer_rates(base, 0.0)
+        seconds = time.perf_counter() - started
+        print(f"[{name}] {len(cases)} validation cases in {seconds:.0f} s; baseline [{base_index.kind}] at "
+              f"{baseline.threshold}: {json.dumps(base_rates[name])}", file=sys.stderr)  # fmt: skip
+    threshold = matching_threshold(base_rates, rated)
+    if threshold is None:
+        print("no threshold keeps every benchmark's false answers at the baseline's", file=sys.stderr)
+        return 1
+    rates = {name: false_answer_rates(cases, threshold) for name, cases in rated.items()}
+    for name in rated:
+        print(f"[{name}] model [{index.kind}] at {threshold}: {json.dumps(rates[name])}", file=sys.stderr)
+    info = dict(model.info)
+    info["threshold_rule"] = (
+        f"lowest threshold at which, on the validation split of each of {list(args.benchmarks)} (about "
+        f"{args.limit or 'all'} cases each), false answers on unanswerable questions and on near misses are no "
+        f"higher than {baseline.name} (sha256 {baseline.sha256[:12]}) at its threshold {baseline.threshold} on "
+        f"{base_index.kind} chunk indexes; was {model.threshold}"
+    )
+    info["threshold_validation"] = {"baseline": base_rates, "model": rates, "index": index.kind}
+    new = dataclasses.replace(model, threshold=threshold, info=info)
+    digest = new.save(args.out)
+    print(f"threshold {model.threshold} -> {threshold}; wrote {args.out} (sha256 {digest[:12]}…)", file=sys.stderr)
+    return 0
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -679,10 +790,22 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--limit", type=int, default=0, help="about this many cases per benchmark (0: all)")
     e.add_argument("--out", type=Path, default=REPORT, help=f"JSON report (default {REPORT}; also the figure)")
     add_index_arguments(e, several=True)
+    r = sub.add_parser("rethreshold", help="a model's threshold re-chosen on validation to match a baseline's "
+                       "false answers on every benchmark")  # fmt: skip
+    r.add_argument("--model", type=Path, required=True, help="the model to re-threshold")
+    r.add_argument("--baseline", type=Path, default=DEFAULT_MODEL_FILE,
+                   help="the model whose false answers to match, at its threshold (default: shipped)")  # fmt: skip
+    r.add_argument("--baseline-chunk-vectors", default="encoded", choices=CHUNK_VECTORS,
+                   help="the chunk vectors of the baseline's indexes (default encoded)")  # fmt: skip
+    r.add_argument("--benchmarks", nargs="+", default=list(BENCHMARKS), choices=BENCHMARKS)
+    r.add_argument("--limit", type=int, default=0, help="about this many validation cases per benchmark (0: all)")
+    r.add_argument("--out", type=Path, required=True, help="where to write the re-thresholded model")
+    add_index_arguments(r, several=False)
     c = sub.add_parser("combine", help="merge evaluate --out reports into the report and the figure")
     c.add_argument("reports", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    return {"train": train, "evaluate": evaluate, "combine": combine}[args.command](args)
+    commands = {"train": train, "evaluate": evaluate, "rethreshold": rethreshold, "combine": combine}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bench.answer_bench import SAMPLE_EVERY, main, sample_stride
+from tests.bench.answer_bench import (
+    SAMPLE_EVERY,
+    Rated,
+    false_answer_rates,
+    main,
+    matching_threshold,
+    sample_stride,
+)
 
 
 def test_every_multiplies_each_benchmarks_default_stride() -> None:
@@ -26,3 +33,45 @@ def test_train_every_takes_a_positive_whole_number(given: str, capsys: pytest.Ca
         main(["train", "--every", given])
     assert exited.value.code == 2
     assert f"expected a positive whole number, got '{given}'" in capsys.readouterr().err
+
+
+def _rated(kind: str, probabilities: list[float], answers: bool = True) -> list[Rated]:
+    return [Rated(kind, answers, p) for p in probabilities]
+
+
+def test_false_answer_rates_count_each_kind_at_the_threshold() -> None:
+    rated = (
+        _rated("answerable", [0.9, 0.5, 0.1, 0.05])
+        + _rated("unanswerable", [0.6, 0.2])
+        + _rated("near miss", [0.4, 0.3, 0.01])
+        + _rated("near miss", [0.99], answers=False)  # abstains at any threshold (a swapped name, no hits)
+    )
+    assert false_answer_rates(rated, 0.25) == {"unanswerable": 0.5, "near miss": 0.5, "false_abstain": 0.5}
+    assert false_answer_rates(rated, 0.0) == {"unanswerable": 1.0, "near miss": 0.75, "false_abstain": 0.0}
+    assert false_answer_rates(_rated("answerable", [0.5]), 0.3)["near miss"] is None
+
+
+def test_matching_threshold_is_the_lowest_that_no_benchmark_answers_more_falsely_at() -> None:
+    rated = {
+        "a": _rated("answerable", [0.8, 0.3]) + _rated("near miss", [0.5, 0.2, 0.1, 0.05]),
+        "b": _rated("answerable", [0.7]) + _rated("unanswerable", [0.4, 0.1]) + _rated("near miss", [0.15, 0.3]),
+    }
+    baseline = {
+        "a": {"unanswerable": None, "near miss": 0.5, "false_abstain": 0.5},
+        "b": {"unanswerable": 0.5, "near miss": 0.5, "false_abstain": 0.0},
+    }
+    # a allows 2 of its 4 near misses answered (>= 0.105); b one unanswerable (> 0.1) and one near miss (> 0.15).
+    assert matching_threshold(baseline, rated) == 0.155
+    rates = {name: false_answer_rates(cases, 0.155) for name, cases in rated.items()}
+    assert all(rates[n][k] <= baseline[n][k] for n in rated for k in ("near miss", "unanswerable") if baseline[n][k])
+    assert false_answer_rates(rated["b"], 0.15)["near miss"] == 1.0  # one step lower answers both of b's near misses
+    # A baseline answering none of them: the model must abstain on all, or no threshold of the grid does.
+    strict = {n: {"unanswerable": 0.0, "near miss": 0.0, "false_abstain": 1.0} for n in rated}
+    assert matching_threshold(strict, rated) == 0.505
+    assert matching_threshold({"c": strict["a"]}, {"c": _rated("near miss", [1.0])}) is None
+
+
+def test_rethreshold_needs_the_model_and_where_to_write(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["rethreshold", "--out", "x.json"])
+    assert "--model" in capsys.readouterr().err
