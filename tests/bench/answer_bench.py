@@ -2,6 +2,8 @@
 
     python -m tests.bench.answer_bench train      # train/validation splits -> index/models/answer_model.json
     python -m tests.bench.answer_bench evaluate   # test splits: the rules of 093e210 beside the model
+    python -m tests.bench.answer_bench rethreshold --model M --out M2   # M's threshold at the shipped model's
+                                                                        # false answers, on validation
 
 Both go through the product's own path: each benchmark corpus is indexed like a user's corpus, questions
 are embedded by the product's query encoder, retrieved with the product's settings (hybrid, k=5) and
