@@ -19,7 +19,7 @@ one article takes at most ``per_article`` slots while other candidates remain.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -116,38 +116,49 @@ def retrieve(
 def _rank(
     stored: StoredIndex, question: str, query: np.ndarray | None, pool: int, mask: np.ndarray | None,
     options: SearchOptions, filters: SearchFilters | None = None, terms: Sequence[str] | None = None,
-) -> list[tuple[int, Hit]]:  # fmt: skip
-    """(chunk position, hit) of up to ``pool`` candidates, best first."""
+) -> Iterator[tuple[int, Hit]]:  # fmt: skip
+    """(chunk position, hit) of up to ``pool`` candidates, best first. Lazy: diversity usually stops
+    well before the pool is used up, and the hits it never reaches are never built."""
     raw, weight = stored.lexical.scores(question, terms)
     if mask is not None:
         raw = np.where(mask, raw, 0.0)
-
-    def relative(i: int) -> float:
-        return float(raw[i]) / weight if weight else 0.0
-
-    def cosine(i: int) -> float | None:
-        return None if query is None else float(stored.vectors[i] @ query)
-
-    def hit(i: int, score: float) -> tuple[int, Hit]:
-        return i, Hit(stored.chunks[i], score, 0, dense_score=cosine(i), bm25_score=float(raw[i]))
+    chunks = stored.chunks
 
     if options.retriever == "dense":
         assert query is not None
         # FAISS's own inner product, so that score == dense_score exactly.
         pairs = dense_pairs(stored, query, pool, mask, filters)
-        return [(i, Hit(stored.chunks[i], s, 0, s, float(raw[i]))) for i, s in pairs]
+        bm25 = _values(raw, [i for i, _ in pairs])
+        return ((i, Hit(chunks[i], s, 0, s, bm25[i])) for i, s in pairs)
     lexical_top = _top_positive(raw, pool)
     if options.retriever == "bm25":
-        return [hit(i, relative(i)) for i in lexical_top]
+        bm25 = _values(raw, lexical_top)
+        return (
+            (i, Hit(chunks[i], bm25[i] / weight if weight else 0.0, 0, _cosine(stored, query, i), bm25[i]))
+            for i in lexical_top
+        )  # fmt: skip
     assert query is not None
     # Candidates from both sides, each scored exactly on both sides (cheap: a dot product, a lookup).
     candidates = {i for i, _ in dense_pairs(stored, query, pool, mask, filters)} | set(lexical_top)
+    bm25 = _values(raw, sorted(candidates))
+    # One row at a time, as the hits' dense_score always was (a matrix product may round differently).
     dense = {i: float(stored.vectors[i] @ query) for i in candidates}
     use_raw = options.fusion.method != "absolute"
-    lexical_scores = {i: float(raw[i]) if use_raw else relative(i) for i in candidates if raw[i] > 0}
+    lexical_scores = {
+        i: bm25[i] if use_raw else (bm25[i] / weight if weight else 0.0) for i in candidates if bm25[i] > 0
+    }
     fused = options.fusion.fuse(dense, lexical_scores)
     order = sorted(fused, key=lambda i: (-fused[i], i))
-    return [hit(i, fused[i]) for i in order]
+    return ((i, Hit(chunks[i], fused[i], 0, dense[i], bm25[i])) for i in order)
+
+
+def _values(scores: np.ndarray, positions: list[int]) -> dict[int, float]:
+    """``scores`` at ``positions`` as Python floats (one conversion, not one numpy scalar each)."""
+    return dict(zip(positions, scores[positions].tolist(), strict=True)) if positions else {}
+
+
+def _cosine(stored: StoredIndex, query: np.ndarray | None, i: int) -> float | None:
+    return None if query is None else float(stored.vectors[i] @ query)
 
 
 def _top_positive(scores: np.ndarray, k: int) -> list[int]:
@@ -155,7 +166,8 @@ def _top_positive(scores: np.ndarray, k: int) -> list[int]:
     positive = np.flatnonzero(scores > 0)
     if len(positive) > k:
         positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
-    return sorted(positive.tolist(), key=lambda i: (-float(scores[i]), i))
+    values = _values(scores, positive.tolist())
+    return sorted(values, key=lambda i: (-values[i], i))
 
 
 def dense_pairs(
@@ -187,7 +199,7 @@ def vector_filter(stored: StoredIndex, mask: np.ndarray, filters: SearchFilters)
     return VectorFilter(mask=mask, since=filters.since, until=filters.until, outlets=outlets, exclude=exclude)
 
 
-def diversify(stored: StoredIndex, ranked: list[tuple[int, Hit]], k: int, per_article: int) -> list[Hit]:
+def diversify(stored: StoredIndex, ranked: Iterable[tuple[int, Hit]], k: int, per_article: int) -> list[Hit]:
     """Up to ``k`` hits from ``ranked`` ((chunk position, hit), best first) by the rules of the module doc."""
     chosen: list[Hit | None] = []  # None: merged into a better-ranked passage of its article
     by_article: dict[str, list[int]] = {}  # article id -> indexes into ``chosen``, best first

@@ -137,6 +137,27 @@ def test_each_retriever_scores_as_documented(desk) -> None:  # type: ignore[no-u
     assert [h.score for h in hybrid] == sorted((h.score for h in hybrid), reverse=True)
 
 
+@pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
+@pytest.mark.parametrize("diverse", [False, True])
+def test_hit_scores_are_exactly_the_row_dot_product_and_the_raw_bm25(desk, retriever: str, diverse: bool) -> None:  # type: ignore[no-untyped-def]
+    """Each hit carries its chunk's own cosine (one row times the question, as the answer stage's features
+    read it) and raw BM25, bit for bit, however the ranking computed them; the order is by score, ties by position."""
+    question = "What did Okafor say about the bridge?"
+    query = desk.embedder.encode([question])[0]
+    raw, _ = desk.stored.lexical_index().scores(question)
+    position = {(c.article_id, c.ordinal): i for i, c in enumerate(desk.stored.chunks)}
+    hits = run(desk, question, retriever, k=8, diverse=diverse)
+    assert hits
+    for h in hits:
+        i = position[(h.chunk.article_id, h.chunk.ordinal)]
+        assert h.bm25_score == float(raw[i])
+        if retriever != "dense":  # dense hits carry FAISS's inner product (test above: score == dense_score)
+            assert h.dense_score == float(desk.stored.vectors[i] @ query)
+    if not diverse:
+        keys = [(-h.score, position[(h.chunk.article_id, h.chunk.ordinal)]) for h in hits]
+        assert keys == sorted(keys)
+
+
 def test_retrievers_really_differ(desk) -> None:  # type: ignore[no-untyped-def]
     # A question with no word in the articles: BM25 has nothing; dense still ranks the nearest passages.
     question = "Bundeswehr headcount?"
