@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +53,11 @@ class AnswerModel:
     # Question-level calibration: weights over [logit p1, logit p2, best sentence's features] and a bias.
     answer_layer: tuple[np.ndarray, float] | None = None
 
-    @property
-    def columns(self) -> list[int]:
-        """Where this model's features sit in a row of :data:`FEATURES` (a model may use fewer)."""
-        return [FEATURES.index(name) for name in self.features]
+    @cached_property
+    def columns(self) -> np.ndarray:
+        """Where this model's features sit in a row of :data:`FEATURES` (a model may use fewer); found
+        once per model, not twice per question."""
+        return np.array([FEATURES.index(name) for name in self.features], dtype=np.intp)
 
     def sentence_probabilities(self, features: np.ndarray) -> np.ndarray:
         """P(sentence holds the answer) for each row of ``features`` (columns of :data:`FEATURES`)."""
