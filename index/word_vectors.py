@@ -56,8 +56,11 @@ class WordVectors:
         if not words:
             return np.zeros((0, 0), dtype=np.float32)
         with self._lock:
-            rows = np.fromiter((self._rows.get(w, -1) for w in words), dtype=np.int64, count=len(words))
-            found = self._matrix[np.maximum(rows, 0)] if self._matrix is not None else None  # a copy
+            if self._rows:
+                rows = np.fromiter((self._rows.get(w, -1) for w in words), dtype=np.int64, count=len(words))
+                found = self._matrix[np.maximum(rows, 0)] if self._matrix is not None else None  # a copy
+            else:  # nothing kept (the usual case when the index stores its words): no lookup to make
+                rows, found = np.full(len(words), -1, dtype=np.int64), None
         missing = rows < 0
         stored = self.stored
         if stored is not None and missing.any():
