@@ -1,6 +1,6 @@
 """Progress of long work (an index build), told the way the output can show it.
 
-On a terminal: one labelled tqdm bar per stage ("reading", "chunking", "embedding chunks", ...) with its
+On a terminal: one labelled tqdm bar per stage ("reading", "chunking", "embedding") with its
 rate and time left. When stderr is not a terminal (a script, a service, CI): a line at least every
 ``log_every_s`` seconds, from a timer so that a slow batch cannot silence it:
 
