@@ -50,8 +50,12 @@ class AnswerModel:
     name: str
     sha256: str
     info: dict[str, Any]
-    # Question-level calibration: weights over [logit p1, logit p2, best sentence's features] and a bias.
+    # Question-level calibration: weights over [logit p1, logit p2, best sentence's features, the
+    # situation's inputs (``situation``, in that order)] and a bias.
     answer_layer: tuple[np.ndarray, float] | None = None
+    # Names of the retrieval-situation inputs the answer layer also reads (a subset of SITUATION, in its
+    # order); empty for models trained without them.
+    situation: tuple[str, ...] = ()
 
     @cached_property
     def columns(self) -> np.ndarray:
@@ -89,7 +93,13 @@ class AnswerModel:
             return float(_sigmoid(np.array([a * _logit(p1) + b]))[0])
         weights, bias = self.answer_layer
         row = (np.asarray(features[order[0]], dtype=np.float32)[self.columns] - self.mean) / self.scale
-        x = np.concatenate([[_logit(p1), _logit(p2)], row]).astype(np.float32)
+        parts = [np.array([_logit(p1), _logit(p2)]), row]
+        if self.situation:
+            inputs = situation_inputs(
+                _logit(p1), len(probabilities), _passages(features), float(probabilities.sum()) - p1
+            )
+            parts.append(np.array([inputs[SITUATION.index(name)] for name in self.situation]))
+        x = np.concatenate(parts).astype(np.float32)
         return float(_sigmoid(np.array([x @ weights + bias]))[0])
 
     def to_json(self) -> dict[str, Any]:
@@ -105,7 +115,7 @@ class AnswerModel:
             "answer_layer": None if self.answer_layer is None else
             {"weights": self.answer_layer[0].tolist(), "bias": self.answer_layer[1]},
             "info": self.info,
-        }
+        } | ({"situation": list(self.situation)} if self.situation else {})  # older files keep their checksum
 
     def save(self, path: Path) -> str:
         """Write the model with the SHA-256 of its content; returns the digest."""
@@ -130,6 +140,9 @@ class AnswerModel:
         # benchmarks), never one the code does not compute.
         if data.get("format") != FORMAT or not set(data["features"]) <= set(FEATURES):
             raise AnswerModelError(f"answer model {path} was trained for other features: run 'make train'")
+        situation = tuple(data.get("situation", ()))
+        if not set(situation) <= set(SITUATION) or (situation and not data.get("answer_layer")):
+            raise AnswerModelError(f"answer model {path} was trained for other features: run 'make train'")
         layers = tuple(
             (np.asarray(layer["weights"], dtype=np.float32), np.asarray(layer["bias"], dtype=np.float32))
             for layer in data["layers"]
@@ -143,10 +156,38 @@ class AnswerModel:
             threshold=float(data["threshold"]),
             answer_layer=None if not data.get("answer_layer") else
             (np.asarray(data["answer_layer"]["weights"], dtype=np.float32), float(data["answer_layer"]["bias"])),
+            situation=situation,
             name=str(data["name"]),
             sha256=stated,
             info=dict(data.get("info", {})),
         )
+
+
+# The retrieval situation of a question, for the answer layer: the same best-sentence score means more
+# when it stands out among few candidates of a short passage than among the many of long digests (the
+# development benchmark's short and long variants disagreed on one threshold, docs/QUALITY.md). All of
+# them exist for any question the product answers; none names a corpus.
+SITUATION = (
+    "log_candidates",  # log of the number of candidate sentences
+    "log_sentences_per_passage",  # log of candidates per retrieved passage that gave any: passage length
+    "others_mass",  # log(1 + the other candidates' summed probability): how many rivals look plausible
+    "logit_x_log_candidates",  # the best sentence's logit times each of the above: the score's meaning
+    "logit_x_log_sentences_per_passage",  # may change with the situation, not only its offset
+    "logit_x_others_mass",
+)
+
+
+def situation_inputs(logit1: float, candidates: int, passages: int, others: float) -> np.ndarray:
+    """The :data:`SITUATION` inputs of one question, in that order."""
+    base = np.array(
+        [math.log(max(1, candidates)), math.log(max(1, candidates) / max(1, passages)), math.log1p(max(0.0, others))]
+    )
+    return np.concatenate([base, logit1 * base])
+
+
+def _passages(features: np.ndarray) -> int:
+    """How many retrieved passages gave candidates (distinct ``hit_rank`` of rows of :data:`FEATURES`)."""
+    return len(np.unique(np.asarray(features)[:, FEATURES.index("hit_rank")]))
 
 
 @lru_cache(maxsize=4)

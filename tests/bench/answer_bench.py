@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from index.answer_features import FEATURES, candidate_features
-from index.answer_model import DEFAULT_MODEL_FILE, AnswerModel
+from index.answer_model import DEFAULT_MODEL_FILE, SITUATION, AnswerModel, situation_inputs
 from index.answering import compose_answer, weigh_evidence
 from index.embedding import make_embedder, make_query_embedder
 from index.newsdesk import Newsdesk
@@ -312,12 +312,12 @@ def train(args: argparse.Namespace) -> int:
               f"AUC {metrics['auc']:.3f} ({metrics['seconds']:.0f} s)", file=sys.stderr)  # fmt: skip
     _, name, estimator, p, metrics = max(results, key=lambda r: r[0])
     layers = _layers(estimator)
-    platt, answer_layer, threshold, calibration = calibrate(p, xs, merged, args.max_false_abstain)
+    platt, answer_layer, threshold, calibration = calibrate(p, xs, merged, args.max_false_abstain, args.situation)
     print(f"calibration: {calibration['calibration']} (validation AUC {calibration['validation_auc']})",
           file=sys.stderr)  # fmt: skip
     model = AnswerModel(
         features=FEATURES, mean=mean, scale=scale, layers=layers, platt=platt, threshold=threshold, name=name,
-        sha256="", answer_layer=answer_layer,
+        sha256="", answer_layer=answer_layer, situation=SITUATION if args.situation and answer_layer else (),
         info={
             "trained_on": f"train split of tests/bench/devsets.py {list(args.on)} (SQuAD 2.0 + 1.1 dev by article, "
                           "RealTime QA by week)",
@@ -365,9 +365,12 @@ def _layers(estimator: Any) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     return ((np.asarray(estimator.coef_.T, np.float32), np.asarray(estimator.intercept_, np.float32)),)
 
 
-def question_rows(p: np.ndarray, xs: np.ndarray, table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per question with candidates: the answer layer's inputs (logits of the two best sentences and the
-    best one's standardised features), whether the best sentence holds the answer, and its group."""
+def question_rows(
+    p: np.ndarray, xs: np.ndarray, table: dict[str, np.ndarray], situation: bool = False
+) -> dict[str, np.ndarray]:
+    """Per question with candidates: the answer layer's inputs (logits of the two best sentences, the
+    best one's standardised features and, with ``situation``, the :data:`SITUATION` inputs computed as
+    AnswerModel.answer_probability does), whether the best sentence holds the answer, and its group."""
     order = np.lexsort((-p, table["group"]))
     groups = table["group"][order]
     firsts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
@@ -380,21 +383,34 @@ def question_rows(p: np.ndarray, xs: np.ndarray, table: dict[str, np.ndarray]) -
         return np.log(v / (1 - v))
 
     inputs = np.column_stack([logit(p[best]), logit(second_p), xs[best]]).astype(np.float32)
+    if situation:
+        g = groups[firsts]
+        count = int(table["group"].max()) + 1
+        candidates = np.bincount(table["group"], minlength=count)
+        rank = table["x"][:, FEATURES.index("hit_rank")]
+        pairs = np.unique(np.column_stack([table["group"], rank]), axis=0)
+        passages = np.bincount(pairs[:, 0].astype(np.int64), minlength=count)
+        mass = np.bincount(table["group"], weights=p, minlength=count)
+        extra = np.array([
+            situation_inputs(float(l1), int(candidates[k]), int(passages[k]), float(mass[k] - p1))
+            for k, l1, p1 in zip(g, inputs[:, 0], p[best], strict=True)
+        ], dtype=np.float32)  # fmt: skip
+        inputs = np.column_stack([inputs, extra])
     return {"x": inputs, "right": table["y"][best], "group": groups[firsts], "p1": p[best]}
 
 
 def calibrate(
-    p: np.ndarray, xs: np.ndarray, table: dict[str, np.ndarray], max_false_abstain: float
+    p: np.ndarray, xs: np.ndarray, table: dict[str, np.ndarray], max_false_abstain: float, situation: bool = False
 ) -> tuple[tuple[float, float], tuple[np.ndarray, float] | None, float, dict[str, Any]]:
     """Two calibrations of P(answer right), both compared on the validation questions: Platt scaling of
     the best sentence's probability (fitted on validation), and a question-level logistic layer
     (fitted on train) that also sees the runner-up and the best sentence's features. The better by ROC
     AUC (answerable vs not) is kept; its threshold is the highest at which at most ``max_false_abstain``
     of the answerable validation questions of every benchmark abstain (the fewest false answers for that
-    recall)."""
+    recall). With ``situation`` the layer also reads the :data:`SITUATION` inputs."""
     from sklearn.linear_model import LogisticRegression
 
-    q = question_rows(p, xs, table)
+    q = question_rows(p, xs, table, situation)
     is_val = table["split"][q["group"]] == "validation"
     is_train = table["split"][q["group"]] == "train"
     answerable = table["answerable"][q["group"]]
@@ -781,6 +797,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="share of answerable validation questions that may abstain at the threshold")  # fmt: skip
     t.add_argument("--every", type=_positive, default=1,
                    help="read one in N of the cases the default stride reads (a smaller, faster sample)")  # fmt: skip
+    t.add_argument("--situation", action="store_true",
+                   help="the question-level layer also reads the retrieval situation (candidate count, passage "
+                        "length, rivals' probability; index.answer_model.SITUATION)")  # fmt: skip
     add_index_arguments(t, several=False)
     e = sub.add_parser("evaluate", help="both methods on a split (default: test)")
     e.add_argument("--model", type=Path, default=DEFAULT_MODEL_FILE)

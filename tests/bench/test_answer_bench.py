@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from index.answer_features import FEATURES
+from index.answer_model import SITUATION, AnswerModel
 from tests.bench.answer_bench import (
     SAMPLE_EVERY,
     Rated,
     false_answer_rates,
     main,
     matching_threshold,
+    question_rows,
     sample_stride,
 )
 
@@ -75,3 +79,28 @@ def test_rethreshold_needs_the_model_and_where_to_write(capsys: pytest.CaptureFi
     with pytest.raises(SystemExit):
         main(["rethreshold", "--out", "x.json"])
     assert "--model" in capsys.readouterr().err
+
+
+def test_the_situation_inputs_of_training_are_the_ones_the_model_computes_when_answering() -> None:
+    # train --situation builds the answer layer's inputs for all questions at once; answering builds them
+    # one question at a time: the two must agree, or the layer is fitted on numbers the product never sees.
+    rng = np.random.default_rng(3)
+    sizes = [1, 4, 9]  # candidates per question: a lone sentence, a short passage, a long digest
+    group = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
+    x = rng.normal(size=(len(group), len(FEATURES))).astype(np.float32)
+    x[:, FEATURES.index("hit_rank")] = rng.integers(0, 3, size=len(group))  # candidates from up to 3 passages
+    p = rng.uniform(0.01, 0.99, size=len(group))
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    table = {"x": x, "y": np.zeros(len(group), dtype=bool), "group": group}
+    q = question_rows(p, (x - mean) / scale, table, situation=True)
+    assert q["x"].shape == (len(sizes), 2 + len(FEATURES) + len(SITUATION))
+    weights = rng.normal(size=q["x"].shape[1]).astype(np.float32)
+    model = AnswerModel(
+        features=FEATURES, mean=mean, scale=scale, layers=((np.zeros((len(FEATURES), 1), np.float32),
+        np.zeros(1, np.float32)),), platt=(1.0, 0.0), threshold=0.5, name="t", sha256="", info={},
+        answer_layer=(weights, 0.1), situation=SITUATION,
+    )  # fmt: skip
+    for n in range(len(sizes)):
+        rows = group == n
+        expected = 1 / (1 + np.exp(-(q["x"][n] @ weights + 0.1)))
+        assert model.answer_probability(p[rows], x[rows]) == pytest.approx(expected, abs=1e-4)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from index.answer_features import FEATURES
-from index.answer_model import DEFAULT_MODEL_FILE, AnswerModel, AnswerModelError
+from index.answer_model import DEFAULT_MODEL_FILE, SITUATION, AnswerModel, AnswerModelError
 from index.answering import missing_phrases
 from index.candidates import is_question
 from index.query_analysis import analyse_question
@@ -53,6 +53,28 @@ def test_a_model_of_fewer_features_reads_its_own_columns(tmp_path: Path) -> None
     )
     with pytest.raises(AnswerModelError, match="other features"):
         AnswerModel.load(tmp_path / "unknown.json")
+
+
+def test_a_model_reading_the_retrieval_situation_keeps_it_and_rivals_change_its_answer(tmp_path: Path) -> None:
+    shipped = AnswerModel.load(DEFAULT_MODEL_FILE)
+    assert shipped.situation == () and "situation" not in shipped.to_json()  # older files keep their checksum
+    width = 2 + len(shipped.features) + len(SITUATION)
+    weights = np.zeros(width, np.float32)
+    weights[0] = 1.0
+    weights[2 + len(shipped.features) + SITUATION.index("others_mass")] = -2.0  # plausible rivals: less sure
+    model = AnswerModel(**{**vars(shipped), "answer_layer": (weights, 0.0), "situation": SITUATION})
+    model.save(tmp_path / "situation.json")
+    loaded = AnswerModel.load(tmp_path / "situation.json")
+    assert loaded.situation == SITUATION
+    rows = np.tile(shipped.mean, (3, 1))
+    alone = loaded.answer_probability(np.array([0.6, 0.01, 0.01]), rows)
+    crowded = loaded.answer_probability(np.array([0.6, 0.5, 0.5]), rows)
+    assert crowded < alone
+    data = json.loads((tmp_path / "situation.json").read_text(encoding="utf-8"))
+    AnswerModel(**{**vars(model), "situation": ("a situation the code does not compute",)}).save(tmp_path / "odd.json")
+    with pytest.raises(AnswerModelError, match="other features"):
+        AnswerModel.load(tmp_path / "odd.json")
+    assert data["situation"] == list(SITUATION)
 
 
 def test_answer_probability_rises_with_the_best_sentence_probability() -> None:
