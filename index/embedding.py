@@ -38,7 +38,7 @@ import numpy as np
 from index.errors import ConfigError
 from index.extras import is_installed, missing_extra
 from index.manifest import file_sha256
-from index.openvino_conversion import Conversion, ensure_converted
+from index.openvino_conversion import Conversion, cached, ensure_converted
 from index.settings import DOCUMENT_BACKENDS, QUERY_BACKENDS, Settings
 from index.token_encoder import CharSpan, PassageVectors, TokenEncoder
 
@@ -404,6 +404,10 @@ class OpenVinoFp32Embedder(OpenVinoEmbedder):
         self.cache_dir = cache_dir
         self.conversion: Conversion | None = None  # set once the model is converted or found in the cache
 
+    def is_converted(self) -> bool:
+        """Whether this machine's cache already holds the conversion (then no PyTorch is needed to run it)."""
+        return self.conversion is not None or cached(self.cache_dir, self.files.weights_sha256()) is not None
+
     def _model_file(self) -> Path:
         # PyTorch loads only when the cache has no conversion of these weights.
         self.conversion = ensure_converted(
@@ -498,6 +502,18 @@ def make_embedder(
     if not is_installed(backend):
         raise missing_extra(backend, f"document backend '{backend}'")
     return OpenVinoEmbedder(files, onnx_file) if backend == "openvino" else OnnxQueryEmbedder(files, onnx_file)
+
+
+def serving_query_embedder(queries: Embedder, model: str, backend: str = "auto", threads: int = 1) -> Embedder:
+    """The question encoder to answer with once the index is open: ``queries`` (from :func:`make_query_embedder`),
+    unless it is the documents' OpenVINO encoder and this machine has no conversion of the model, which
+    happens when the index being served was not embedded here by that encoder (built by PyTorch, say, or
+    copied from another machine). Converting would import PyTorch and take ~15 s at the first question, so
+    questions then go through the int8 export (cosine >= 0.998 to fp32) when onnxruntime has it."""
+    if backend != "auto" or not isinstance(queries, OpenVinoFp32Embedder) or queries.is_converted():
+        return queries
+    fallback = make_query_embedder(model, backend, documents=queries.files, threads=threads)
+    return fallback if isinstance(fallback, OnnxQueryEmbedder) else queries
 
 
 def make_query_embedder(

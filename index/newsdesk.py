@@ -16,7 +16,7 @@ import numpy as np
 from index.answer_model import load_answer_model
 from index.answering import compose_answer
 from index.builder import BuildReport, open_index
-from index.embedding import DocumentEmbedder, Embedder, make_embedder, make_query_embedder
+from index.embedding import DocumentEmbedder, Embedder, make_embedder, make_query_embedder, serving_query_embedder
 from index.errors import QuestionError
 from index.query_analysis import QueryAnalysis, analyse_question
 from index.records import Answer, Article, Hit
@@ -148,6 +148,7 @@ class Newsdesk:
             stored, report = open_index(
                 settings, embedder, rebuild=rebuild, wait_for_build=wait_for_build, words=queries
             )
+        queries = serving_query_embedder(queries, settings.model, settings.query_backend, settings.query_threads)
         return cls(settings, queries, stored, report)
 
     def sources(self) -> list[Article]:

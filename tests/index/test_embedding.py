@@ -20,6 +20,7 @@ from index.embedding import (
     make_embedder,
     make_query_embedder,
     onnx_export_path,
+    serving_query_embedder,
 )
 from index.errors import ConfigError
 from index.settings import Settings
@@ -101,13 +102,16 @@ def test_backend_choice(embedder, tmp_path: Path) -> None:  # type: ignore[no-un
 
 @needs_onnx
 @pytest.mark.slow
-def test_answering_from_an_existing_index_does_not_import_torch(seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_answering_from_an_existing_index_does_not_import_torch(seed_desk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The session's index was embedded by PyTorch; this machine's OpenVINO cache is empty (a fresh clone): the
+    question is still answered without PyTorch (no conversion just to embed questions)."""
     probe = (
         "import sys\n"
         "from index.newsdesk import Newsdesk\n"
         "from index.settings import load_settings\n"
         f"s = load_settings({{'corpus_dir': {str(seed_desk.settings.corpus_dir)!r}, "
-        f"'index_dir': {str(seed_desk.settings.index_dir)!r}, 'show_progress': False}}, env={{}})\n"
+        f"'index_dir': {str(seed_desk.settings.index_dir)!r}, 'show_progress': False, "
+        f"'encoder_cache_dir': {str(tmp_path / 'empty-cache')!r}}}, env={{}})\n"
         "answer = Newsdesk.open(s).ask('How many German troops will be deployed?')\n"
         "print(bool(answer.text), 'torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
     )
@@ -204,3 +208,27 @@ def test_a_document_encoder_splits_each_batch_between_its_streams_in_order() -> 
     parts = [rows for rows in np.array_split(np.arange(len(ids)), streams) if len(rows)]
     expected = np.concatenate([single.token_embeddings(ids[rows], mask[rows]) for rows in parts])
     np.testing.assert_array_equal(documents.token_embeddings(ids, mask), expected)
+
+
+@needs_openvino
+def test_questions_leave_the_openvino_encoder_only_when_this_machine_has_no_conversion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index served without being embedded here by openvino-fp32 (built by PyTorch, or copied) must not make
+    the first question convert the model (PyTorch, ~15 s): questions then use the int8 export. Once the
+    conversion is cached, the documents' own encoder embeds questions."""
+    from index import openvino_conversion
+
+    files = SentenceTransformerEmbedder(MODEL)
+    queries = OpenVinoFp32Embedder(files, tmp_path, threads=1, questions=True)
+    fallback = serving_query_embedder(queries, MODEL, "auto", threads=1)
+    assert isinstance(fallback, OnnxQueryEmbedder) and fallback.threads == 1
+    assert serving_query_embedder(queries, MODEL, "onnx", threads=1) is queries  # only "auto" chooses
+
+    def fake_convert(transformer: object, target: Path) -> None:
+        (target / openvino_conversion.MODEL_XML).write_text("<net/>")
+        (target / openvino_conversion.MODEL_BIN).write_bytes(b"\0" * 8)
+
+    monkeypatch.setattr(openvino_conversion, "_convert", fake_convert)
+    openvino_conversion.ensure_converted(tmp_path, files.weights_sha256(), lambda: "unused")
+    assert serving_query_embedder(queries, MODEL, "auto", threads=1) is queries
