@@ -138,10 +138,13 @@ class AnswerModel:
             raise AnswerModelError(f"answer model {path} does not match its checksum: run 'make train'")
         # A model may use fewer features than the code computes (an older model beside a newer one in the
         # benchmarks), never one the code does not compute.
-        if data.get("format") != FORMAT or not set(data["features"]) <= set(FEATURES):
-            raise AnswerModelError(f"answer model {path} was trained for other features: run 'make train'")
         situation = tuple(data.get("situation", ()))
-        if not set(situation) <= set(SITUATION) or (situation and not data.get("answer_layer")):
+        if (
+            data.get("format") != FORMAT
+            or not set(data["features"]) <= set(FEATURES)
+            or not set(situation) <= set(SITUATION)
+            or (situation and not data.get("answer_layer"))
+        ):
             raise AnswerModelError(f"answer model {path} was trained for other features: run 'make train'")
         layers = tuple(
             (np.asarray(layer["weights"], dtype=np.float32), np.asarray(layer["bias"], dtype=np.float32))

@@ -437,10 +437,10 @@ def _embed_from_sentences(
     its own, as the chunk pass would."""
     units = [article_units(f.article.text, f.prefix, f.chunks, f.sentences) for f in fresh]
     texts = [t for u in units for t in u.texts]
-    passages = embedder.encode_passages(texts, [[(0, len(t))] for t in texts], settings.batch_size)
     if not texts:
         nothing = np.zeros((0, embedder.dimension), dtype=np.float32)
         return [(nothing, nothing) for _ in fresh]
+    passages = embedder.encode_passages(texts, [[(0, len(t))] for t in texts], settings.batch_size)
     sums, counts = np.concatenate(passages.span_sums), np.concatenate(passages.span_tokens)
     out: list[tuple[np.ndarray, np.ndarray]] = []
     first = 0

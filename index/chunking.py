@@ -118,7 +118,7 @@ def _chunk_group(
     )
     for article, sentences in group:
         prefix = title_prefix(article.title, counts)
-        yield ArticleChunks(prefix, _chunk(article, sentences, config, counts))
+        yield ArticleChunks(prefix, _chunk(article, prefix, sentences, config, counts))
 
 
 def chunk_article(article: Article, config: ChunkingConfig, count_tokens: TokenCounter) -> list[Chunk]:
@@ -126,8 +126,9 @@ def chunk_article(article: Article, config: ChunkingConfig, count_tokens: TokenC
     return next(chunk_articles([article], config, count_tokens)).chunks
 
 
-def _chunk(article: Article, sentences: list[Span], config: ChunkingConfig, count_tokens: TokenCounter) -> list[Chunk]:
-    prefix = title_prefix(article.title, count_tokens)
+def _chunk(
+    article: Article, prefix: str, sentences: list[Span], config: ChunkingConfig, count_tokens: TokenCounter
+) -> list[Chunk]:
     prefix_tokens = count_tokens([prefix + "\n"])[0] if prefix else 0
     budget = config.budget - prefix_tokens
     spans = _fit_spans(article.text, sentences, budget, count_tokens)

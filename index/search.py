@@ -124,6 +124,9 @@ def _rank(
         raw = np.where(mask, raw, 0.0)
     chunks = stored.chunks
 
+    def relative(value: float) -> float:
+        return value / weight if weight else 0.0
+
     if options.retriever == "dense":
         assert query is not None
         # FAISS's own inner product, so that score == dense_score exactly.
@@ -134,7 +137,7 @@ def _rank(
     if options.retriever == "bm25":
         bm25 = _values(raw, lexical_top)
         return (
-            (i, Hit(chunks[i], bm25[i] / weight if weight else 0.0, 0, _cosine(stored, query, i), bm25[i]))
+            (i, Hit(chunks[i], relative(bm25[i]), 0, _cosine(stored, query, i), bm25[i]))
             for i in lexical_top
         )  # fmt: skip
     assert query is not None
@@ -144,9 +147,7 @@ def _rank(
     # One row at a time, as the hits' dense_score always was (a matrix product may round differently).
     dense = {i: float(stored.vectors[i] @ query) for i in candidates}
     use_raw = options.fusion.method != "absolute"
-    lexical_scores = {
-        i: bm25[i] if use_raw else (bm25[i] / weight if weight else 0.0) for i in candidates if bm25[i] > 0
-    }
+    lexical_scores = {i: bm25[i] if use_raw else relative(bm25[i]) for i in candidates if bm25[i] > 0}
     fused = options.fusion.fuse(dense, lexical_scores)
     order = sorted(fused, key=lambda i: (-fused[i], i))
     return ((i, Hit(chunks[i], fused[i], 0, dense[i], bm25[i])) for i in order)

@@ -106,8 +106,9 @@ def test_chunking_in_groups_makes_the_chunks_of_one_article_at_a_time(model_file
         assert len(grouped) == len(everything)
         for article, got in zip(everything, grouped, strict=True):
             sentences = split_sentences(article.text)
-            assert got.prefix == title_prefix(article.title, model_files.count_tokens)
-            assert got.chunks == chunking._chunk(article, sentences, config, model_files.count_tokens)
+            prefix = title_prefix(article.title, model_files.count_tokens)
+            assert got.prefix == prefix
+            assert got.chunks == chunking._chunk(article, prefix, sentences, config, model_files.count_tokens)
             assert got.chunks == chunk_article(article, config, model_files.count_tokens)
 
 
