@@ -35,6 +35,9 @@ from index.settings import INDEX_TYPES
 IVFPQ_FROM = 100_000
 # IVF-PQ needs enough vectors to train its k-means and codebooks; below this it is not worth it.
 IVFPQ_MIN_VECTORS = 10_000
+# A filter that allows at most this many chunks per wanted result is searched exactly, whatever the index
+# type (an ANN search would have to dig deep to surface them).
+FEW_ROWS_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,48 @@ def index_kind(index: Any) -> str:
     if faiss.try_extract_index_ivf(index) is not None:
         return "ivfpq"
     return "flat"
+
+
+def exact_search(
+    vectors: np.ndarray, query: np.ndarray, k: int, mask: np.ndarray | None = None
+) -> list[tuple[int, float]]:
+    """(row, inner product) of the ``k`` rows of ``vectors`` most similar to ``query``, best first, ties
+    by row; ``mask`` (one bool per row): only the rows it allows.
+
+    What a ``flat`` index answers, without FAISS. Each row's inner product is the one the search layer
+    computes for a hit's ``dense_score`` (``vectors[i] @ query``; ``np.vecdot`` makes the same call per
+    row, bit for bit), so the pool is chosen by the very scores its hits carry. On one thread: a matrix
+    product on OpenBLAS's threads was faster on an idle machine (0.23 ms on the Reuters index, 6,899 x 384)
+    but took 4-8 ms when another process kept the other core busy; this took 0.45-0.48 ms there and
+    FAISS's flat search 0.52-0.60 ms (2026-12-01, docs/PERFORMANCE.md). FAISS's scores are within float32
+    rounding of these (1.2e-7), and it breaks ties between identical vectors differently for different
+    ``k``; this always by row."""
+    query = query.reshape(-1).astype(vectors.dtype, copy=False)
+    rows = None if mask is None else np.flatnonzero(mask)
+    if rows is None:
+        scores = np.vecdot(vectors, query)
+    elif len(rows) <= FEW_ROWS_FACTOR * k:
+        scores = np.vecdot(vectors[rows], query)  # each row's product is the same, computed alone or not
+    else:
+        scores = np.vecdot(vectors, query)[rows]  # no copy of most of the matrix
+    top = top_rows(scores, k)
+    positions = top if rows is None else rows[top]
+    return list(zip(positions.tolist(), scores[top].tolist(), strict=True))
+
+
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest ``scores``, best first, ties by position."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if k < len(scores):
+        # Everything above the k-th best score, then the positions that tie with it, first ones first.
+        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+        above = np.flatnonzero(scores > kth)
+        top = np.concatenate([above, np.flatnonzero(scores == kth)[: k - len(above)]])
+    else:
+        top = np.arange(len(scores))
+    return top[np.lexsort((top, -scores[top]))]
 
 
 def write_ann(index: Any, path: Path) -> None:

