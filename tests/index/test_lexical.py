@@ -1,0 +1,48 @@
+"""BM25 tokens: the tokenizer's word cache gives exactly the tokens of stemming every word again."""
+
+from __future__ import annotations
+
+import pytest
+
+from index import lexical
+from index.lexical import STOPWORDS, LexicalConfig, tokenize
+from index.loading import load_corpus
+from index.settings import BUNDLED_CORPUS
+from tests.conftest import NEWS_DIR
+
+EDGES = ["3,200 troops, 2.5% and 1,000,000.", "U.S. don't won't s t", "Ünïcödé façade naïve café", "I a 5 , ,5 5,", ""]
+
+
+def uncached(text: str, config: LexicalConfig) -> list[str]:
+    """The tokenizer as it was before the cache: every word through the whole pipeline."""
+    words = [w.replace(",", "") for w in lexical._TOKEN.findall(text.lower())]
+    if config.drop_stopwords:
+        words = [w for w in words if w not in STOPWORDS]
+    if config.stem and words:
+        words = list(lexical._stemmer().stemWords(words))
+    return words
+
+
+def texts() -> list[str]:
+    articles = [*load_corpus(NEWS_DIR).articles, *load_corpus(BUNDLED_CORPUS).articles]
+    return [t for a in articles for t in (a.title, a.text, *a.text.split(". "))] + EDGES
+
+
+CONFIGS = [LexicalConfig(), LexicalConfig(stem=False), LexicalConfig(drop_stopwords=False)]
+
+
+def test_cached_tokens_are_the_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cold and warm, each kind of tokenising in turn on the same texts (a word's token depends on the kind)."""
+    monkeypatch.setattr(lexical, "_TOKENS", {})
+    for _ in ("cold", "warm"):
+        for text in texts():
+            for config in CONFIGS:
+                assert tokenize(text, config) == uncached(text, config), (config, text[:80])
+
+
+def test_the_word_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lexical, "_TOKENS", {})
+    monkeypatch.setattr(lexical, "TOKEN_CACHE", 50)
+    for text in texts():
+        assert tokenize(text) == uncached(text, LexicalConfig())
+        assert all(len(known) <= 50 for known in lexical._TOKENS.values())
