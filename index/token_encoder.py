@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +89,7 @@ class TokenEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for rows in _progress(_batches(order, batch_size), len(order), show_progress):
             batch = [encodings[i] for i in rows]
-            width = max(len(e.ids) for e in batch)
-            ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for j, e in enumerate(batch):
-                ids[j, : len(e.ids)] = e.ids
-                mask[j, : len(e.ids)] = 1
+            ids, mask = _padded([e.ids for e in batch], self._pad_id)
             hidden = np.asarray(self.token_embeddings(ids, mask), dtype=np.float32)
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
@@ -104,20 +100,43 @@ class TokenEncoder:
         return PassageVectors(out, sums, counts)
 
 
+def _padded(rows: list[list[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` of token ids as one (rows, longest) int64 matrix padded with ``pad``, and its attention mask."""
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    mask = np.arange(int(lengths.max())) < lengths[:, None]
+    ids = np.full(mask.shape, pad, dtype=np.int64)
+    ids[mask] = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum()))  # row by row
+    return ids, mask.astype(np.int64)
+
+
 def _pool_spans(
     hidden: np.ndarray, encoding: Any, spans: Sequence[CharSpan], sums: np.ndarray, counts: np.ndarray
 ) -> None:
     """Sum the embeddings of the non-special tokens that overlap each span (offsets ascend)."""
-    content = np.flatnonzero(np.asarray(encoding.special_tokens_mask) == 0)
-    if not len(content):
-        return
-    offsets = np.asarray(encoding.offsets, dtype=np.int64)[content]
-    starts, ends = offsets[:, 0], offsets[:, 1]
+    special = encoding.special_tokens_mask
+    size = len(special)
+    if size > 2 and special[0] and special[-1] and sum(special) == 2:
+        # The usual layout, [CLS] text [SEP]: the content tokens are the run between, summed as a slice (the
+        # same rows added in the same order as the general path's gather), and a span over the whole text,
+        # as each unit of the sentence pass has (index.chunk_vectors), needs no offsets array.
+        offsets = encoding.offsets
+        if len(spans) == 1 and spans[0][0] < offsets[1][1] and offsets[size - 2][0] < spans[0][1]:
+            sums[0] = hidden[1 : size - 1].sum(axis=0)
+            counts[0] = size - 2
+            return
+        content: np.ndarray | None = None
+        bounds = np.asarray(offsets[1 : size - 1], dtype=np.int64)
+    else:
+        content = np.flatnonzero(np.asarray(special) == 0)
+        if not len(content):
+            return
+        bounds = np.asarray(encoding.offsets, dtype=np.int64)[content]
+    starts, ends = bounds[:, 0], bounds[:, 1]
     for k, (begin, end) in enumerate(spans):
         lo = int(np.searchsorted(ends, begin, side="right"))
         hi = int(np.searchsorted(starts, end, side="left"))
         if hi > lo:
-            sums[k] = hidden[content[lo:hi]].sum(axis=0)
+            sums[k] = hidden[1 + lo : 1 + hi].sum(axis=0) if content is None else hidden[content[lo:hi]].sum(axis=0)
             counts[k] = hi - lo
 
 
