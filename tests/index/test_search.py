@@ -151,8 +151,8 @@ def test_hit_scores_are_exactly_the_row_dot_product_and_the_raw_bm25(desk, retri
     for h in hits:
         i = position[(h.chunk.article_id, h.chunk.ordinal)]
         assert h.bm25_score == float(raw[i])
-        if retriever != "dense":  # dense hits carry FAISS's inner product (test above: score == dense_score)
-            assert h.dense_score == float(desk.stored.vectors[i] @ query)
+        # Dense hits too: a flat index is searched by the same row products (index.ann.exact_search).
+        assert h.dense_score == float(desk.stored.vectors[i] @ query)
     if not diverse:
         keys = [(-h.score, position[(h.chunk.article_id, h.chunk.ordinal)]) for h in hits]
         assert keys == sorted(keys)
