@@ -151,7 +151,7 @@ def exact_search(
     FAISS's flat search 0.52-0.60 ms (2026-12-01, docs/PERFORMANCE.md). FAISS's scores are within float32
     rounding of these (1.2e-7), and it breaks ties between identical vectors differently for different
     ``k``; this always by row."""
-    query = query.reshape(-1).astype(vectors.dtype, copy=False)
+    query = query.reshape(-1)  # its dtype as given: the product is then the hits' own
     rows = None if mask is None else np.flatnonzero(mask)
     if rows is None:
         scores = np.vecdot(vectors, query)

@@ -113,7 +113,8 @@ class FaissVectorStore:
         self.vectors = vectors
         self.article_ids = list(article_ids)
         # A flat index is searched by numpy over the same vectors (index.ann.exact_search): the same
-        # neighbours, about three times faster than FAISS's flat search for one question.
+        # neighbours, faster than FAISS's flat search for one question, and no OpenMP thread left spinning
+        # on the other core after it (docs/PERFORMANCE.md).
         self.exact = index_kind(ann) == "flat"
 
     def add(self, rows: VectorRows) -> None:
