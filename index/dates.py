@@ -170,6 +170,14 @@ def years(text: str) -> set[int]:
     return {int(y) for y in _YEAR_IN_TEXT.findall(text)}
 
 
-def years_each(texts: Iterable[str]) -> list[set[int]]:
-    """:func:`years` of each text (a question's candidate sentences at once)."""
-    return [years(text) for text in texts]
+def years_each(texts: Iterable[str]) -> list[frozenset[int]]:
+    """:func:`years` of each text (a question's candidate sentences and the sentences before them, which
+    are mostly candidates too: each distinct text is read once)."""
+    found: dict[str, frozenset[int]] = {}
+    out = []
+    for text in texts:
+        named = found.get(text)
+        if named is None:
+            named = found[text] = frozenset(years(text))
+        out.append(named)
+    return out

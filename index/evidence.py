@@ -208,18 +208,18 @@ def paraphrased_terms(
     if held is None:
         held = [set(terms) for terms in tokenize_each(texts)]
     per_text = []
-    for text, terms in zip(texts, held, strict=True):
-        own = [w for w in dict.fromkeys(x.lower() for x in PLAIN_WORD.findall(text)) if w not in STOPWORDS]
-        per_text.append((terms, own))
+    for text, counted in zip(texts, held, strict=True):
+        missing = {t: w for t, w in asked.items() if t not in counted}
+        # A text that holds every asked term gets no credit: its words are neither read nor looked up.
+        per_text.append((missing, _content_words(text) if missing else []))
     vocabulary = list(dict.fromkeys([*asked.values(), *(w for _, own in per_text for w in own)]))
     if not vocabulary:
         return [{} for _ in texts]
     row = {w: i for i, w in enumerate(vocabulary)}
     vectors = words.of(vocabulary)
     out = []
-    for counted, own in per_text:
+    for missing, own in per_text:
         credit: dict[str, float] = {}
-        missing = {t: w for t, w in asked.items() if t not in counted}
         if missing and own:
             close = vectors[[row[w] for w in missing.values()]] @ vectors[[row[w] for w in own]].T
             for (term, _), best in zip(missing.items(), close.max(axis=1), strict=True):
@@ -227,6 +227,11 @@ def paraphrased_terms(
                     credit[term] = float(best)
         out.append(credit)
     return out
+
+
+def _content_words(text: str) -> list[str]:
+    """The distinct lower-cased plain words of ``text`` that are not stop words, in order."""
+    return [w for w in dict.fromkeys(map(str.lower, PLAIN_WORD.findall(text))) if w not in STOPWORDS]
 
 
 def _similarities(candidates: list[Candidate], stored: StoredIndex, query: np.ndarray) -> np.ndarray:

@@ -34,6 +34,10 @@ LEXICAL_VERSION = 1
 # Digit groups joined by , or . stay one token ("3,200", "2.5"); words keep inner apostrophes/hyphens
 # split off, as BM25 works on plain words.
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+", re.UNICODE)
+# The same pattern for a text that is ASCII once lower-cased (most news text): there ``\d`` and ``[^\W_]`` can
+# only match [0-9] and [a-z0-9], and ``re`` matches these plain classes about a third faster than Unicode
+# categories (Reuters sentences: 40 -> 28 ms for 3,695).
+_ASCII_TOKEN = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[a-z0-9]+")
 
 # Function words that carry no topic. Question words are included: "how", "when" never appear in the
 # answer passage in the sense the question uses them.
@@ -81,7 +85,7 @@ def tokenize(text: str, config: LexicalConfig = LexicalConfig()) -> list[str]:  
     """The BM25 tokens of ``text``."""
     known = _TOKENS.setdefault((config.stem, config.drop_stopwords), {})
     tokens = []
-    for word in _TOKEN.findall(text.lower()):
+    for word in _words(text.lower()):
         try:
             token = known[word]
         except KeyError:  # (rare once a process has read a few articles)
@@ -92,6 +96,11 @@ def tokenize(text: str, config: LexicalConfig = LexicalConfig()) -> list[str]:  
         if token is not None:
             tokens.append(token)
     return tokens
+
+
+def _words(lowered: str) -> list[str]:
+    """The words of a lower-cased text as :data:`_TOKEN` finds them."""
+    return (_ASCII_TOKEN if lowered.isascii() else _TOKEN).findall(lowered)
 
 
 def _token(word: str, config: LexicalConfig) -> str | None:

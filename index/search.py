@@ -143,9 +143,11 @@ def _rank(
     assert query is not None
     # Candidates from both sides, each scored exactly on both sides (cheap: a dot product, a lookup).
     candidates = {i for i, _ in dense_pairs(stored, query, pool, mask, filters)} | set(lexical_top)
-    bm25 = _values(raw, sorted(candidates))
-    # One row at a time, as the hits' dense_score always was (a matrix product may round differently).
-    dense = {i: float(stored.vectors[i] @ query) for i in candidates}
+    rows = sorted(candidates)
+    bm25 = _values(raw, rows)
+    # Each row's own product, as the hits' dense_score always was (``np.vecdot`` computes each row's
+    # ``vectors[i] @ query`` alone, bit for bit; a matrix product may round differently).
+    dense = dict(zip(rows, np.vecdot(stored.vectors[rows], query).tolist(), strict=True))
     use_raw = options.fusion.method != "absolute"
     lexical_scores = {i: bm25[i] if use_raw else relative(bm25[i]) for i in candidates if bm25[i] > 0}
     fused = options.fusion.fuse(dense, lexical_scores)

@@ -121,7 +121,16 @@ class SentenceIndex:
         # First sentence ending after ``start``; stop at the first starting at or after ``end``.
         lo = first + int(np.searchsorted(self.ends[first:last], start, side="right"))
         hi = first + int(np.searchsorted(self.starts[first:last], end, side="left"))
-        return [SentenceRow(r, int(self.starts[r]), int(self.ends[r]), self._span(r - 1, first)) for r in range(lo, hi)]
+        if lo >= hi:
+            return []
+        # The rows' offsets as Python ints in one conversion each (and the sentence before the first row).
+        before = max(lo - 1, first)
+        starts, ends = self.starts[before:hi].tolist(), self.ends[before:hi].tolist()
+        shift = lo - before  # 1, or 0 when the first row is its article's first sentence
+        return [
+            SentenceRow(r, starts[n], ends[n], Span(starts[n - 1], ends[n - 1]) if n else None)
+            for n, r in enumerate(range(lo, hi), start=shift)
+        ]
 
     def _span(self, row: int, first: int) -> Span | None:
         return Span(int(self.starts[row]), int(self.ends[row])) if row >= first else None

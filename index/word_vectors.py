@@ -18,6 +18,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,12 @@ class WordVectors:
         words = list(words)
         if not words:
             return np.zeros((0, 0), dtype=np.float32)
+        stored = self.stored
+        if stored is not None and not self._rows:
+            # The usual case where the index stores its words: nothing kept here, every word found there.
+            at = np.fromiter(map(stored.rows.get, words, repeat(-1)), dtype=np.int64, count=len(words))
+            if at.min() >= 0:
+                return stored.vectors[at].astype(np.float32)
         with self._lock:
             if self._rows:
                 rows = np.fromiter((self._rows.get(w, -1) for w in words), dtype=np.int64, count=len(words))
@@ -62,7 +69,6 @@ class WordVectors:
             else:  # nothing kept (the usual case when the index stores its words): no lookup to make
                 rows, found = np.full(len(words), -1, dtype=np.int64), None
         missing = rows < 0
-        stored = self.stored
         if stored is not None and missing.any():
             at = np.fromiter((stored.rows.get(w, -1) for w in words), dtype=np.int64, count=len(words))
             have = missing & (at >= 0)

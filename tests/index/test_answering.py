@@ -304,6 +304,30 @@ def test_a_sentence_saying_a_question_word_in_other_words_holds_it(embedder) -> 
     assert paraphrased_terms({"opium": "opium"}, ["The country produces most of the world's heroin."], words) == [{}]
 
 
+def test_paraphrases_are_looked_for_only_in_texts_that_lack_an_asked_term(fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    """A text holding every asked term can get no credit: its words are not looked up; the others' credit is
+    what asking about them alone gives."""
+    from index.evidence import paraphrased_terms
+    from index.word_vectors import WordVectors
+
+    looked_up: list[str] = []
+
+    class Recording(WordVectors):
+        def of(self, words):  # type: ignore[no-untyped-def]
+            words = list(words)
+            looked_up.extend(words)
+            return super().of(words)
+
+    asked = {"troop": "troops", "deploy": "deployed"}
+    texts = ["Troops were deployed to the north.", "Soldiers were sent there.", "The harvest was poor."]
+    held = [{"troop", "deploy"}, {"sent"}, {"harvest"}]
+    credit = paraphrased_terms(asked, texts, Recording(fake_embedder.encode), held)
+    assert "north" not in looked_up and {"soldiers", "harvest", "troops"} <= set(looked_up)
+    assert credit[0] == {}
+    for n in (1, 2):
+        assert credit[n] == paraphrased_terms(asked, [texts[n]], WordVectors(fake_embedder.encode), [held[n]])[0]
+
+
 def test_plain_words_leave_names_to_be_found_as_written() -> None:
     from index.query_analysis import analyse_question
 

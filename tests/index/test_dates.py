@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from index.dates import dateline_date, is_date_line, parse_date, parse_day, years
+from index.dates import dateline_date, is_date_line, parse_date, parse_day, years, years_each
 from index.errors import QuestionError
 
 D = dt.date
@@ -74,3 +74,8 @@ def test_a_day_a_user_gives_is_a_date_or_one_line_naming_where_it_was_given() ->
 
 def test_years_are_the_four_digit_numbers_from_1500_to_2099() -> None:
     assert years("In 1648 and by 2030, not 1499 ships, 2100 people or code 20301") == {1648, 2030}
+
+
+def test_years_each_reads_each_text_as_years_does() -> None:
+    texts = ["In 2014 and 1987.", "", "In 2014 and 1987.", "No year, 12345 or 2101.", "May 2021"]
+    assert years_each(texts) == [years(t) for t in texts]

@@ -10,7 +10,11 @@ from index.loading import load_corpus
 from index.settings import BUNDLED_CORPUS
 from tests.conftest import NEWS_DIR
 
-EDGES = ["3,200 troops, 2.5% and 1,000,000.", "U.S. don't won't s t", "Ünïcödé façade naïve café", "I a 5 , ,5 5,", ""]
+EDGES = [
+    "3,200 troops, 2.5% and 1,000,000.", "U.S. don't won't s t", "Ünïcödé façade naïve café", "I a 5 , ,5 5,", "",
+    # Non-ASCII that lower-cases to ASCII (the Kelvin sign to "k"), and the other way ("İ" to "i" + a combining dot).
+    "300 \u212aM of road", "İstanbul 2,5 snake_case x1.5 1.5x ١٢٣ digits",
+]  # fmt: skip
 
 
 def uncached(text: str, config: LexicalConfig) -> list[str]:
@@ -46,3 +50,11 @@ def test_the_word_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for text in texts():
         assert tokenize(text) == uncached(text, LexicalConfig())
         assert all(len(known) <= 50 for known in lexical._TOKENS.values())
+
+
+def test_ascii_texts_are_read_by_the_plain_pattern_into_the_same_words() -> None:
+    """The ASCII pattern (lexical._words) finds exactly the Unicode pattern's words, and both kinds of text occur."""
+    lowered = [t.lower() for t in texts()]
+    assert any(t.isascii() for t in lowered) and any(not t.isascii() for t in lowered)
+    for text in lowered:
+        assert lexical._words(text) == lexical._TOKEN.findall(text), text[:80]

@@ -36,6 +36,22 @@ def test_the_store_is_bounded() -> None:
     assert encoder.encoded == 5
 
 
+def test_stored_words_give_the_same_rows_with_or_without_a_word_to_embed() -> None:
+    """The lookup of words all stored (WordVectors.of's usual path) gives the stored rows, embeds nothing, and
+    matches what the general path (a word to embed among them) gives for the same words."""
+    encoder = HashingEmbedder()
+    stored, _ = StoredWords.extend(None, {"troops", "soldiers", "harvest"}, encoder.encode, {"e": "1"})
+    words = WordVectors(encoder.encode)
+    words.stored = stored
+    before = encoder.encoded
+    found = words.of(["soldiers", "troops", "soldiers"])
+    assert encoder.encoded == before and found.dtype == np.float32
+    assert np.array_equal(found, stored.vectors[[stored.rows[w] for w in ("soldiers", "troops", "soldiers")]])
+    mixed = words.of(["soldiers", "reporters", "troops", "soldiers"])  # "reporters" is embedded and kept
+    assert encoder.encoded == before + 1
+    assert np.array_equal(mixed[[0, 2, 3]], found)
+
+
 def test_near_synonyms_are_close(embedder) -> None:  # type: ignore[no-untyped-def]
     # What paraphrase matching relies on (index.word_vectors' docstring): a property of the model.
     vectors = WordVectors(embedder.encode).of(["troops", "soldiers", "harvest"])
