@@ -24,8 +24,33 @@ def source_line(citation: Citation) -> str:
     return f"[{citation.number}] " + " · ".join(parts)
 
 
+# What textwrap treats as white space and as a place to break besides it (hyphens).
+_TEXTWRAP_SPECIAL = frozenset("\t\n\x0b\x0c\r-")
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``textwrap.wrap(text, width)``, line for line. Most answers are words with one space between them,
+    none with a hyphen, none longer than a line: those are filled greedily here, in a fraction of textwrap's
+    time (its chunking regex and general loop were most of rendering an answer); anything else goes to
+    textwrap (tests/bot/test_render_text.py holds the two to the same lines)."""
+    words = text.split(" ")
+    if width <= 0 or not all(words) or _TEXTWRAP_SPECIAL.intersection(text) or max(map(len, words)) > width:
+        return textwrap.wrap(text, width)
+    lines: list[str] = []
+    line: list[str] = []
+    filled = -1  # the line's length with a space before its next word
+    for word in words:
+        if line and filled + 1 + len(word) > width:
+            lines.append(" ".join(line))
+            line, filled = [], -1
+        line.append(word)
+        filled += 1 + len(word)
+    lines.append(" ".join(line))
+    return lines
+
+
 def render_text(answer: Answer, width: int = 100) -> str:
-    lines = textwrap.wrap(answer.text, width) or [""]
+    lines = wrap(answer.text, width) or [""]
     if answer.abstained:
         if answer.closest_matches:
             lines += ["", "Closest matches:"] + [f"  - {title}" for title in answer.closest_matches]
@@ -35,6 +60,6 @@ def render_text(answer: Answer, width: int = 100) -> str:
         lines.append(source_line(citation))
         if citation.url:
             lines.append(f"    {citation.url}")
-        quote = textwrap.wrap(in_quotes(citation.quote), width - 4)
+        quote = wrap(in_quotes(citation.quote), width - 4)
         lines += [f"    {q}" for q in quote]
     return "\n".join(lines)
