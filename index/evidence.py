@@ -131,27 +131,29 @@ def weigh_evidence(
     candidates = pool.sentences
     if not candidates:
         return evidence
-    weights = analysis.weights
+    weights = tuple(analysis.weights.items())
     total = analysis.total_weight
     top_score = hits[0].score
-    similarity = _similarities(candidates, stored, query_vector)
+    # As Python floats (the same values): the arithmetic below is then on floats, not numpy scalars.
+    similarity = _similarities(candidates, stored, query_vector).tolist()
     scored: list[Scored] = []
     for c, cosine in zip(candidates, similarity, strict=True):
-        article = stored.articles[c.article_id]
         before = c.previous_terms
         # A sentence that leans on the one before it is quoted with it: the pair is the claim.
-        own = set(c.terms) | (before if c.leans else set())
+        own = set(c.terms)
+        if c.leans:
+            own |= before
         around = before | c.title_terms
         typed = list(c.typed)
         if typed:
-            own = own | analysis.noun_terms  # "in Brussels" says the "city" of "In what city ...?"
-        in_sentence = sum(w for t, w in weights.items() if t in own) / total
-        in_context = sum(w for t, w in weights.items() if t not in own and t in around) / total
+            own |= analysis.noun_terms  # "in Brussels" says the "city" of "In what city ...?"
+        in_sentence = sum(w for t, w in weights if t in own) / total
+        in_context = sum(w for t, w in weights if t not in own and t in around) / total
         # The passage's retrieval score, relative to the best passage (0 for the best, negative below).
         passage = c.hit.score - top_score
-        other_year = bool(analysis.years) and not analysis.years & _years_of(c, article)
+        other_year = bool(analysis.years) and not analysis.years & _years_of(c, stored.articles[c.article_id])
         score = (
-            float(cosine)
+            cosine
             + W_TERMS * in_sentence
             + W_CONTEXT * in_context
             + W_TYPE * bool(typed)
@@ -159,7 +161,7 @@ def weigh_evidence(
             - W_OTHER_YEAR * other_year
         )
         scored.append(
-            Scored(c, in_sentence, in_context, typed, other_year, float(cosine), score, own | around, own_terms=own)
+            Scored(c, in_sentence, in_context, typed, other_year, cosine, score, own | around, own_terms=own)
         )
     scored.sort(key=lambda s: -s.score)
     if words is not None:
