@@ -41,10 +41,13 @@ from tests.bench.answer_bench import (
     BENCHMARKS,
     CACHE,
     Case,
+    Rated,
     add_index_arguments,
     cases_of,
     desk_for,
+    false_answer_rates,
     index_variants,
+    matching_threshold,
     question_vectors,
     retrieve_case,
     roc_auc,
@@ -348,16 +351,30 @@ def rate_at(scores: np.ndarray, answerable: np.ndarray, abstains: np.ndarray, fa
 def probe(args: argparse.Namespace) -> int:
     from sklearn.linear_model import LogisticRegression
 
-    scorer = TorchScorer(args.model, args.threads)
+    loaded: list[TorchScorer] = []
+
+    def scorer() -> TorchScorer:  # loaded only when some benchmark's scores are not cached
+        if not loaded:
+            loaded.append(TorchScorer(args.model, args.threads))
+        return loaded[0]
+
     report: dict[str, Any] = {}
     tables = {}
     for name in args.benchmarks:
         records = load_records(records_path(name, "validation", _every(args, name, "validation")))
         if args.limit:
             records = records[:: max(1, len(records) // args.limit)]
-        started = time.perf_counter()
-        scores = [scorer.logits(r.question, r.texts[: args.top]) for r in records]
-        print(f"[{name}] {len(records)} cases scored in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        sample = f"every{_every(args, name, 'validation')}-top{args.top}-limit{args.limit}"
+        cache = CACHE / f"ce-scores-{args.model.name}-{name}-{sample}.json.gz"  # the scores of a model folder
+        if cache.is_file():
+            with gzip.open(cache, "rt", encoding="utf-8") as handle:
+                scores = [np.asarray(s, dtype=np.float32) for s in json.load(handle)]
+        else:
+            started = time.perf_counter()
+            scores = [scorer().logits(r.question, r.texts[: args.top]) for r in records]
+            print(f"[{name}] {len(records)} cases scored in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+            with gzip.open(cache, "wt", encoding="utf-8") as handle:
+                json.dump([s.round(5).tolist() for s in scores], handle)
         tables[name] = (records, scores)
     # The combined verdict: one logistic layer for every benchmark (the product has one), fitted on one half
     # of the validation cases and applied to the other, both ways (no case is rated by a layer it trained).
@@ -381,10 +398,37 @@ def probe(args: argparse.Namespace) -> int:
         report[name] = compare(records, scores, x[offset : offset + n], combined[offset : offset + n], args.top)
         offset += n
         print(f"[{name}] {json.dumps(report[name])}", file=sys.stderr)
+    probabilities = 1.0 / (1.0 + np.exp(-combined))
+    report["one_threshold"] = {
+        "answer model": one_threshold(tables, [r.confidence for r, _ in every]),
+        "combined": one_threshold(tables, probabilities.tolist()),
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(markdown(report, args.benchmarks))
+    print(json.dumps(report["one_threshold"], indent=1))
     return 0
+
+
+def one_threshold(tables: dict[str, tuple[list[CaseRecord], list[np.ndarray]]], probabilities: list[float]) -> dict:  # type: ignore[type-arg]
+    """One threshold for every benchmark, as the product has: the lowest at which no benchmark's false answers
+    (unanswerable questions, near misses) exceed the shipped model's at its own threshold
+    (:func:`tests.bench.answer_bench.matching_threshold`), and each benchmark's rates there.
+    ``probabilities``: one per case, in the order of ``tables``' benchmarks and cases."""
+    base: dict[str, dict[str, float | None]] = {}
+    rated: dict[str, list[Rated]] = {}
+    at = 0
+    for name, (records, _) in tables.items():
+        base[name] = false_answer_rates([Rated(r.kind, r.answered, 1.0) for r in records], 0.0)
+        abstains = [not r.texts or r.swapped for r in records]
+        chosen = probabilities[at : at + len(records)]
+        rated[name] = [Rated(r.kind, not a, p) for r, a, p in zip(records, abstains, chosen, strict=True)]
+        at += len(records)
+    threshold = matching_threshold(base, rated)
+    if threshold is None:
+        return {"threshold": None, "shipped": base}
+    return {"threshold": threshold, "shipped": base,
+            "at_threshold": {name: false_answer_rates(cases, threshold) for name, cases in rated.items()}}  # fmt: skip
 
 
 def compare(records: list[CaseRecord], scores: list[np.ndarray], x: np.ndarray, combined: np.ndarray, top: int) -> dict:  # type: ignore[type-arg]

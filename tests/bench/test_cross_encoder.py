@@ -12,6 +12,7 @@ from tests.bench.cross_encoder import (
     Pair,
     length_batches,
     load_records,
+    one_threshold,
     question_inputs,
     rate_at,
     sample_pairs,
@@ -112,3 +113,25 @@ def test_a_second_round_reads_exactly_the_pairs_the_first_sample_left_out() -> N
     assert sample_pairs(pairs, 30, seed=12) == first  # the same seed, the same sample: the rest stays the rest
     # No limit, or fewer pairs than it: all of them, and nothing left for a second round.
     assert sample_pairs(pairs, 0, seed=12) == pairs and sample_pairs(pairs, 500, seed=12, rest=True) == []
+
+
+def test_one_threshold_for_every_benchmark_keeps_each_benchmarks_false_answers_at_the_shipped_models() -> None:
+    def case(kind: str, answered: bool, swapped: bool = False) -> CaseRecord:
+        record = _record(kind, [kind == "answerable", False])
+        record.answered, record.swapped = answered, swapped
+        return record
+
+    # Shipped: answers both answerable questions and one near miss of three (a swapped name abstains).
+    a = [case("answerable", True), case("answerable", True), case("near miss", True), case("near miss", False),
+         case("near miss", False, swapped=True)]  # fmt: skip
+    # Another benchmark whose only near miss the shipped model answers: it allows any threshold.
+    b = [case("answerable", True), case("near miss", True)]
+    tables = {"a": (a, [np.zeros(2)] * len(a)), "b": (b, [np.zeros(2)] * len(b))}
+    probabilities = [0.9, 0.3, 0.6, 0.2, 0.99, 0.1, 0.95]
+    result = one_threshold(tables, probabilities)
+    # The lowest grid threshold at which "a" answers one near miss in three: above 0.2, at most 0.6; the
+    # swapped one abstains whatever its probability.
+    assert result["threshold"] == pytest.approx(0.205)
+    assert result["shipped"]["a"]["near miss"] == pytest.approx(0.3333)
+    assert result["at_threshold"]["a"] == {"unanswerable": None, "near miss": 0.3333, "false_abstain": 0.0}
+    assert result["at_threshold"]["b"] == {"unanswerable": None, "near miss": 1.0, "false_abstain": 1.0}
