@@ -484,6 +484,46 @@ def markdown(report: dict[str, Any], benchmarks: list[str]) -> str:
     return "\n".join(lines)
 
 
+def latency(args: argparse.Namespace) -> int:
+    """How long the reader would add to a question: the fine-tuned model converted by OpenVINO (its default
+    precision on this CPU), tokenising and scoring the answer model's ``top`` best candidates of ``questions``
+    validation questions per benchmark, one question at a time; with the largest gap to PyTorch's logits."""
+    import openvino as ov
+
+    torch = _torch_setup(args.threads)
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    model = AutoModelForSequenceClassification.from_pretrained(args.model).eval()
+    started = time.perf_counter()
+    example = tokenizer(["a question"] * 2, ["a sentence"] * 2, return_tensors="pt")
+    compiled = ov.Core().compile_model(
+        ov.convert_model(model, example_input=dict(example)), "CPU", {"INFERENCE_NUM_THREADS": args.threads}
+    )
+    print(f"converted and compiled in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    for name in args.benchmarks:
+        path = records_path(name, "validation", _every(args, name, "validation"))
+        records = [r for r in load_records(path) if r.texts]
+        records = records[:: max(1, len(records) // args.questions)][: args.questions]
+        times, gaps = [], []
+        for rep in range(2):  # the first pass warms the kernels of each shape up; the second is timed
+            for r in records:
+                texts = r.texts[: args.top]
+                t = time.perf_counter()
+                encoded = tokenizer([r.question] * len(texts), texts, truncation=True, max_length=MAX_LENGTH,
+                                    padding=True, return_tensors="np")  # fmt: skip
+                logits = compiled(dict(encoded))[0].reshape(-1)
+                if rep:
+                    times.append(time.perf_counter() - t)
+                    with torch.inference_mode():
+                        reference = model(**{k: torch.from_numpy(v) for k, v in encoded.items()}).logits.reshape(-1)
+                    gaps.append(float(np.abs(reference.numpy() - logits).max()))
+        ms = np.asarray(times) * 1000
+        print(f"{name}: {len(times)} questions, {args.top} candidates each: p50 {np.median(ms):.1f} ms, "
+              f"p95 {np.percentile(ms, 95):.1f} ms; largest |logit - PyTorch's| {max(gaps):.4f}")  # fmt: skip
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -515,8 +555,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=0, help="about this many cases per benchmark (0: all)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, default=CACHE.parent.parent / "reports" / "cross_encoder_probe.json")
+    lat = sub.add_parser("latency", help="time the reader with OpenVINO on validation questions")
+    lat.add_argument("--model", type=Path, default=MODEL_DIR)
+    lat.add_argument("--benchmarks", nargs="+", default=list(BENCHMARKS), choices=BENCHMARKS)
+    lat.add_argument("--every", type=int, default=0)
+    lat.add_argument("--top", type=int, default=5)
+    lat.add_argument("--questions", type=int, default=200, help="questions per benchmark")
+    lat.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    return {"records": make_records, "train": train, "probe": probe}[args.command](args)
+    return {"records": make_records, "train": train, "probe": probe, "latency": latency}[args.command](args)
 
 
 if __name__ == "__main__":
