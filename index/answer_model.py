@@ -90,13 +90,13 @@ class AnswerModel:
         p2 = float(probabilities[order[1]]) if len(order) > 1 else 0.0
         if self.answer_layer is None:
             a, b = self.platt
-            return float(_sigmoid(np.array([a * _logit(p1) + b]))[0])
+            return float(_sigmoid(np.array([a * logit(p1) + b]))[0])
         weights, bias = self.answer_layer
         row = (np.asarray(features[order[0]], dtype=np.float32)[self.columns] - self.mean) / self.scale
-        parts = [np.array([_logit(p1), _logit(p2)]), row]
+        parts = [np.array([logit(p1), logit(p2)]), row]
         if self.situation:
             inputs = situation_inputs(
-                _logit(p1), len(probabilities), _passages(features), float(probabilities.sum()) - p1
+                logit(p1), len(probabilities), _passages(features), float(probabilities.sum()) - p1
             )
             parts.append(np.array([inputs[SITUATION.index(name)] for name in self.situation]))
         x = np.concatenate(parts).astype(np.float32)
@@ -203,7 +203,8 @@ def _digest(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _logit(p: float) -> float:
+def logit(p: float) -> float:
+    """The log-odds of probability ``p``, clamped away from 0 and 1."""
     p = min(max(p, 1e-6), 1 - 1e-6)
     return math.log(p / (1 - p))
 

@@ -132,9 +132,6 @@ class SentenceIndex:
             for n, r in enumerate(range(lo, hi), start=shift)
         ]
 
-    def _span(self, row: int, first: int) -> Span | None:
-        return Span(int(self.starts[row]), int(self.ends[row])) if row >= first else None
-
     def similarity(self, rows: Sequence[int], query: np.ndarray) -> np.ndarray:
         """Cosine of each row's sentence with the unit ``query`` vector."""
         if not rows:

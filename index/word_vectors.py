@@ -57,9 +57,10 @@ class WordVectors:
         if not words:
             return np.zeros((0, 0), dtype=np.float32)
         stored = self.stored
+        at = None  # each word's row in the stored words (-1: not there), looked up once
         if stored is not None and not self._rows:
             # The usual case where the index stores its words: nothing kept here, every word found there.
-            at = np.fromiter(map(stored.rows.get, words, repeat(-1)), dtype=np.int64, count=len(words))
+            at = self._stored_rows(words)
             if at.min() >= 0:
                 return stored.vectors[at].astype(np.float32)
         with self._lock:
@@ -70,7 +71,8 @@ class WordVectors:
                 rows, found = np.full(len(words), -1, dtype=np.int64), None
         missing = rows < 0
         if stored is not None and missing.any():
-            at = np.fromiter((stored.rows.get(w, -1) for w in words), dtype=np.int64, count=len(words))
+            if at is None:
+                at = self._stored_rows(words)
             have = missing & (at >= 0)
             if have.any():
                 if found is None:
@@ -89,6 +91,11 @@ class WordVectors:
                 self._keep(new, vectors)
         assert found is not None  # nothing kept yet means every word was missing
         return found.astype(np.float32)
+
+    def _stored_rows(self, words: list[str]) -> np.ndarray:
+        """Each word's row in the index's stored words, -1 for a word it lacks."""
+        assert self.stored is not None
+        return np.fromiter(map(self.stored.rows.get, words, repeat(-1)), dtype=np.int64, count=len(words))
 
     def _keep(self, new: list[str], vectors: np.ndarray) -> None:
         """Store newly embedded words (another thread may have stored some meanwhile); when full, start over."""

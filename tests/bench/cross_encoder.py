@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import math
 import random
 import sys
 import time
@@ -34,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from index.answer_model import DEFAULT_MODEL_FILE, AnswerModel
+from index.answer_model import DEFAULT_MODEL_FILE, AnswerModel, logit
 from index.answering import _swaps_a_name, rate
 from index.evidence import weigh_evidence
 from tests.bench.answer_bench import (
@@ -318,11 +317,6 @@ class TorchScorer:
                                  padding=True, pad_to_multiple_of=32, return_tensors="pt")  # fmt: skip
         with self.torch.inference_mode():
             return self.model(**encoded).logits.squeeze(-1).float().numpy()
-
-
-def logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
 
 
 def question_inputs(record: CaseRecord, scores: np.ndarray, top: int) -> np.ndarray:
