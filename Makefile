@@ -74,7 +74,7 @@ test-fast: venv
 
 lint: venv
 	$(BIN)/ruff check index bot tests
-	$(BIN)/mypy index bot
+	$(BIN)/mypy index bot tests
 
 bench: venv
 	NEWSDESK_DATA=$(DATA) $(BIN)/python -m tests.bench.run_bench

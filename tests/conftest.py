@@ -10,7 +10,7 @@ in the full suite only; so is every test marked ``slow`` (measured over ~3 s).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,7 @@ class CountingEmbedder(SentenceTransformerEmbedder):
         return super().encode(texts, batch_size, show_progress)
 
     def encode_passages(
-        self, texts: list[str], spans: list[list[CharSpan]], batch_size: int = 32, show_progress: bool = False
+        self, texts: list[str], spans: Sequence[Sequence[CharSpan]], batch_size: int = 32, show_progress: bool = False
     ) -> PassageVectors:
         self.encoded += len(texts)  # a passage's sentences come from its own pass: not counted again
         return super().encode_passages(texts, spans, batch_size, show_progress)
@@ -78,7 +78,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 
 @pytest.fixture(scope="session")
-def seed_desk(tmp_path_factory: pytest.TempPathFactory, embedder: CountingEmbedder):  # type: ignore[no-untyped-def]
+def seed_desk(tmp_path_factory: pytest.TempPathFactory, embedder: CountingEmbedder):
     """A Newsdesk over the bundled corpus, built once per session."""
     from index.builder import open_index
     from index.newsdesk import Newsdesk
@@ -92,7 +92,7 @@ def seed_desk(tmp_path_factory: pytest.TempPathFactory, embedder: CountingEmbedd
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _milvus_lite_stopped_before_exit():  # type: ignore[no-untyped-def]
+def _milvus_lite_stopped_before_exit():
     """Stop the Milvus Lite servers the session opened while pytest still owns the output streams:
     milvus_lite stops them at interpreter exit and logs each stop to a stream pytest has closed by then
     (a "Logging error" traceback after the summary)."""
@@ -110,7 +110,7 @@ def _milvus_lite_stopped_before_exit():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def milvus_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def milvus_server(tmp_path_factory: pytest.TempPathFactory):
     """A real Milvus standalone server on free local ports, shared by the session's tests; stopped
     at the end, and checked to leave no process behind."""
     from index.milvus_store import close_clients

@@ -20,7 +20,7 @@ ENGINE_MODULES = ("faiss", "pymilvus", "bm25s", "sentence_transformers", "onnxru
 
 def imports(source: str) -> list[tuple[int, str, tuple[str, ...]]]:
     """(line, module, names) of every import in ``source``; ``names`` is empty for ``import x``."""
-    found = []
+    found: list[tuple[int, str, tuple[str, ...]]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name, ()) for alias in node.names]

@@ -18,7 +18,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,7 @@ class Case:
         return SearchFilters(until=asked, exclude=self.question.gold if self.near_miss else frozenset())
 
 
-def _date(text: str):  # type: ignore[no-untyped-def]
+def _date(text: str):
     import datetime as dt
 
     return dt.date.fromisoformat(text) if text else None
@@ -159,7 +159,7 @@ def question_vectors(desk: Newsdesk, cases: list[Case]) -> dict[str, np.ndarray]
     return dict(zip(texts, vectors, strict=True))
 
 
-def retrieve_case(desk: Newsdesk, case: Case, vector: np.ndarray):  # type: ignore[no-untyped-def]
+def retrieve_case(desk: Newsdesk, case: Case, vector: np.ndarray):
     stored = desk.stored
     analysis = analyse_question(case.question.question, stored.lexical_index(), _date(case.question.asked_on))
     hits = retrieve(stored, case.question.question, vector, K, case.filters(), SearchOptions(), analysis.terms)
@@ -173,7 +173,11 @@ def extract(devset: DevSet, desk: Newsdesk, splits: tuple[str, ...], every: int 
     """Feature rows of every candidate sentence of every ``every``-th case of ``splits``, with labels and groups."""
     cases = cases_of([q for q in devset.questions if q.split in splits])[::every]
     vectors = question_vectors(desk, cases)
-    rows, labels, groups, case_answerable, case_split = [], [], [], [], []
+    rows: list[np.ndarray] = []
+    labels: list[int] = []
+    groups: list[int] = []
+    case_answerable: list[bool] = []
+    case_split: list[str] = []
     started = time.perf_counter()
     for n, case in enumerate(cases):
         if case.answerable and not case.question.extractive:
@@ -228,7 +232,7 @@ def cached_features(devset: DevSet, desk: Newsdesk, fresh: bool, thin: int = 1) 
             return {k: data[k] for k in data.files}
     table = extract(devset, desk, ("train", "validation"), every)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **table)
+    np.savez_compressed(path, allow_pickle=False, **table)
     return table
 
 
@@ -696,7 +700,7 @@ def false_answer_rates(rated: list[Rated], threshold: float) -> dict[str, float 
 
 
 def matching_threshold(
-    baseline: dict[str, dict[str, float | None]],
+    baseline: Mapping[str, Mapping[str, float | None]],
     rated: dict[str, list[Rated]],
     grid: tuple[float, ...] = RETHRESHOLD_GRID,
 ) -> float | None:

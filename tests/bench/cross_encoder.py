@@ -404,7 +404,7 @@ def probe(args: argparse.Namespace) -> int:
     return 0
 
 
-def one_threshold(tables: dict[str, tuple[list[CaseRecord], list[np.ndarray]]], probabilities: list[float]) -> dict:  # type: ignore[type-arg]
+def one_threshold(tables: dict[str, tuple[list[CaseRecord], list[np.ndarray]]], probabilities: list[float]) -> dict:
     """One threshold for every benchmark, as the product has: the lowest at which no benchmark's false answers
     (unanswerable questions, near misses) exceed the shipped model's at its own threshold
     (:func:`tests.bench.answer_bench.matching_threshold`), and each benchmark's rates there.
@@ -425,7 +425,7 @@ def one_threshold(tables: dict[str, tuple[list[CaseRecord], list[np.ndarray]]], 
             "at_threshold": {name: false_answer_rates(cases, threshold) for name, cases in rated.items()}}  # fmt: skip
 
 
-def compare(records: list[CaseRecord], scores: list[np.ndarray], x: np.ndarray, combined: np.ndarray, top: int) -> dict:  # type: ignore[type-arg]
+def compare(records: list[CaseRecord], scores: list[np.ndarray], x: np.ndarray, combined: np.ndarray, top: int) -> dict:
     """The answer model alone, the cross-encoder alone and both combined on one benchmark's cases."""
     answerable = np.array([r.answerable for r in records])
     kinds = np.array([r.kind for r in records])

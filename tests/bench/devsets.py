@@ -89,7 +89,7 @@ def assign_splits(groups: list[str], seed: int = SPLIT_SEED) -> dict[str, str]:
     return {g: ("train" if n < cut1 else "validation" if n < cut2 else "test") for n, g in enumerate(ordered)}
 
 
-def _squad_versions(root: Path | None) -> tuple[list[dict], list[dict]]:  # type: ignore[type-arg]
+def _squad_versions(root: Path | None) -> tuple[list[dict], list[dict]]:
     folder = (root or data_root()) / "squad"
     with gzip.open(folder / "dev-v2.0-explorer.json.gz", "rt", encoding="utf-8") as handle:
         v2 = json.load(handle)["data"]

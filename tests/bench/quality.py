@@ -145,7 +145,7 @@ def variant_runs(collection: Collection, variants: list[str], limit: int | None)
     return out
 
 
-def bundled_desk(embedder: Embedder) -> Newsdesk:
+def bundled_desk(embedder: DocumentEmbedder) -> Newsdesk:
     """The bundled news corpus (3 articles), indexed under the bench cache."""
     settings = load_settings(
         {"corpus_dir": BUNDLED_CORPUS, "index_dir": CACHE / "seed" / "index", "show_progress": False}, env={}

@@ -60,14 +60,17 @@ def test_matching_threshold_is_the_lowest_that_no_benchmark_answers_more_falsely
         "a": _rated("answerable", [0.8, 0.3]) + _rated("near miss", [0.5, 0.2, 0.1, 0.05]),
         "b": _rated("answerable", [0.7]) + _rated("unanswerable", [0.4, 0.1]) + _rated("near miss", [0.15, 0.3]),
     }
-    baseline = {
+    baseline: dict[str, dict[str, float | None]] = {
         "a": {"unanswerable": None, "near miss": 0.5, "false_abstain": 0.5},
         "b": {"unanswerable": 0.5, "near miss": 0.5, "false_abstain": 0.0},
     }
     # a allows 2 of its 4 near misses answered (>= 0.105); b one unanswerable (> 0.1) and one near miss (> 0.15).
     assert matching_threshold(baseline, rated) == 0.155
     rates = {name: false_answer_rates(cases, 0.155) for name, cases in rated.items()}
-    assert all(rates[n][k] <= baseline[n][k] for n in rated for k in ("near miss", "unanswerable") if baseline[n][k])
+    for name in rated:
+        for kind in ("near miss", "unanswerable"):
+            allowed, rate = baseline[name][kind], rates[name][kind]
+            assert allowed is None or (rate is not None and rate <= allowed), (name, kind)
     assert false_answer_rates(rated["b"], 0.15)["near miss"] == 1.0  # one step lower answers both of b's near misses
     # A baseline answering none of them: the model must abstain on all, or no threshold of the grid does.
     strict = {n: {"unanswerable": 0.0, "near miss": 0.0, "false_abstain": 1.0} for n in rated}

@@ -60,7 +60,7 @@ def test_records_survive_the_cache_and_a_stopped_write_leaves_none(tmp_path: Pat
     assert save_records(iter(records), path) == 2
     assert load_records(path) == records
 
-    def stopped():  # type: ignore[no-untyped-def]
+    def stopped():
         yield records[0]
         raise KeyboardInterrupt
 

@@ -71,7 +71,10 @@ def main() -> None:
             desk.ask(QUESTION)
             idle_ms.append((time.perf_counter() - t) * 1000)
         watcher = desk.watch()
-        rows, busy_ms = [], []
+        rows: list[dict[str, str | float]] = []
+        added_s: list[float] = []
+        removed_s: list[float] = []
+        busy_ms: list[float] = []
         try:
             for _ in range(args.runs):
                 for source in FILES:
@@ -79,6 +82,8 @@ def main() -> None:
                     added = until(desk, True, source.name, busy_ms)
                     (corpus / source.name).unlink()
                     removed = until(desk, False, source.name, busy_ms)
+                    added_s.append(added)
+                    removed_s.append(removed)
                     rows.append({"file": f"{source.parent.name}/{source.name}", "added_s": added, "removed_s": removed})
                     print(
                         f"{rows[-1]['file']:45s} served {added:5.1f} s after it was written, "
@@ -87,16 +92,16 @@ def main() -> None:
         finally:
             watcher.stop()
         summary = {
-            "added_s": _stats([r["added_s"] for r in rows]),
-            "removed_s": _stats([r["removed_s"] for r in rows]),
+            "added_s": _stats(added_s),
+            "removed_s": _stats(removed_s),
             "ask_ms_idle": _stats(idle_ms),
             "ask_ms_during_updates": _stats(busy_ms),
         }
-        added, removed = summary["added_s"], summary["removed_s"]
+        added_stats, removed_stats = summary["added_s"], summary["removed_s"]
         idle, busy = summary["ask_ms_idle"], summary["ask_ms_during_updates"]
         print(
-            f"\nadded: median {added['median']:.1f} s, worst {added['max']:.1f} s; "
-            f"removed: median {removed['median']:.1f} s, worst {removed['max']:.1f} s"
+            f"\nadded: median {added_stats['median']:.1f} s, worst {added_stats['max']:.1f} s; "
+            f"removed: median {removed_stats['median']:.1f} s, worst {removed_stats['max']:.1f} s"
         )
         print(
             f"question latency: idle median {idle['median']:.0f} ms; while updating median {busy['median']:.0f} ms, "

@@ -74,7 +74,7 @@ def test_a_filter_that_leaves_nothing_says_what_exists(
     args: list[str],
     message: str,
     news_desk,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from typer.testing import CliRunner
 
@@ -85,7 +85,7 @@ def test_a_filter_that_leaves_nothing_says_what_exists(
     assert result.exit_code == 2 and message in result.output
 
 
-def test_as_of_reaches_the_library(news_desk, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_as_of_reaches_the_library(news_desk, monkeypatch: pytest.MonkeyPatch) -> None:
     import datetime as dt
 
     from typer.testing import CliRunner
@@ -95,10 +95,10 @@ def test_as_of_reaches_the_library(news_desk, monkeypatch: pytest.MonkeyPatch) -
     asked: list[object] = []
 
     class Spy:
-        def sources(self):  # type: ignore[no-untyped-def]
+        def sources(self):
             return news_desk.sources()
 
-        def ask(self, question: str, **options: object):  # type: ignore[no-untyped-def]
+        def ask(self, question: str, **options: object):
             asked.append(options["as_of"])
             return news_desk.ask(question, **options)
 

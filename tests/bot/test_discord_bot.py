@@ -122,16 +122,20 @@ async def post(text: str, member: int = 0, replying_to: discord.Message | None =
     privileged members intent, and it cannot make replies.)"""
     config = dpytest.get_config()
     channel, author = channel or config.channels[0], config.members[member]
-    state = dpy_backend.get_state()
-    mentioned = [state.user] if f"<@{state.user.id}>" in text else []
-    data = dpy_facts.make_message_dict(channel, author, content=text, mentions=mentioned, guild_id=channel.guild.id)
+    bot_user = dpy_backend.get_state().user
+    assert bot_user is not None  # the bot has logged in
+    mentioned = [bot_user] if f"<@{bot_user.id}>" in text else []
+    # dpytest's type hints allow users and members as mentions; the bot's own ClientUser works the same.
+    data = dpy_facts.make_message_dict(  # type: ignore[call-overload]
+        channel, author, content=text, mentions=mentioned, guild_id=channel.guild.id
+    )
     if replying_to is not None:
         data["message_reference"] = {
             "message_id": replying_to.id,
             "channel_id": channel.id,
             "guild_id": channel.guild.id,
         }
-    state.parse_message_create(data)
+    dpy_backend.get_state().parse_message_create(data)
     await dpytest.run_all_events()
 
 
@@ -283,10 +287,15 @@ def interaction_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractionCa
         calls.followups.append(kwargs)
         config = dpytest.get_config()
         bot_user = dpy_backend.get_state().user
+        assert bot_user is not None
         payload = kwargs["payload"] or {}
         embeds = [discord.Embed.from_dict(e) for e in payload.get("embeds", [])]
         return dpy_facts.make_message_dict(
-            config.channels[0], bot_user, content=payload.get("content"), embeds=embeds, guild_id=config.guilds[0].id
+            config.channels[0],
+            bot_user,
+            content=payload.get("content"),  # type: ignore[arg-type]  # None (embeds only), as Discord sends it
+            embeds=embeds,
+            guild_id=config.guilds[0].id,
         )
 
     monkeypatch.setattr(webhook_async.AsyncWebhookAdapter, "create_interaction_response", create_interaction_response)
@@ -336,7 +345,7 @@ async def test_the_slash_command_defers_then_answers_by_followup(
     interaction = make_interaction(client, {"question": VEHICLES})
     await command.callback(
         interaction, question=VEHICLES, since="2019-01-01", until=None, outlet="Coastal", as_of="2022-12-31"
-    )  # type: ignore[call-arg,arg-type]
+    )
     (deferred,) = interaction_calls.responses
     assert deferred["params"].payload["type"] == discord.InteractionResponseType.deferred_channel_message.value
     (followup,) = interaction_calls.followups
@@ -354,7 +363,7 @@ async def test_the_slash_command_defers_then_answers_by_followup(
     assert remembered.options.as_of == dt.date(2022, 12, 31)
     desk.asked.clear()
     reply = make_interaction(client, {"question": "and in 2021?"})
-    await client.tree.get_command("ask").callback(reply, question="and in 2021?")  # type: ignore[union-attr,call-arg,arg-type]
+    await client.tree.get_command("ask").callback(reply, question="and in 2021?")
     assert desk.asked == ["and in 2021?"]  # a new /ask in a channel is a new conversation
 
 
@@ -364,7 +373,7 @@ async def test_a_bad_date_in_the_slash_command_is_one_private_line(
     client = await make_bot()
     command = client.tree.get_command("ask")
     interaction = make_interaction(client, {"question": VEHICLES, "since": "last spring"})
-    await command.callback(interaction, question=VEHICLES, since="last spring")  # type: ignore[union-attr,call-arg,arg-type]
+    await command.callback(interaction, question=VEHICLES, since="last spring")
     (response,) = interaction_calls.responses
     data = response["params"].payload["data"]
     assert "`since` 'last spring' is not a date" in data["content"] and "YYYY-MM-DD" in data["content"]
@@ -376,7 +385,8 @@ async def test_direct_messages_follow_the_dm_policy(make_bot: Any, desk: FlakyDe
     await make_bot(discord_dm_policy="deny")
     member = dpytest.get_config().members[0]
     channel = await member.create_dm()
-    data = dpy_facts.make_message_dict(channel, member, content=VEHICLES)
+    # dpytest's type hints name guild channels only; a DM channel works the same.
+    data = dpy_facts.make_message_dict(channel, member, content=VEHICLES)  # type: ignore[call-overload]
     dpy_backend.get_state().parse_message_create(data)
     await dpytest.run_all_events()
     (refusal,) = sent_messages()
@@ -389,7 +399,7 @@ async def test_sources_lists_the_indexed_articles_privately(
 ) -> None:
     client = await make_bot()
     command = client.tree.get_command("sources")
-    await command.callback(make_interaction(client, {}))  # type: ignore[union-attr,call-arg,arg-type]
+    await command.callback(make_interaction(client, {}))
     (response,) = interaction_calls.responses
     data = response["params"].payload["data"]
     assert data["flags"] & 64
@@ -444,7 +454,8 @@ async def test_direct_messages_are_a_conversation(make_bot: Any, desk: FlakyDesk
     member = dpytest.get_config().members[0]
     channel = await member.create_dm()
     for text in [OPEN, "and in 2021?"]:
-        dpy_backend.get_state().parse_message_create(dpy_facts.make_message_dict(channel, member, content=text))
+        data = dpy_facts.make_message_dict(channel, member, content=text)  # type: ignore[call-overload]  # a DM
+        dpy_backend.get_state().parse_message_create(data)
         await dpytest.run_all_events()
     assert len(sent_messages()) == 2
     assert desk.asked == [OPEN, f"and in 2021? {OPEN}"]
@@ -454,7 +465,7 @@ async def test_the_bots_own_role_addresses_it(make_bot: Any, desk: FlakyDesk) ->
     client = await make_bot()
     guild = dpytest.get_config().guilds[0]
     role = dpy_backend.make_role("Newsdesk", guild)
-    role.tags = discord.role.RoleTags({"bot_id": str(client.user.id)})  # type: ignore[union-attr,typeddict-item]
+    role.tags = discord.role.RoleTags({"bot_id": str(client.user.id)})
     assert guild.self_role is role
     await post(f"<@&{role.id}> {VEHICLES}")
     assert sent_messages()[0].embeds and desk.asked == [VEHICLES]
@@ -469,6 +480,7 @@ def component_interaction(client: NewsdeskBot, message: discord.Message) -> disc
     """A click on a button of ``message``, as Discord delivers it (the HTTP replies are recorded)."""
     config = dpytest.get_config()
     channel = message.channel
+    assert channel.type is not None
     channel_data: dict[str, Any] = {
         "id": str(channel.id),
         "type": channel.type.value,
@@ -500,11 +512,13 @@ def threads(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     async def start_thread_with_message(self: Any, channel_id: int, message_id: int, **kwargs: Any) -> Any:
         guild = dpytest.get_config().guilds[0]
+        bot_user = dpy_backend.get_state().user
+        assert bot_user is not None
         data = {
             "id": str(dpy_facts.make_id()),
             "guild_id": str(guild.id),
             "parent_id": str(channel_id),
-            "owner_id": str(dpy_backend.get_state().user.id),
+            "owner_id": str(bot_user.id),
             "name": kwargs["name"],
             "type": 11,
             "message_count": 0,
@@ -554,12 +568,13 @@ async def test_a_thread_holds_the_conversation(
     """The Discord transcript of the closing note: an answer, its thread, follow-ups inside it."""
     client = await make_bot(discord_mentions=False)  # no privileged intent: slash commands and mentions only
     command = client.tree.get_command("ask")
-    await command.callback(make_interaction(client, {"question": OKAFOR}), question=OKAFOR)  # type: ignore[union-attr,call-arg,arg-type]
+    await command.callback(make_interaction(client, {"question": OKAFOR}), question=OKAFOR)
     payload = interaction_calls.followups[-1]["payload"]
+    # dpytest's channels and message dicts are typed more loosely than discord.py's Message takes.
     answer_message = discord.Message(
         state=client._connection,
-        channel=dpytest.get_config().channels[0],
-        data=dpy_facts.make_message_dict(
+        channel=dpytest.get_config().channels[0],  # type: ignore[arg-type]
+        data=dpy_facts.make_message_dict(  # type: ignore[arg-type]
             dpytest.get_config().channels[0],
             client.user,
             content="",
@@ -587,7 +602,7 @@ async def test_a_thread_holds_the_conversation(
     assert speaker.embeds[0].fields[0].name == first_source
     # So is /ask inside it: "what about X?" swaps the thread question's subject.
     asked = make_interaction(client, {"question": "what about Dahl?"}, channel=thread)
-    await command.callback(asked, question="what about Dahl?")  # type: ignore[union-attr,call-arg,arg-type]
+    await command.callback(asked, question="what about Dahl?")
     assert desk.asked[-1] == "What did Dahl say about the bridge?"
     assert "Dahl said" in interaction_calls.followups[-1]["payload"]["embeds"][0]["description"]
     followup = interaction_calls.followups[-1]["payload"]
@@ -600,7 +615,7 @@ async def test_a_thread_holds_the_conversation(
 
 async def test_help_explains_the_commands_privately(make_bot: Any, interaction_calls: InteractionCalls) -> None:
     client = await make_bot()
-    await client.tree.get_command("help").callback(make_interaction(client, {}))  # type: ignore[union-attr,call-arg,arg-type]
+    await client.tree.get_command("help").callback(make_interaction(client, {}))
     data = response_data(interaction_calls)
     assert data["flags"] & 64
     text = data["embeds"][0]["description"]
@@ -626,7 +641,7 @@ async def test_sources_are_paginated(
     ]
     monkeypatch.setattr(desk, "sources", lambda: many)
     client = await make_bot()
-    await client.tree.get_command("sources").callback(make_interaction(client, {}))  # type: ignore[union-attr,call-arg,arg-type]
+    await client.tree.get_command("sources").callback(make_interaction(client, {}))
     data = response_data(interaction_calls)
     assert data["flags"] & 64 and data["embeds"][0]["footer"]["text"] == "Page 1 of 3 · newest first"
     assert len(data["embeds"][0]["description"].splitlines()) == render_discord.SOURCES_PER_PAGE
@@ -647,14 +662,14 @@ async def test_outlet_and_dates_autocomplete_from_the_corpus(make_bot: Any) -> N
     assert [c.value for c in client.date_choices("2022")] == ["2022-03-20"]
     assert [c.value for c in client.date_choices("2019-0")] == ["2019-03-04"]
     command = client.tree.get_command("ask")
-    options = {o["name"]: o for o in command.to_dict(client.tree)["options"]}  # type: ignore[union-attr]
+    options = {o["name"]: o for o in command.to_dict(client.tree)["options"]}
     assert options["outlet"]["autocomplete"] and options["since"]["autocomplete"] and options["as_of"]["autocomplete"]
     assert "YYYY-MM-DD" in options["since"]["description"] and "YYYY-MM-DD" in options["until"]["description"]
 
 
 async def test_the_question_option_has_discords_own_max_length(make_bot: Any) -> None:
     client = await make_bot(max_question_chars=500)
-    options = {o["name"]: o for o in client.tree.get_command("ask").to_dict(client.tree)["options"]}  # type: ignore[union-attr]
+    options = {o["name"]: o for o in client.tree.get_command("ask").to_dict(client.tree)["options"]}
     assert options["question"]["max_length"] == 500 and options["question"]["min_length"] == 1
 
 

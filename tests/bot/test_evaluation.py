@@ -289,7 +289,7 @@ def test_ghani_is_not_found_in_afghanistan(tmp_path: Path, monkeypatch: pytest.M
 
 
 @pytest.mark.slow
-def test_ghani_fails_against_the_real_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_ghani_fails_against_the_real_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed_desk) -> None:
     path = tmp_path / "ghani.yaml"
     path.write_text(
         "- id: troops\n  question: How many German troops will be deployed to Afghanistan?\n  answer: [Ghani]\n",

@@ -33,7 +33,7 @@ REPEATS = 20  # the same question sent twice must be answered twice, not merged 
 
 
 @pytest.fixture(scope="module")
-def reuters_desk(tmp_path_factory: pytest.TempPathFactory, fake_embedder) -> Newsdesk:  # type: ignore[no-untyped-def]
+def reuters_desk(tmp_path_factory: pytest.TempPathFactory, fake_embedder) -> Newsdesk:
     """Real Reuters stories on the fake embedder: what is loaded here is the chat core and the answer
     stage, concurrently; how fast the model embeds is the benchmarks' business (make bench)."""
     from tests.conftest import fake_settings, open_fake_desk

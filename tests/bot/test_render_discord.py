@@ -55,7 +55,7 @@ def test_any_answer_fits_discord_and_keeps_its_text(sentences: list[str], quotes
     check_limits(outgoing)
     shown = " ".join(out.embed.description or "" for out in outgoing if out.embed)
     assert shown.split() == text.split()  # split, never cut off
-    sources = outgoing[-1].embed.fields if outgoing[-1].embed else []  # type: ignore[union-attr]
+    sources = outgoing[-1].embed.fields if outgoing[-1].embed else []
     assert [f.name for f in sources][:1] == (["[1] DW · 2021-04-14"] if quotes else [])
 
 

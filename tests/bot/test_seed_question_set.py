@@ -19,7 +19,7 @@ SEED_SET = Path(__file__).resolve().parents[1] / "questions" / "seed.yaml"
 FLOORS = Thresholds(min_hit3=0.75, min_answer=0.73, min_abstain=0.92, min_abstain_precision=0.7)
 
 
-def test_seed_question_set_holds_its_floor(seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_seed_question_set_holds_its_floor(seed_desk) -> None:
     questions = load_questions([SEED_SET])
     assert len(questions) >= 40 and sum(q.abstain for q in questions) >= 8
     report = evaluate(seed_desk, questions, FLOORS)

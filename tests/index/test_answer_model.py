@@ -118,7 +118,7 @@ def test_missing_names_are_said_as_the_question_says_them() -> None:
         ("How many German troops will be deployed to Iraq?", "Iraq"),
     ],
 )
-def test_troops_of_a_nation_the_articles_never_name_are_not_the_german_850(seed_desk, question, missing) -> None:  # type: ignore[no-untyped-def]
+def test_troops_of_a_nation_the_articles_never_name_are_not_the_german_850(seed_desk, question, missing) -> None:
     answer = seed_desk.ask(question)
     assert answer.abstained and not answer.citations
     assert missing in answer.missing
@@ -131,12 +131,12 @@ def test_troops_of_a_nation_the_articles_never_name_are_not_the_german_850(seed_
     reason="known miss (docs/QUALITY.md): the articles name Stoltenberg and 'secretary-general' often, so the "
     "question looks answered; nothing in the features sees that a successor, not the incumbent, is asked for",
 )
-def test_a_successor_the_articles_never_name_is_not_the_incumbent(seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_a_successor_the_articles_never_name_is_not_the_incumbent(seed_desk) -> None:
     answer = seed_desk.ask("Who replaced Jens Stoltenberg as NATO secretary-general?")
     assert answer.abstained, answer.text
 
 
-def test_a_question_in_a_digest_is_never_quoted(make_news_desk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_question_in_a_digest_is_never_quoted(make_news_desk, tmp_path: Path) -> None:
     corpus = tmp_path / "digest"
     corpus.mkdir()
     (corpus / "quiz.md").write_text(

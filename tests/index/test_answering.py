@@ -122,14 +122,14 @@ def test_markers_and_citations_agree_by_construction(picks: list[tuple[int, int]
         assert c.quote in c.passage and c.quote in answer.text and c.url and c.date and c.title
 
 
-def test_pronoun_sentence_is_quoted_with_the_sentence_it_leans_on(news_desk) -> None:  # type: ignore[no-untyped-def]
+def test_pronoun_sentence_is_quoted_with_the_sentence_it_leans_on(news_desk) -> None:
     answer = news_desk.ask("When did Okafor say the work would end?")
     assert "She said the work would begin in May 2019 and end by September 2021." in answer.text
     assert '"This bridge joins the two halves of our city," Okafor said.' in answer.text
     assert answer.citations[0].quote in answer.citations[0].passage
 
 
-def test_answer_stage_embeds_nothing_but_the_question(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_answer_stage_embeds_nothing_but_the_question(tmp_path) -> None:
     """Sentences and the corpus's words are embedded with the articles. Answering embeds the question once,
     the question's words the corpus lacks (to find a word said in other words, index.word_vectors: each
     once per process) and the question without a name it holds (index.evidence.name_pulls): never a
@@ -144,7 +144,7 @@ def test_answer_stage_embeds_nothing_but_the_question(tmp_path) -> None:  # type
             super().__init__()
             self.calls: list[list[str]] = []
 
-        def encode(self, texts, batch_size=32, show_progress=False):  # type: ignore[no-untyped-def]
+        def encode(self, texts, batch_size=32, show_progress=False):
             self.calls.append(list(texts))
             return super().encode(texts, batch_size, show_progress)
 
@@ -175,7 +175,7 @@ def test_answer_stage_embeds_nothing_but_the_question(tmp_path) -> None:  # type
     assert again[0] == question and all(" " in t for t in again)
 
 
-def test_stored_sentence_vectors_point_at_their_sentences(news_desk) -> None:  # type: ignore[no-untyped-def]
+def test_stored_sentence_vectors_point_at_their_sentences(news_desk) -> None:
     """Each stored sentence row is the pooled embedding of the sentence it points at: nearer to that
     sentence embedded alone than to any other sentence of the corpus (index/sentence_index.py)."""
     sentences = news_desk.stored.sentences
@@ -190,7 +190,7 @@ def test_stored_sentence_vectors_point_at_their_sentences(news_desk) -> None:  #
     assert [int(i) for i in similarity.argmax(axis=1)] == list(rows), texts
 
 
-def test_question_about_another_year_abstains(seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_question_about_another_year_abstains(seed_desk) -> None:
     # The articles give Afghan losses for 2014 only.
     answer = seed_desk.ask("How many Afghan soldiers were killed in 2019?")
     assert answer.abstained and answer.closest_matches and not answer.citations
@@ -205,13 +205,13 @@ def test_question_about_another_year_abstains(seed_desk) -> None:  # type: ignor
         ({"outlet": "northvale"}, "bridge-approved"),
     ],
 )
-def test_filters_keep_answers_within_dates_and_outlet(news_desk, filters: dict[str, Any], article: str) -> None:  # type: ignore[no-untyped-def]
+def test_filters_keep_answers_within_dates_and_outlet(news_desk, filters: dict[str, Any], article: str) -> None:
     answer = news_desk.ask("How many euros will the bridge cost?", **filters)
     assert answer.citations, answer.text
     assert {c.doc_id for c in answer.citations} == {article}
 
 
-def test_filters_that_exclude_everything_abstain(news_desk) -> None:  # type: ignore[no-untyped-def]
+def test_filters_that_exclude_everything_abstain(news_desk) -> None:
     answer = news_desk.ask("How many euros will the bridge cost?", since=dt.date(2030, 1, 1))
     assert answer.abstained and not answer.citations
 
@@ -230,13 +230,13 @@ def test_dates_and_plural_date_questions() -> None:
     assert expected_type("During which years were the Taliban in power?") is AnswerType.DATE
 
 
-def test_a_question_naming_what_no_passage_mentions_abstains(seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_a_question_naming_what_no_passage_mentions_abstains(seed_desk) -> None:
     # NATO, its members and its history are all over the articles; Finland is not.
     answer = seed_desk.ask("When did Finland join NATO?")
     assert answer.abstained and not answer.citations
 
 
-def _absent_share(desk, question: str) -> float:  # type: ignore[no-untyped-def]
+def _absent_share(desk, question: str) -> float:
     from index.candidates import candidate_sentences
     from index.evidence import unmentioned_names
     from index.query_analysis import analyse_question
@@ -246,7 +246,7 @@ def _absent_share(desk, question: str) -> float:  # type: ignore[no-untyped-def]
     return len(missing) / named if named else 0.0
 
 
-def test_missing_names_count_names_and_numbers_not_calendar_words(news_desk) -> None:  # type: ignore[no-untyped-def]
+def test_missing_names_count_names_and_numbers_not_calendar_words(news_desk) -> None:
     def share(question: str) -> float:
         return _absent_share(news_desk, question)
 
@@ -256,7 +256,7 @@ def test_missing_names_count_names_and_numbers_not_calendar_words(news_desk) -> 
     assert share("How many apples did the Brennan Valley growers pick in 2015?") == pytest.approx(1 / 3)
 
 
-def test_an_article_speaks_of_the_year_it_is_dated(news_desk) -> None:  # type: ignore[no-untyped-def]
+def test_an_article_speaks_of_the_year_it_is_dated(news_desk) -> None:
     # The opening story of 2022-03-20 says "on Saturday", never "2022".
     question = "How many vehicles crossed the bridge in 2022?"
     top = news_desk.search(question)[0].chunk.article_id
@@ -265,7 +265,7 @@ def test_an_article_speaks_of_the_year_it_is_dated(news_desk) -> None:  # type: 
     assert _absent_share(news_desk, "How many vehicles crossed the bridge in 2023?") > 0
 
 
-def test_a_name_is_meant_when_taking_it_out_moves_the_question_away(seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_a_name_is_meant_when_taking_it_out_moves_the_question_away(seed_desk) -> None:
     from index.evidence import name_pulls, names_meant
 
     sentence = "Up to 850 German troops will also be deployed to Afghanistan as part of the Resolute Support Mission."
@@ -287,7 +287,7 @@ def test_a_name_is_meant_when_taking_it_out_moves_the_question_away(seed_desk) -
     assert names_meant("How many soldiers will be deployed in 2019?", ["2019"], vector, encode) == []
 
 
-def test_a_sentence_saying_a_question_word_in_other_words_holds_it(embedder) -> None:  # type: ignore[no-untyped-def]
+def test_a_sentence_saying_a_question_word_in_other_words_holds_it(embedder) -> None:
     from index.evidence import SOFT_FROM, paraphrased_terms
     from index.word_vectors import WordVectors
 
@@ -304,7 +304,7 @@ def test_a_sentence_saying_a_question_word_in_other_words_holds_it(embedder) -> 
     assert paraphrased_terms({"opium": "opium"}, ["The country produces most of the world's heroin."], words) == [{}]
 
 
-def test_paraphrases_are_looked_for_only_in_texts_that_lack_an_asked_term(fake_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_paraphrases_are_looked_for_only_in_texts_that_lack_an_asked_term(fake_embedder) -> None:
     """A text holding every asked term can get no credit: its words are not looked up; the others' credit is
     what asking about them alone gives."""
     from index.evidence import paraphrased_terms
@@ -313,7 +313,7 @@ def test_paraphrases_are_looked_for_only_in_texts_that_lack_an_asked_term(fake_e
     looked_up: list[str] = []
 
     class Recording(WordVectors):
-        def of(self, words):  # type: ignore[no-untyped-def]
+        def of(self, words):
             words = list(words)
             looked_up.extend(words)
             return super().of(words)
@@ -355,7 +355,7 @@ def test_the_person_a_who_question_names_is_not_its_answer() -> None:
     assert any("Stoltenberg" in v for v in both) and any("Blinken" in v for v in both)
 
 
-def test_the_noun_a_question_asks_for_is_said_by_a_value_of_its_kind(seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_the_noun_a_question_asks_for_is_said_by_a_value_of_its_kind(seed_desk) -> None:
     import dataclasses
 
     from index.answer_types import class_noun

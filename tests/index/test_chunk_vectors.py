@@ -78,8 +78,8 @@ def test_a_sentence_longer_than_a_chunk_is_pooled_by_pieces_and_stored_whole() -
 def test_overlapping_chunks_share_one_encoding_of_each_sentence(tmp_path: Path) -> None:
     documents = RecordingEmbedder()
     stored, report = open_index(fake_settings(NEWS_DIR, tmp_path / "first", **SMALL, **FROM_SENTENCES), documents)
-    assert report.embedded_chunks == len(stored.chunks) and report.embedded_sentences == len(stored.sentences)
     assert stored.sentences is not None
+    assert report.embedded_chunks == len(stored.chunks) and report.embedded_sentences == len(stored.sentences)
     spans = stored.sentences.spans_by_article()
     expected: list[str] = []
     shared = 0
@@ -163,12 +163,13 @@ def test_an_embedder_without_token_embeddings_says_what_to_do(tmp_path: Path) ->
     assert stored.manifest.chunk_vectors == "encoded"
 
 
-def test_on_the_real_model_sentences_stay_the_encoded_ones(corpus_copy, make_settings, embedder, seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_on_the_real_model_sentences_stay_the_encoded_ones(corpus_copy, make_settings, embedder, seed_desk) -> None:
     """PyTorch (a TokenEncoder): the units' pass gives the sentence vectors the encoded kind stores (within
     float rounding: another batching), and chunk vectors close to the chunk pass's, not equal (less context)."""
     before = embedder.encoded
     derived, _ = open_index(make_settings(corpus_copy, **FROM_SENTENCES), embedder)
     encoded = seed_desk.stored
+    assert derived.sentences is not None and encoded.sentences is not None
     assert derived.manifest.chunk_vectors == "from-sentences" and embedder.encoded - before < len(encoded.chunks) + len(
         encoded.sentences
     )

@@ -44,7 +44,7 @@ def model_tokens(model_files: SentenceTransformerEmbedder, text: str) -> list[in
 
 
 @pytest.mark.parametrize("chunk_tokens,overlap", [(256, 0), (200, 40), (96, 20), (64, 0)])
-def test_chunks_fit_the_model_with_their_prefix(model_files, articles, chunk_tokens, overlap) -> None:  # type: ignore[no-untyped-def]
+def test_chunks_fit_the_model_with_their_prefix(model_files, articles, chunk_tokens, overlap) -> None:
     config = ChunkingConfig(chunk_tokens, overlap, model_files.max_tokens)
     for article in articles:
         prefix = title_prefix(article.title, model_files.count_tokens)
@@ -53,7 +53,7 @@ def test_chunks_fit_the_model_with_their_prefix(model_files, articles, chunk_tok
             assert len(ids) <= min(chunk_tokens, model_files.max_tokens)
 
 
-def test_chunks_hold_whole_sentences_and_map_back(model_files, articles) -> None:  # type: ignore[no-untyped-def]
+def test_chunks_hold_whole_sentences_and_map_back(model_files, articles) -> None:
     config = ChunkingConfig(96, 20, model_files.max_tokens)
     for article in articles:
         starts = {s.start for s in split_sentences(article.text)}
@@ -69,7 +69,7 @@ def test_chunks_hold_whole_sentences_and_map_back(model_files, articles) -> None
         assert all(s.start in covered for s in split_sentences(article.text))
 
 
-def test_overlap_repeats_trailing_sentences(model_files, articles) -> None:  # type: ignore[no-untyped-def]
+def test_overlap_repeats_trailing_sentences(model_files, articles) -> None:
     article = max(articles, key=lambda a: len(a.text))
     without = chunk_article(article, ChunkingConfig(96, 0, model_files.max_tokens), model_files.count_tokens)
     with_overlap = chunk_article(article, ChunkingConfig(96, 40, model_files.max_tokens), model_files.count_tokens)
@@ -77,7 +77,7 @@ def test_overlap_repeats_trailing_sentences(model_files, articles) -> None:  # t
     assert any(b.start < a.end for a, b in zip(with_overlap, with_overlap[1:], strict=False))
 
 
-def test_an_overlong_sentence_is_cut_at_words_to_fit(model_files) -> None:  # type: ignore[no-untyped-def]
+def test_an_overlong_sentence_is_cut_at_words_to_fit(model_files) -> None:
     text = " ".join(f"word{i}" for i in range(600)) + "."
     article = Article(id="long", title="A title", text=text)
     config = ChunkingConfig(128, 16, model_files.max_tokens)
@@ -90,7 +90,7 @@ def test_an_overlong_sentence_is_cut_at_words_to_fit(model_files) -> None:  # ty
     assert chunks[-1].end == len(text)
 
 
-def test_chunking_in_groups_makes_the_chunks_of_one_article_at_a_time(model_files, articles) -> None:  # type: ignore[no-untyped-def]
+def test_chunking_in_groups_makes_the_chunks_of_one_article_at_a_time(model_files, articles) -> None:
     """Counting a group's sentences in one call (and each once) changes no chunk and no prefix: the reference
     counts every text as it is needed, one call each, as chunking did before (issue 14)."""
     odd = [
@@ -112,7 +112,7 @@ def test_chunking_in_groups_makes_the_chunks_of_one_article_at_a_time(model_file
             assert got.chunks == chunk_article(article, config, model_files.count_tokens)
 
 
-def test_token_counting_is_one_call_per_group(model_files, articles) -> None:  # type: ignore[no-untyped-def]
+def test_token_counting_is_one_call_per_group(model_files, articles) -> None:
     calls: list[int] = []
 
     def counting(texts: list[str]) -> list[int]:
@@ -127,7 +127,7 @@ def test_token_counting_is_one_call_per_group(model_files, articles) -> None:  #
     assert sum(len(c.chunks) for c in chunked) >= len(articles)
 
 
-def test_counts_are_the_tokenizers_own(model_files, articles) -> None:  # type: ignore[no-untyped-def]
+def test_counts_are_the_tokenizers_own(model_files, articles) -> None:
     texts = [a.text[s.start : s.end] for a in articles for s in split_sentences(a.text)][:200]
     counts = model_files.count_tokens(texts)
     assert counts == [len(model_tokens(model_files, t)) - SPECIAL_TOKENS for t in texts]

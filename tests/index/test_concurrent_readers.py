@@ -27,7 +27,7 @@ PAUSE_S = 0.3
 
 
 @pytest.mark.slow
-def test_a_reader_keeps_answering_through_a_rebuild_in_another_process(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_a_reader_keeps_answering_through_a_rebuild_in_another_process(tmp_path: Path, fake_embedder) -> None:
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(NEWS_DIR, corpus)
     settings = fake_settings(corpus, index_dir)

@@ -43,7 +43,7 @@ def assert_one_clear_line(result: subprocess.CompletedProcess[str], *expected: s
 
 
 @pytest.fixture(scope="module")
-def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # type: ignore[no-untyped-def]
+def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     index_dir = tmp_path_factory.mktemp("config-mistakes") / "index"
     open_index(
         load_settings({"corpus_dir": BUNDLED_CORPUS, "index_dir": index_dir, "show_progress": False}, env={}), embedder
@@ -97,7 +97,7 @@ def test_a_corpus_that_is_a_file_is_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_an_index_of_another_model_is_reported_not_reembedded(tmp_path: Path, seed_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_an_index_of_another_model_is_reported_not_reembedded(tmp_path: Path, seed_index: Path, embedder) -> None:
     index_dir = tmp_path / "index"
     shutil.copytree(seed_index, index_dir)
     before = sorted(p.name for p in index_dir.glob("gen-*"))
@@ -138,7 +138,7 @@ def set_format_version(index_dir: Path, version: int) -> None:
 @pytest.mark.parametrize("version", [FORMAT_VERSION - 1, FORMAT_VERSION + 1])
 def test_an_index_of_another_format_version_is_reported_not_rebuilt(
     tmp_path: Path, fake_embedder, version: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from tests.conftest import NEWS_DIR, fake_settings
 
     index_dir = tmp_path / "index"

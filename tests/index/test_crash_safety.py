@@ -63,7 +63,7 @@ def lock_is_held(index_dir: Path) -> bool:
 @pytest.mark.slow
 def test_sigkill_mid_rebuild_keeps_the_previous_index_and_the_next_build_completes(
     tmp_path: Path, fake_embedder
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # The writer rebuilds with the paced fake embedder (tests/fake_embedder.py), so it is surely still
     # embedding when killed, on an idle machine or a loaded one; the survivor is read with the fake too.
     from tests.conftest import NEWS_DIR, FakeDesk, fake_settings
@@ -133,7 +133,7 @@ open_index(settings, HashingEmbedder())
 
 
 @pytest.mark.parametrize("kill_point", ["while-writing-chunks", "after-rename-before-current-swap"])
-def test_sigkill_while_writing_a_generation_is_harmless(tmp_path: Path, fake_embedder, kill_point: str) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_while_writing_a_generation_is_harmless(tmp_path: Path, fake_embedder, kill_point: str) -> None:
     # On the made-up articles and the fake embedder, in the test and in the killed process alike.
     from tests.conftest import NEWS_DIR, FakeDesk, fake_settings
 
@@ -166,7 +166,7 @@ def test_sigkill_while_writing_a_generation_is_harmless(tmp_path: Path, fake_emb
 
 
 @pytest.fixture(scope="module")
-def built_news_index(tmp_path_factory: pytest.TempPathFactory, fake_embedder) -> Path:  # type: ignore[no-untyped-def]
+def built_news_index(tmp_path_factory: pytest.TempPathFactory, fake_embedder) -> Path:
     """An index of the made-up articles on the fake embedder: what a damaged file does to any index."""
     from tests.conftest import NEWS_DIR, fake_settings
 
@@ -176,7 +176,7 @@ def built_news_index(tmp_path_factory: pytest.TempPathFactory, fake_embedder) ->
 
 
 @pytest.fixture(scope="module")
-def built_seed_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # type: ignore[no-untyped-def]
+def built_seed_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     index_dir = tmp_path_factory.mktemp("pristine") / "index"
     open_index(settings_for(BUNDLED_CORPUS, index_dir), embedder)
     return index_dir
@@ -198,7 +198,7 @@ EVERY_INDEX_FILE = [*DATA_FILES, MANIFEST_NAME, MANIFEST_DIGEST_NAME, CURRENT_NA
 @pytest.mark.parametrize("name", EVERY_INDEX_FILE)
 def test_a_damaged_index_file_is_reported_in_one_line_offering_the_rebuild(
     tmp_path: Path, built_news_index: Path, fake_embedder, name: str, how: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from tests.conftest import NEWS_DIR, fake_settings
 
     index_dir = tmp_path / "index"
@@ -237,7 +237,7 @@ def test_the_cli_reports_a_damaged_index_and_the_offered_command_repairs_it(
     assert read_index(index_dir) is not None
 
 
-def _report():  # type: ignore[no-untyped-def]
+def _report():
     from index.builder import BuildReport
 
     return BuildReport()

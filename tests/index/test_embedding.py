@@ -41,14 +41,14 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def onnx(embedder) -> OnnxQueryEmbedder:  # type: ignore[no-untyped-def]
+def onnx(embedder) -> OnnxQueryEmbedder:
     query = make_query_embedder(MODEL, "onnx", documents=embedder)
     assert isinstance(query, OnnxQueryEmbedder)
     return query
 
 
 @needs_onnx
-def test_onnx_vectors_match_the_model(onnx: OnnxQueryEmbedder, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_onnx_vectors_match_the_model(onnx: OnnxQueryEmbedder, embedder) -> None:
     fast, reference = onnx.encode(TEXTS), embedder.encode(TEXTS)
     assert fast.shape == reference.shape == (len(TEXTS), 384)
     np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
@@ -58,7 +58,7 @@ def test_onnx_vectors_match_the_model(onnx: OnnxQueryEmbedder, embedder) -> None
 
 
 @needs_onnx
-def test_long_text_is_truncated_like_the_model(onnx: OnnxQueryEmbedder, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_long_text_is_truncated_like_the_model(onnx: OnnxQueryEmbedder, embedder) -> None:
     long = " ".join(f"word{i} in a long paragraph about troops and treaties" for i in range(200))
     assert float(onnx.encode([long])[0] @ embedder.encode([long])[0]) >= 0.99
     # Batching and padding do not change a text's vector.
@@ -67,7 +67,7 @@ def test_long_text_is_truncated_like_the_model(onnx: OnnxQueryEmbedder, embedder
 
 
 @needs_onnx
-def test_onnx_queries_rank_the_seed_chunks_like_the_model(onnx: OnnxQueryEmbedder, seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_onnx_queries_rank_the_seed_chunks_like_the_model(onnx: OnnxQueryEmbedder, seed_desk) -> None:
     questions = [
         "How many German troops will be deployed?",
         "When did the combat mission in Afghanistan end?",
@@ -84,7 +84,7 @@ def test_onnx_queries_rank_the_seed_chunks_like_the_model(onnx: OnnxQueryEmbedde
         assert list(np.argsort(-got)[:3]) == list(np.argsort(-want)[:3])
 
 
-def test_backend_choice(embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_backend_choice(embedder, tmp_path: Path) -> None:
     assert make_query_embedder(MODEL, "sentence-transformers", documents=embedder) is embedder
     with pytest.raises(ConfigError):
         make_query_embedder(MODEL, "fastest", documents=embedder)
@@ -102,7 +102,7 @@ def test_backend_choice(embedder, tmp_path: Path) -> None:  # type: ignore[no-un
 
 @needs_onnx
 @pytest.mark.slow
-def test_answering_from_an_existing_index_does_not_import_torch(seed_desk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_answering_from_an_existing_index_does_not_import_torch(seed_desk, tmp_path: Path) -> None:
     """The session's index was embedded by PyTorch; this machine's OpenVINO cache is empty (a fresh clone): the
     question is still answered without PyTorch (no conversion just to embed questions)."""
     probe = (
@@ -123,6 +123,7 @@ def test_answering_from_an_existing_index_does_not_import_torch(seed_desk, tmp_p
 @needs_openvino
 def test_auto_embeds_questions_with_the_documents_openvino_fp32_encoder(tmp_path: Path) -> None:
     documents = make_embedder(MODEL, "openvino-fp32", tmp_path)
+    assert isinstance(documents, OpenVinoFp32Embedder)
     questions = make_query_embedder(MODEL, "auto", documents=documents, threads=1)
     # The same runtime over the same weights and conversion (so the same vectors), but its own compiled model:
     # a question gets one thread, an index build every core.
@@ -183,9 +184,9 @@ def test_one_openvino_embedder_serves_several_threads_at_once() -> None:
     for worker in workers:
         worker.join()
     assert not errors, errors
-    for worker, vectors in results.items():
+    for number, vectors in results.items():
         for n, vector in enumerate(vectors):
-            np.testing.assert_array_equal(vector, expected[(worker + n) % len(TEXTS)])
+            np.testing.assert_array_equal(vector, expected[(number + n) % len(TEXTS)])
 
 
 @needs_openvino

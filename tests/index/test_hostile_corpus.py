@@ -106,7 +106,7 @@ def test_a_bad_jsonl_line_does_not_cost_its_good_neighbours(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_the_good_file_beside_hostile_ones_is_indexed_and_answerable(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_the_good_file_beside_hostile_ones_is_indexed_and_answerable(tmp_path: Path, fake_embedder) -> None:
     from tests.conftest import FakeDesk, fake_settings
 
     corpus = tmp_path / "corpus"

@@ -21,14 +21,14 @@ pytestmark = [pytest.mark.milvus_server, pytest.mark.slow]
 QUESTION = "How many vehicles crossed the bridge on its first day?"
 
 
-def ask(index_dir: Path, uri: str) -> tuple[dict, str]:  # type: ignore[type-arg]
+def ask(index_dir: Path, uri: str) -> tuple[dict, str]:
     args = ["ask", QUESTION, "--json", "--corpus", str(NEWS_DIR), "--index-dir", str(index_dir), "--vector-store", uri]
     result = CliRunner().invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), result.stderr
 
 
-def test_answers_from_the_server_and_survive_a_restart(milvus_server, fake_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_answers_from_the_server_and_survive_a_restart(milvus_server, fake_model, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     first, log = ask(index_dir, milvus_server.uri)
     assert "index rebuilt" in log

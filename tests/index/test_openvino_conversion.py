@@ -133,17 +133,19 @@ def test_the_manifest_tells_the_fp32_conversion_from_the_int8_export_and_pytorch
 
 @needs_openvino
 @pytest.mark.slow  # converts the model (PyTorch trace + OpenVINO), ~10-20 s; loads the model: marked model
-def test_the_fp32_conversion_gives_the_models_vectors(embedder, seed_desk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_fp32_conversion_gives_the_models_vectors(embedder, seed_desk, tmp_path: Path) -> None:
     stored = seed_desk.stored
     texts = [embedding_text(stored.articles[c.article_id].title, c.text) for c in stored.chunks]
     texts += ["Kabul airport reopened on Monday.", "x" * 3000]  # a short text, and one cut at the length limit
     fast = make_embedder(MODEL, "openvino-fp32", tmp_path)
+    assert isinstance(fast, OpenVinoFp32Embedder)
     vectors = fast.encode(texts)
     assert fast.conversion is not None and fast.conversion.seconds > 0 and fast.conversion.bytes > 80_000_000
     cosines = (vectors * embedder.encode(texts)).sum(axis=1)
     assert cosines.min() >= 0.999, cosines
     # Another embedder (as in the next process) finds the conversion and gives the very same vectors.
     again = make_embedder(MODEL, "openvino-fp32", tmp_path)
+    assert isinstance(again, OpenVinoFp32Embedder)
     np.testing.assert_array_equal(again.encode(texts[:3]), vectors[:3])
     assert again.conversion is not None and again.conversion.seconds == 0.0
     # A question encoder (one thread, one request) gives the document encoder's (streams, split batches)
@@ -155,7 +157,7 @@ def test_the_fp32_conversion_gives_the_models_vectors(embedder, seed_desk, tmp_p
 @needs_openvino
 @pytest.mark.slow  # builds the bundled corpus twice with real encoders (`embedder`: marked model)
 @pytest.mark.skipif(onnx_export_path(MODEL) is None, reason="the int8 export is not installed")
-def test_an_index_of_the_int8_export_is_never_updated_with_fp32_vectors(  # type: ignore[no-untyped-def]
+def test_an_index_of_the_int8_export_is_never_updated_with_fp32_vectors(
     embedder, corpus_copy: Path, make_settings, tmp_path: Path
 ) -> None:
     settings = make_settings(corpus_copy, sentence_vectors="pooled")

@@ -13,7 +13,7 @@ from index.settings import BUNDLED_CORPUS, load_settings
 
 
 @pytest.mark.slow
-def test_ray_index_has_the_single_process_vectors(seed_desk, embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ray_index_has_the_single_process_vectors(seed_desk, embedder, tmp_path: Path) -> None:
     settings = load_settings(
         {"corpus_dir": BUNDLED_CORPUS, "index_dir": tmp_path / "index", "show_progress": False, "ray_address": "local"},
         env={},

@@ -25,7 +25,7 @@ APPROVED, DELAYED, OPENS, HARVEST = "bridge-approved", "bridge-delayed", "bridge
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory, fake_embedder):  # type: ignore[no-untyped-def]
+def desk(tmp_path_factory: pytest.TempPathFactory, fake_embedder):
     """Small chunks (80 tokens, 20 overlapping), so that articles have several, some overlapping."""
     from tests.conftest import NEWS_DIR, fake_settings, open_fake_desk
 
@@ -33,7 +33,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory, fake_embedder):  # type: igno
     return open_fake_desk(settings, fake_embedder)
 
 
-def run(desk, question: str, retriever: str, k: int = 5, filters: SearchFilters | None = None, **options):  # type: ignore[no-untyped-def]
+def run(desk, question: str, retriever: str, k: int = 5, filters: SearchFilters | None = None, **options):
     query = desk.embedder.encode([question])[0]
     return retrieve(desk.stored, question, query, k, filters, SearchOptions(retriever=retriever, **options))
 
@@ -115,14 +115,14 @@ def test_lexical_index_round_trips_through_a_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
-def test_every_retriever_finds_the_vehicle_count(desk, retriever: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_retriever_finds_the_vehicle_count(desk, retriever: str) -> None:
     hits = run(desk, "How many vehicles crossed on the first day?", retriever)
     assert hits[0].chunk.article_id == OPENS and "15,000 vehicles crossed" in hits[0].chunk.text
     assert [h.rank for h in hits] == list(range(len(hits)))
     assert all(h.dense_score is not None and h.bm25_score is not None for h in hits)
 
 
-def test_each_retriever_scores_as_documented(desk) -> None:  # type: ignore[no-untyped-def]
+def test_each_retriever_scores_as_documented(desk) -> None:
     question = "What did Okafor say about the bridge?"
     dense = run(desk, question, "dense", diverse=False)
     assert [h.score for h in dense] == [h.dense_score for h in dense]
@@ -139,7 +139,7 @@ def test_each_retriever_scores_as_documented(desk) -> None:  # type: ignore[no-u
 
 @pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
 @pytest.mark.parametrize("diverse", [False, True])
-def test_hit_scores_are_exactly_the_row_dot_product_and_the_raw_bm25(desk, retriever: str, diverse: bool) -> None:  # type: ignore[no-untyped-def]
+def test_hit_scores_are_exactly_the_row_dot_product_and_the_raw_bm25(desk, retriever: str, diverse: bool) -> None:
     """Each hit carries its chunk's own cosine (one row times the question, as the answer stage's features
     read it) and raw BM25, bit for bit, however the ranking computed them; the order is by score, ties by position."""
     question = "What did Okafor say about the bridge?"
@@ -158,7 +158,7 @@ def test_hit_scores_are_exactly_the_row_dot_product_and_the_raw_bm25(desk, retri
         assert keys == sorted(keys)
 
 
-def test_retrievers_really_differ(desk) -> None:  # type: ignore[no-untyped-def]
+def test_retrievers_really_differ(desk) -> None:
     # A question with no word in the articles: BM25 has nothing; dense still ranks the nearest passages.
     question = "Bundeswehr headcount?"
     assert run(desk, question, "bm25") == []
@@ -166,7 +166,7 @@ def test_retrievers_really_differ(desk) -> None:  # type: ignore[no-untyped-def]
     assert run(desk, question, "hybrid")
 
 
-def test_newsdesk_search_and_ask_take_a_retriever(desk) -> None:  # type: ignore[no-untyped-def]
+def test_newsdesk_search_and_ask_take_a_retriever(desk) -> None:
     assert desk.search("Bundeswehr headcount?", retriever="bm25") == []
     assert desk.search("Bundeswehr headcount?", retriever="dense")
     answer = desk.ask("How many vehicles crossed on the first day?", retriever="bm25")
@@ -179,7 +179,7 @@ def test_newsdesk_search_and_ask_take_a_retriever(desk) -> None:  # type: ignore
 
 
 @pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
-def test_filters_are_honoured(desk, retriever: str) -> None:  # type: ignore[no-untyped-def]
+def test_filters_are_honoured(desk, retriever: str) -> None:
     question = "harbour bridge cost"
     courier = run(desk, question, retriever, filters=SearchFilters(outlet="northvale courier"))
     assert courier and {h.chunk.article_id for h in courier} == {APPROVED}
@@ -195,7 +195,7 @@ def test_filters_are_honoured(desk, retriever: str) -> None:  # type: ignore[no-
 
 @pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_no_passage_twice_and_no_overlapping_passages(desk, retriever: str, question: str) -> None:  # type: ignore[no-untyped-def]
+def test_no_passage_twice_and_no_overlapping_passages(desk, retriever: str, question: str) -> None:
     hits = run(desk, question, retriever, k=8)
     raw = run(desk, question, retriever, k=8, diverse=False)
     spans = sorted((h.chunk.article_id, h.chunk.start, h.chunk.end) for h in hits)
@@ -206,19 +206,19 @@ def test_no_passage_twice_and_no_overlapping_passages(desk, retriever: str, ques
     assert len(hits) <= len(raw)
 
 
-def _ranked(desk, positions: list[int]) -> list[tuple[int, Hit]]:  # type: ignore[no-untyped-def]
+def _ranked(desk, positions: list[int]) -> list[tuple[int, Hit]]:
     return [(i, Hit(desk.stored.chunks[i], 1.0 - n / 100, n)) for n, i in enumerate(positions)]
 
 
-def _position(desk, article: str, ordinal: int) -> int:  # type: ignore[no-untyped-def]
+def _position(desk, article: str, ordinal: int) -> int:
     return next(i for i, c in enumerate(desk.stored.chunks) if c.article_id == article and c.ordinal == ordinal)
 
 
-def _overlap(a, b) -> bool:  # type: ignore[no-untyped-def]
+def _overlap(a, b) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def test_overlapping_chunks_of_one_article_merge_into_one_passage(desk) -> None:  # type: ignore[no-untyped-def]
+def test_overlapping_chunks_of_one_article_merge_into_one_passage(desk) -> None:
     first, second = _position(desk, APPROVED, 0), _position(desk, APPROVED, 1)
     chunks = desk.stored.chunks
     assert chunks[second].start < chunks[first].end  # they overlap in this index
@@ -230,7 +230,7 @@ def test_overlapping_chunks_of_one_article_merge_into_one_passage(desk) -> None:
     assert hits[0].score == pytest.approx(1.0)  # the better-ranked chunk's score is kept
 
 
-def test_one_article_does_not_crowd_out_others(desk) -> None:  # type: ignore[no-untyped-def]
+def test_one_article_does_not_crowd_out_others(desk) -> None:
     # Three chunks of the opening story that do not overlap, all outranking the delay story's chunk.
     chunks = desk.stored.chunks
     story = [_position(desk, OPENS, o) for o in (3, 0, 2)]
@@ -243,7 +243,7 @@ def test_one_article_does_not_crowd_out_others(desk) -> None:  # type: ignore[no
     assert [h.chunk.ordinal for h in alone] == [3, 0, 2]
 
 
-def test_a_merge_that_bridges_two_passages_joins_all_three(desk) -> None:  # type: ignore[no-untyped-def]
+def test_a_merge_that_bridges_two_passages_joins_all_three(desk) -> None:
     # Chunks 0 and 2 of the approval story do not overlap; chunk 1 overlaps both: all three become one passage.
     positions = [_position(desk, APPROVED, o) for o in (0, 2, 1)]
     first, third, middle = (desk.stored.chunks[p] for p in positions)
@@ -252,7 +252,7 @@ def test_a_merge_that_bridges_two_passages_joins_all_three(desk) -> None:  # typ
     assert len(hits) == 1 and (hits[0].chunk.start, hits[0].chunk.end) == (first.start, third.end)
 
 
-def test_a_copied_story_is_not_shown_twice(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_copied_story_is_not_shown_twice(fake_embedder, news_copy: Path, make_fake_settings) -> None:
     from index.builder import open_index
 
     copy = news_copy / "copy.md"
@@ -274,7 +274,7 @@ def test_a_copied_story_is_not_shown_twice(fake_embedder, news_copy: Path, make_
         assert len({h.chunk.text for h in raw}) < len(raw), "the control: copies do rank next to each other"
 
 
-def test_hybrid_score_separates_related_from_unrelated_questions(seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_hybrid_score_separates_related_from_unrelated_questions(seed_desk) -> None:
     # What the fused score means with the real model's cosines: on the bundled articles, with their questions.
     questions = [
         "How many German troops will be deployed to Afghanistan?",
@@ -294,7 +294,7 @@ def test_hybrid_score_separates_related_from_unrelated_questions(seed_desk) -> N
 @pytest.mark.parametrize(
     "filters", [None, SearchFilters(since=dt.date(2021, 1, 1)), SearchFilters(exclude=frozenset({OPENS}))]
 )
-def test_a_flat_index_searched_by_numpy_retrieves_what_faiss_retrieved(desk, retriever: str, filters) -> None:  # type: ignore[no-untyped-def]
+def test_a_flat_index_searched_by_numpy_retrieves_what_faiss_retrieved(desk, retriever: str, filters) -> None:
     """Flat indexes are searched by numpy (index.ann.exact_search) instead of FAISS: the same hits, every
     chunk's own text and the test questions asked, with filters; hybrid scores to the bit (they are computed
     apart from the search), dense ones within float32 rounding of FAISS's inner products."""

@@ -11,11 +11,11 @@ from index.builder import open_index
 from index.store import read_index
 
 
-def chunk_count(stored, article_prefix: str) -> int:  # type: ignore[no-untyped-def]
+def chunk_count(stored, article_prefix: str) -> int:
     return sum(1 for c in stored.chunks if c.article_id.startswith(article_prefix))
 
 
-def test_second_open_embeds_nothing(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
+def test_second_open_embeds_nothing(fake_embedder, news_copy: Path, make_fake_settings) -> None:
     settings = make_fake_settings(news_copy)
     first, report = open_index(settings, fake_embedder)
     assert report.wrote and report.embedded_chunks == len(first.chunks) > 0
@@ -25,7 +25,7 @@ def test_second_open_embeds_nothing(fake_embedder, news_copy: Path, make_fake_se
     assert [c.text for c in again.chunks] == [c.text for c in first.chunks]
 
 
-def test_changing_one_article_embeds_only_its_chunks(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
+def test_changing_one_article_embeds_only_its_chunks(fake_embedder, news_copy: Path, make_fake_settings) -> None:
     settings = make_fake_settings(news_copy)
     open_index(settings, fake_embedder)
     path = news_copy / "bridge-delayed.md"
@@ -33,6 +33,7 @@ def test_changing_one_article_embeds_only_its_chunks(fake_embedder, news_copy: P
     before = fake_embedder.encoded
     stored, report = open_index(settings, fake_embedder)
     assert report.changed == ["bridge-delayed"] and not report.added and not report.removed
+    assert stored.sentences is not None
     assert report.embedded_chunks == chunk_count(stored, "bridge-delayed")
     # Its sentences are embedded again too (for answer extraction), and nothing of the other articles.
     assert report.embedded_sentences == len(stored.sentences.rows_of("bridge-delayed")) > 0
@@ -40,7 +41,7 @@ def test_changing_one_article_embeds_only_its_chunks(fake_embedder, news_copy: P
     assert any("council met again in December" in c.text for c in stored.chunks)
 
 
-def test_deleting_an_article_prunes_its_chunks(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_an_article_prunes_its_chunks(fake_embedder, news_copy: Path, make_fake_settings) -> None:
     settings = make_fake_settings(news_copy)
     open_index(settings, fake_embedder)
     (news_copy / "bridge-opens.md").unlink()
@@ -48,12 +49,13 @@ def test_deleting_an_article_prunes_its_chunks(fake_embedder, news_copy: Path, m
     stored, report = open_index(settings, fake_embedder)
     assert report.removed == ["bridge-opens"] and fake_embedder.encoded == before
     assert chunk_count(stored, "bridge-opens") == 0 and "bridge-opens" not in stored.articles
+    assert stored.sentences is not None
     assert not stored.sentences.rows_of("bridge-opens")
     assert set(stored.sentences.article_ids) == set(stored.articles)
     assert stored.ann.ntotal == len(stored.chunks)
 
 
-def test_changing_the_model_or_chunking_rebuilds_everything(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
+def test_changing_the_model_or_chunking_rebuilds_everything(fake_embedder, news_copy: Path, make_fake_settings) -> None:
     settings = make_fake_settings(news_copy)
     first, _ = open_index(settings, fake_embedder)
     stored, report = open_index(settings.replace(chunk_tokens=128), fake_embedder)
@@ -66,12 +68,12 @@ def test_changing_the_model_or_chunking_rebuilds_everything(fake_embedder, news_
     assert stored.manifest.model_id == renamed
 
 
-def test_a_crash_mid_write_leaves_the_old_index(fake_embedder, news_copy, make_fake_settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_crash_mid_write_leaves_the_old_index(fake_embedder, news_copy, make_fake_settings, monkeypatch) -> None:
     settings = make_fake_settings(news_copy)
     old, _ = open_index(settings, fake_embedder)
     (news_copy / "extra.txt").write_text("Extra story. It says the bridge opened in Oslo on Monday.")
 
-    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def explode(*args, **kwargs):
         raise RuntimeError("simulated crash while writing the index")
 
     monkeypatch.setattr(store, "write_ann", explode)
@@ -87,7 +89,7 @@ def test_a_crash_mid_write_leaves_the_old_index(fake_embedder, news_copy, make_f
     assert report.added == ["extra"] and "extra" in stored.articles
 
 
-def test_a_damaged_file_is_detected_on_open(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_damaged_file_is_detected_on_open(fake_embedder, news_copy: Path, make_fake_settings) -> None:
     from index.errors import IndexUnusableError
 
     settings = make_fake_settings(news_copy)
@@ -100,7 +102,7 @@ def test_a_damaged_file_is_detected_on_open(fake_embedder, news_copy: Path, make
         read_index(settings.resolved_index_dir())
 
 
-def test_bm25_is_stored_checksummed_and_follows_updates(fake_embedder, news_copy: Path, make_fake_settings) -> None:  # type: ignore[no-untyped-def]
+def test_bm25_is_stored_checksummed_and_follows_updates(fake_embedder, news_copy: Path, make_fake_settings) -> None:
     from index.lexical import LEXICAL_NAME
 
     settings = make_fake_settings(news_copy)
@@ -126,14 +128,19 @@ def test_bm25_is_stored_checksummed_and_follows_updates(fake_embedder, news_copy
         read_index(settings.resolved_index_dir())
 
 
-def test_an_update_checks_the_generation_it_holds_no_second_time(  # type: ignore[no-untyped-def]
+def test_an_update_checks_the_generation_it_holds_no_second_time(
     fake_embedder, news_copy: Path, make_fake_settings, monkeypatch
 ) -> None:
     settings = make_fake_settings(news_copy)
     first, _ = open_index(settings, fake_embedder)
     hashed: list[Path] = []
     real = store.file_sha256
-    monkeypatch.setattr(store, "file_sha256", lambda path: hashed.append(path) or real(path))
+
+    def recording(path: Path) -> str:
+        hashed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(store, "file_sha256", recording)
 
     (news_copy / "extra.txt").write_text("Bridge opens. The new bridge over the fjord opened in Oslo on Monday.\n")
     second, report = open_index(settings, fake_embedder, held=first)

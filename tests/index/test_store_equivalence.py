@@ -28,7 +28,7 @@ _FAISS_ANSWERS: list[tuple[object, ...]] = []  # computed once for both engines
 
 
 def _answers(desk: Newsdesk) -> list[tuple[object, ...]]:
-    out = []
+    out: list[tuple[object, ...]] = []
     for question in QUESTIONS:
         answer = desk.ask(question)
         cited = [(c.number, c.doc_id, c.outlet, c.date, c.passage, c.quote, c.start, c.end) for c in answer.citations]
@@ -40,7 +40,7 @@ SERVER = pytest.param("server", marks=[pytest.mark.milvus_server, pytest.mark.sl
 
 
 @pytest.mark.parametrize("engine", ["lite", SERVER])
-def test_answers_are_identical(engine: str, news_desk, fake_embedder, tmp_path: Path, request) -> None:  # type: ignore[no-untyped-def]
+def test_answers_are_identical(engine: str, news_desk, fake_embedder, tmp_path: Path, request) -> None:
     uri = str(tmp_path / "nd.db") if engine == "lite" else request.getfixturevalue("milvus_server").uri
     milvus = open_fake_desk(fake_settings(NEWS_DIR, tmp_path / "index", vector_store=uri), fake_embedder)
     if not _FAISS_ANSWERS:

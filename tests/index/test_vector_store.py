@@ -25,13 +25,13 @@ QUESTION = "How many vehicles crossed the bridge on its first day?"
 
 
 @pytest.fixture(scope="module")
-def lite_desk(tmp_path_factory: pytest.TempPathFactory, fake_embedder) -> Newsdesk:  # type: ignore[no-untyped-def]
+def lite_desk(tmp_path_factory: pytest.TempPathFactory, fake_embedder) -> Newsdesk:
     """The made-up articles indexed with their vectors in a Milvus Lite file."""
     folder = tmp_path_factory.mktemp("lite")
     return open_fake_desk(fake_settings(NEWS_DIR, folder / "index", vector_store=str(folder / "nd.db")), fake_embedder)
 
 
-def test_the_generation_names_its_collection_instead_of_a_faiss_file(lite_desk) -> None:  # type: ignore[no-untyped-def]
+def test_the_generation_names_its_collection_instead_of_a_faiss_file(lite_desk) -> None:
     stored = lite_desk.stored
     assert (stored.path / VECTOR_STORE_NAME).is_file() and not (stored.path / ANN_NAME).exists()
     placement = json.loads((stored.path / VECTOR_STORE_NAME).read_text())
@@ -39,14 +39,14 @@ def test_the_generation_names_its_collection_instead_of_a_faiss_file(lite_desk) 
     assert isinstance(stored.vector_store(), MilvusVectorStore)
 
 
-def test_answers_from_milvus_lite(lite_desk, news_desk) -> None:  # type: ignore[no-untyped-def]
+def test_answers_from_milvus_lite(lite_desk, news_desk) -> None:
     answer = lite_desk.ask(QUESTION)
     assert "15,000" in answer.text and not answer.abstained
     assert (answer.citations[0].outlet, answer.citations[0].date) == ("Coastal Times", "2022-03-20")
     assert answer.text == news_desk.ask(QUESTION).text  # the same answer as from FAISS
 
 
-def test_dense_hits_equal_faiss(lite_desk, news_desk) -> None:  # type: ignore[no-untyped-def]
+def test_dense_hits_equal_faiss(lite_desk, news_desk) -> None:
     assert [c.text for c in lite_desk.stored.chunks] == [c.text for c in news_desk.stored.chunks]
     for question in (QUESTION, "Who cut the ribbon?", "When will the bridge open?"):
         query = news_desk.embedder.encode([question])[0]
@@ -66,7 +66,7 @@ def test_dense_hits_equal_faiss(lite_desk, news_desk) -> None:  # type: ignore[n
         SearchFilters(exclude=frozenset({"bridge-opens"})),
     ],
 )
-def test_filtered_search_equals_faiss(lite_desk, news_desk, filters: SearchFilters) -> None:  # type: ignore[no-untyped-def]
+def test_filtered_search_equals_faiss(lite_desk, news_desk, filters: SearchFilters) -> None:
     query = news_desk.embedder.encode([QUESTION])[0]
     mask = allowed_chunks(lite_desk.stored, filters)
     assert mask is not None and mask.any() and not mask.all()
@@ -75,7 +75,7 @@ def test_filtered_search_equals_faiss(lite_desk, news_desk, filters: SearchFilte
     assert all(mask[i] for i, _ in milvus)
 
 
-def test_filters_run_inside_milvus(lite_desk) -> None:  # type: ignore[no-untyped-def]
+def test_filters_run_inside_milvus(lite_desk) -> None:
     """With a mask that allows everything, only the engine's filter expression can exclude chunks."""
     stored = lite_desk.stored
     query = stored.vectors[0]
@@ -112,7 +112,7 @@ def _edit(corpus: Path) -> str:
 @pytest.mark.slow
 def test_updates_are_incremental_and_alternate_collections(
     news_copy, make_fake_settings, fake_embedder, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings = make_fake_settings(news_copy, vector_store=str(tmp_path / "nd.db"))
     first, _ = open_index(settings, fake_embedder)
     first_collection = first.vector_store().collection  # type: ignore[attr-defined]
@@ -146,13 +146,13 @@ def test_updates_are_incremental_and_alternate_collections(
 @pytest.mark.slow
 def test_a_crash_mid_update_leaves_the_live_index_answering(
     news_copy, make_fake_settings, fake_embedder, tmp_path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+) -> None:  # noqa: E501
     settings = make_fake_settings(news_copy, vector_store=str(tmp_path / "nd.db"))
     live, _ = open_index(settings, fake_embedder)
     _edit(news_copy)
     original_add = MilvusVectorStore.add
 
-    def partial_add(self, rows):  # type: ignore[no-untyped-def]
+    def partial_add(self, rows):
         # Insert half the rows, then die: the target collection is left half-synced.
         from index.milvus_store import _subset
 
@@ -175,7 +175,7 @@ def test_a_crash_mid_update_leaves_the_live_index_answering(
 
 
 @pytest.mark.slow
-def test_switching_store_re_embeds_nothing(news_copy, make_fake_settings, fake_embedder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_switching_store_re_embeds_nothing(news_copy, make_fake_settings, fake_embedder, tmp_path) -> None:
     faiss_settings = make_fake_settings(news_copy)
     on_faiss, _ = open_index(faiss_settings, fake_embedder)
     before = fake_embedder.encoded

@@ -52,14 +52,14 @@ def test_stored_words_give_the_same_rows_with_or_without_a_word_to_embed() -> No
     assert np.array_equal(mixed[[0, 2, 3]], found)
 
 
-def test_near_synonyms_are_close(embedder) -> None:  # type: ignore[no-untyped-def]
+def test_near_synonyms_are_close(embedder) -> None:
     # What paraphrase matching relies on (index.word_vectors' docstring): a property of the model.
     vectors = WordVectors(embedder.encode).of(["troops", "soldiers", "harvest"])
     assert float(vectors[0] @ vectors[1]) > 0.8 > float(vectors[0] @ vectors[2])
 
 
 @pytest.fixture(scope="module")
-def questions_encoder():  # type: ignore[no-untyped-def]
+def questions_encoder():
     """The int8 ONNX export's question encoder (the product's where documents are not embedded by
     openvino-fp32, which then embeds questions too: tests/index/test_embedding.py)."""
     from index.embedding import make_query_embedder
@@ -69,7 +69,7 @@ def questions_encoder():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.model  # the product's question encoder (ONNX int8)
-def test_stored_words_are_the_vectors_a_question_would_embed(questions_encoder) -> None:  # type: ignore[no-untyped-def]
+def test_stored_words_are_the_vectors_a_question_would_embed(questions_encoder) -> None:
     # Exactly, not approximately: the answer model's features must not change (issue 12 trains on them).
     corpus = load_corpus(BUNDLED_CORPUS).articles
     words = sorted(article_words(text for a in corpus for text in (a.title, a.text)))[:240]
@@ -82,7 +82,7 @@ def test_stored_words_are_the_vectors_a_question_would_embed(questions_encoder) 
 
 
 @pytest.mark.model  # the product's question encoder (ONNX int8)
-def test_stored_words_are_looked_up_not_embedded(questions_encoder) -> None:  # type: ignore[no-untyped-def]
+def test_stored_words_are_looked_up_not_embedded(questions_encoder) -> None:
     calls: list[list[str]] = []
 
     def encode(texts: list[str]) -> np.ndarray:
@@ -99,7 +99,7 @@ def test_stored_words_are_looked_up_not_embedded(questions_encoder) -> None:  # 
 
 
 @pytest.mark.model  # the product's question encoder (ONNX int8)
-def test_an_update_embeds_only_new_words_and_another_encoder_all(questions_encoder) -> None:  # type: ignore[no-untyped-def]
+def test_an_update_embeds_only_new_words_and_another_encoder_all(questions_encoder) -> None:
     first, _ = StoredWords.extend(None, {"troops", "soldiers"}, questions_encoder.encode, {"e": "1"})
     second, embedded = StoredWords.extend(first, {"troops", "reporters"}, questions_encoder.encode, {"e": "1"})
     assert embedded == 1 and set(second.words) == {"troops", "soldiers", "reporters"}
@@ -108,7 +108,7 @@ def test_an_update_embeds_only_new_words_and_another_encoder_all(questions_encod
     assert embedded == 1  # made by another encoder: nothing of it is kept
 
 
-def test_the_index_stores_its_words_and_questions_use_them(  # type: ignore[no-untyped-def]
+def test_the_index_stores_its_words_and_questions_use_them(
     embedder, questions_encoder, make_settings, tmp_path
 ) -> None:
     from index.builder import open_index
@@ -136,7 +136,7 @@ class _Documents(HashingEmbedder):
     """A document encoder (all cores) of the same runtime and weights as the question encoder."""
 
 
-def test_the_documents_encoder_embeds_the_words_when_it_is_the_question_encoder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_documents_encoder_embeds_the_words_when_it_is_the_question_encoder(tmp_path) -> None:
     """The corpus's words come from the document encoder when it is the question encoder's runtime and weights
     (its threads differ, not its vectors), else from the question encoder; either way they are stored under the
     question encoder's name and questions look them up."""
@@ -144,7 +144,7 @@ def test_the_documents_encoder_embeds_the_words_when_it_is_the_question_encoder(
     from index.settings import load_settings
     from tests.conftest import NEWS_DIR
 
-    def settings(name: str):  # type: ignore[no-untyped-def]
+    def settings(name: str):
         values = {"corpus_dir": NEWS_DIR, "index_dir": tmp_path / name, "show_progress": False}
         return load_settings(values, env={})
 
