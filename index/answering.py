@@ -236,8 +236,10 @@ def abstention(
     confidence: float | None = None,
     limit: int = 3,
 ) -> Answer:
-    """The "not covered" answer: what the articles lack, when the question names it ("The articles say
-    nothing about French troops."), and the titles of the closest articles."""
+    """The "not covered" answer: what the articles lack, when the question names it ("They say nothing
+    about French troops."), and the titles of the closest articles. A name only the retrieved passages
+    lack, while another article uses it, is said to be missing from those passages, not from the articles:
+    in an archive of thousands, "nothing about Kabul" read of the whole would often be false."""
     titles: list[str] = []
     for hit in hits:
         title = stored.articles[hit.chunk.article_id].title
@@ -245,8 +247,12 @@ def abstention(
             titles.append(title)
     missing = missing_phrases(question, evidence.absent) if evidence else []
     text = ABSTAIN_TEXT
-    if missing:
-        text += f" They say nothing about {_join(missing)}."
+    unused = [phrase for phrase in missing if _no_article_holds(phrase, stored)]
+    if unused:
+        text += f" They say nothing about {_join(unused)}."
+    if len(unused) < len(missing):
+        nearest = [phrase for phrase in missing if phrase not in unused]
+        text += f" The passages closest to the question say nothing about {_join(nearest)}."
     return Answer(
         question, text, [], abstained=True, closest_matches=titles[:limit], missing=missing,
         confidence=None if confidence is None else round(confidence, 4),
@@ -275,6 +281,17 @@ def missing_phrases(question: str, missing: list[str]) -> list[str]:
             phrases.append(phrase)
         n = end
     return phrases
+
+
+def _no_article_holds(phrase: str, stored: StoredIndex) -> bool:
+    """Whether no article of the collection can say ``phrase``: one of its BM25 terms is in none of the
+    indexed passages (titles included), and, for a year, no article is dated in it (the retrieved passages
+    count their date's year as said, index.candidates). Without a lexical index nothing is claimed."""
+    if stored.lexical is None or not stored.lexical.never_uses(phrase):
+        return False
+    if phrase.isdigit():
+        return all(a.date is None or str(a.date.year) != phrase for a in stored.articles.values())
+    return True
 
 
 def _join(items: list[str]) -> str:

@@ -184,6 +184,12 @@ class LexicalIndex:
         vocab = self.retriever.vocab_dict if self.retriever is not None else {}
         return {t: float(self.idf(self._df[vocab[t]] if t in vocab else 0.0)) for t in terms}
 
+    def never_uses(self, text: str) -> bool:
+        """Whether no indexed text can hold ``text``: one of its terms is in none of them (a text with no
+        terms, all stop words, may be anywhere)."""
+        vocab = self.retriever.vocab_dict if self.retriever is not None else {}
+        return any(t not in vocab or self._df[vocab[t]] == 0 for t in tokenize(text, self.config))
+
     def scores(self, question: str, terms: Sequence[str] | None = None) -> tuple[np.ndarray, float]:
         """Raw BM25 of every text for ``question`` and the normaliser of the relative score.
         ``terms``: the question's tokens when already known (index.query_analysis), else tokenised here."""

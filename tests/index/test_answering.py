@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.answer_types import AnswerType, expected_type, typed_values
-from index.answering import Quote, choose, cite
+from index.answering import Quote, abstention, choose, cite
 from index.candidates import Candidate
 from index.evidence import Evidence, Scored
 from index.records import Article, Chunk, Hit
+from index.search import SearchFilters
 
 
 @pytest.mark.parametrize(
@@ -384,3 +385,17 @@ def test_the_noun_a_question_asks_for_is_said_by_a_value_of_its_kind(seed_desk) 
     assert credited[brussels] == pytest.approx(plain[brussels] + city)
     placeless = [t for t in credited if not typed_values(t, AnswerType.PLACE, question)]
     assert placeless and all(credited[t] == plain[t] for t in placeless)
+
+
+def test_only_a_name_no_article_uses_is_said_to_be_missing_from_the_articles(news_desk) -> None:
+    # Ingrid Salo is in the apple-harvest article (2020), not in the passages of 2019 this question retrieves;
+    # no article names Finland. "They say nothing about Ingrid Salo" would be false of the collection.
+    question = "Did Ingrid Salo and Finland back the harbour bridge?"
+    hits = news_desk.search(question, filters=SearchFilters(until=dt.date(2019, 12, 31)))
+    assert hits and all("Salo" not in hit.chunk.text for hit in hits)
+    evidence = Evidence(AnswerType.ANY, absent=["Ingrid", "Salo", "Finland"])
+    answer = abstention(question, hits, news_desk.stored, evidence)
+    assert answer.abstained and answer.missing == ["Ingrid Salo", "Finland"]
+    assert "They say nothing about Finland." in answer.text
+    assert "The passages closest to the question say nothing about Ingrid Salo." in answer.text
+    assert "nothing about Ingrid Salo or Finland" not in answer.text

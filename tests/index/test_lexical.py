@@ -58,3 +58,12 @@ def test_ascii_texts_are_read_by_the_plain_pattern_into_the_same_words() -> None
     assert any(t.isascii() for t in lowered) and any(not t.isascii() for t in lowered)
     for text in lowered:
         assert lexical._words(text) == lexical._TOKEN.findall(text), text[:80]
+
+
+def test_never_uses_is_true_only_when_a_term_is_in_no_text() -> None:
+    index = lexical.LexicalIndex.build(["The ferry sailed to Bergen.", "Growers picked apples in the valley."])
+    assert index.never_uses("Oslo") and index.never_uses("Bergen harbour")  # "harbour" is in neither
+    assert not index.never_uses("Bergen") and not index.never_uses("sailing ferries")  # stems: sail, ferri
+    assert not index.never_uses("Bergen apples")  # each term in some text, not necessarily the same one
+    assert not index.never_uses("the of")  # stop words only: no term to miss
+    assert lexical.LexicalIndex.build(["the of"]).never_uses("Bergen")  # an index without terms holds none
