@@ -17,6 +17,7 @@ Nothing downstream calls back into this module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from index.answer_types import typed_values_each
@@ -86,17 +87,9 @@ def candidate_sentences(analysis: QueryAnalysis, hits: list[Hit], stored: Stored
     """The stored sentences of ``hits``, each once (overlapping chunks share sentences), with everything
     later stages read of them (module doc)."""
     picked = _pick(hits, stored)
-    texts = [text for _, _, text, _ in picked]
-    previous_texts = [stored.articles[h.chunk.article_id].text[p.start : p.end] if p else "" for h, _, _, p in picked]
+    texts, previous_texts, titles, articles, tokenised = _to_tokenise(analysis, hits, picked, stored)
     leaning = [leans_on(text, previous) for _, _, text, previous in picked]
-    # One tokenising pass: sentences, the sentences before them, titles, and when the question names
-    # anything, the whole articles and passages that may mention it.
-    named = bool(analysis.names or analysis.numbers)
-    titles = list(dict.fromkeys(stored.articles[hit.chunk.article_id].title for hit, _, _, _ in picked))
-    articles = list(dict.fromkeys(hit.chunk.article_id for hit, _, _, _ in picked)) if named else []
-    passages = [_passage_text(hit, stored) for hit in hits] if named else []
-    whole = [f"{stored.articles[a].title}\n{stored.articles[a].text}" for a in articles]
-    terms = iter(term_sets([*texts, *previous_texts, *titles, *whole, *passages]))
+    terms = iter(term_sets(tokenised))
     own, before = [next(terms) for _ in texts], [next(terms) for _ in texts]
     title_terms = {title: next(terms) for title in titles}
     article_terms = {a: next(terms) for a in articles}
@@ -125,7 +118,44 @@ def candidate_sentences(analysis: QueryAnalysis, hits: list[Hit], stored: Stored
     return Candidates(out, passage_terms)
 
 
-def _pick(hits: list[Hit], stored: StoredIndex) -> list[tuple[Hit, SentenceRow, str, Span | None]]:
+def read_ahead(analysis: QueryAnalysis, positions: list[int], stored: StoredIndex, enough: Callable[[], bool]) -> int:
+    """Tokenise, ahead of retrieval, what :func:`candidate_sentences` would tokenise for the chunks at
+    ``positions`` (the likely hits: BM25's best), one chunk at a time until ``enough()`` says to stop;
+    returns how many chunks were read. Work done while the question is embedded (index.newsdesk): the
+    BM25 term sets are kept per text (:func:`index.lexical.term_sets`), so the hits among these chunks find
+    theirs made; a chunk not retrieved after all costs only this time, which the encoder's hides."""
+    read = 0
+    if stored.sentences is None:
+        return read
+    for position in positions:
+        if enough():
+            break
+        hits = [Hit(stored.chunks[position], 0.0, 0)]
+        term_sets(_to_tokenise(analysis, hits, _pick(hits, stored), stored)[-1])
+        read += 1
+    return read
+
+
+_Picked = tuple[Hit, SentenceRow, str, Span | None]  # (hit, stored sentence, its text, the sentence before it)
+
+
+def _to_tokenise(
+    analysis: QueryAnalysis, hits: list[Hit], picked: list[_Picked], stored: StoredIndex
+) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+    """The candidates' texts, the sentences before them, their titles, the articles whose terms are looked
+    for (when the question names anything), and every text whose BM25 terms the candidates need, in one
+    list: sentences, sentences before, titles, whole articles and passages that may mention the names."""
+    texts = [text for _, _, text, _ in picked]
+    previous_texts = [stored.articles[h.chunk.article_id].text[p.start : p.end] if p else "" for h, _, _, p in picked]
+    named = bool(analysis.names or analysis.numbers)
+    titles = list(dict.fromkeys(stored.articles[hit.chunk.article_id].title for hit, _, _, _ in picked))
+    articles = list(dict.fromkeys(hit.chunk.article_id for hit, _, _, _ in picked)) if named else []
+    passages = [_passage_text(hit, stored) for hit in hits] if named else []
+    whole = [f"{stored.articles[a].title}\n{stored.articles[a].text}" for a in articles]
+    return texts, previous_texts, titles, articles, [*texts, *previous_texts, *titles, *whole, *passages]
+
+
+def _pick(hits: list[Hit], stored: StoredIndex) -> list[_Picked]:
     """(hit, stored sentence, its text, the sentence before it in its paragraph) of every sentence of
     the hits that is not a question, each once, in the hits' order; the sentence store is asked once."""
     sentences = stored.sentences

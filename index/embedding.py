@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -40,7 +40,7 @@ from index.extras import is_installed, missing_extra
 from index.manifest import file_sha256
 from index.openvino_conversion import Conversion, cached, ensure_converted
 from index.settings import DOCUMENT_BACKENDS, QUERY_BACKENDS, Settings
-from index.token_encoder import CharSpan, PassageVectors, TokenEncoder
+from index.token_encoder import CharSpan, PassageVectors, PendingVector, TokenEncoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -87,6 +87,13 @@ class DocumentEmbedder(IndexEmbedder, Protocol):
         batch_size: int = 32,
         show_progress: bool = False,
     ) -> PassageVectors: ...
+
+
+def start_encoding(embedder: Embedder, text: str) -> PendingVector:
+    """``embedder``'s vector of one text, started (:meth:`TokenEncoder.start_encode`); an embedder without
+    that (a test's fake) computes it before returning."""
+    start = getattr(embedder, "start_encode", None)
+    return start(text) if start is not None else PendingVector.computed(embedder.encode([text])[0])
 
 
 @cache
@@ -365,6 +372,25 @@ class OpenVinoEmbedder(_ExportEmbedder):
             compiled = self._compile()
             requests = self._local.requests = [compiled.create_infer_request() for _ in range(self._streams)]
         return requests
+
+    def start_encode(self, text: str) -> PendingVector:
+        """Start the inference and return while OpenVINO runs it on its own thread (it holds no Python lock
+        meanwhile), so the caller can read the question beside it (index.newsdesk). The request is this
+        thread's own, kept apart from :meth:`encode`'s, so an encode meanwhile cannot take it."""
+        request = getattr(self._local, "pending", None)
+        if request is None:
+            request = self._local.pending = self._compile().create_infer_request()
+        ids, mask = self._question_ids(text)
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        request.start_async(feed)
+
+        def finished() -> np.ndarray:
+            request.wait()
+            return np.array(request.get_output_tensor(0).data)  # a copy: the request reuses its buffer
+
+        return PendingVector.running(finished, partial(request.wait_for, 0), mask)
 
     def token_embeddings(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         requests = self._requests

@@ -89,6 +89,35 @@ def allowed_chunks(stored: StoredIndex, filters: SearchFilters) -> np.ndarray | 
     return np.fromiter((c.article_id in ok for c in stored.chunks), dtype=bool, count=len(stored.chunks))
 
 
+@dataclass(frozen=True)
+class LexicalSide:
+    """What retrieval reads of a question without its vector (:func:`read_lexical`): which chunks are allowed,
+    every chunk's raw BM25 and the relative score's normaliser, and the BM25 candidates, best first."""
+
+    mask: np.ndarray | None  # from allowed_chunks (None: every chunk is allowed)
+    raw: np.ndarray  # raw BM25 of every chunk, 0 where not allowed
+    weight: float  # the normaliser of the relative score (index.lexical)
+    top: list[int]  # positions of the pool's best positive scores, best first (empty for the dense retriever)
+
+
+def read_lexical(
+    stored: StoredIndex,
+    question: str,
+    k: int,
+    filters: SearchFilters | None = None,
+    options: SearchOptions = SearchOptions(),  # noqa: B008 - frozen dataclass, safe to share
+    terms: Sequence[str] | None = None,
+) -> LexicalSide:
+    """The part of :func:`retrieve` that needs no question vector: a front end can run it while the question
+    is embedded (index.newsdesk) and pass it to :func:`retrieve`, with the same arguments."""
+    mask = allowed_chunks(stored, filters or SearchFilters())
+    raw, weight = stored.lexical.scores(question, terms)
+    if mask is not None:
+        raw = np.where(mask, raw, 0.0)
+    top = [] if options.retriever == "dense" else _top_positive(raw, _pool(k, options))
+    return LexicalSide(mask, raw, weight, top)
+
+
 def retrieve(
     stored: StoredIndex,
     question: str,
@@ -97,31 +126,35 @@ def retrieve(
     filters: SearchFilters | None = None,
     options: SearchOptions = SearchOptions(),  # noqa: B008 - frozen dataclass, safe to share
     terms: Sequence[str] | None = None,
+    lexical: LexicalSide | None = None,
 ) -> list[Hit]:
     """The ``k`` best chunks for ``question`` (``query``: its unit embedding; needed unless bm25;
-    ``terms``: its BM25 tokens when already known, see :mod:`index.query_analysis`)."""
+    ``terms``: its BM25 tokens when already known, see :mod:`index.query_analysis`; ``lexical``: what
+    :func:`read_lexical` read of it with the same arguments, when already read)."""
     if k <= 0 or not stored.chunks:
         return []
-    mask = allowed_chunks(stored, filters or SearchFilters())
-    if mask is not None and not mask.any():
+    if lexical is None:
+        lexical = read_lexical(stored, question, k, filters, options, terms)
+    if lexical.mask is not None and not lexical.mask.any():
         return []
     if query is None and options.retriever != "bm25":
         raise ValueError("dense and hybrid retrieval need the question's embedding")
-    pool = max(MIN_POOL, POOL_FACTOR * k) if options.diverse else k
-    ranked = _rank(stored, question, query, pool, mask, options, filters, terms)
+    ranked = _rank(stored, query, _pool(k, options), lexical, options, filters)
     hits = diversify(stored, ranked, k, options.per_article) if options.diverse else [h for _, h in ranked]
     return [replace(hit, rank=rank) for rank, hit in enumerate(hits[:k])]
 
 
+def _pool(k: int, options: SearchOptions) -> int:
+    return max(MIN_POOL, POOL_FACTOR * k) if options.diverse else k
+
+
 def _rank(
-    stored: StoredIndex, question: str, query: np.ndarray | None, pool: int, mask: np.ndarray | None,
-    options: SearchOptions, filters: SearchFilters | None = None, terms: Sequence[str] | None = None,
+    stored: StoredIndex, query: np.ndarray | None, pool: int, lexical: LexicalSide, options: SearchOptions,
+    filters: SearchFilters | None = None,
 ) -> Iterator[tuple[int, Hit]]:  # fmt: skip
     """(chunk position, hit) of up to ``pool`` candidates, best first. Lazy: diversity usually stops
     well before the pool is used up, and the hits it never reaches are never built."""
-    raw, weight = stored.lexical.scores(question, terms)
-    if mask is not None:
-        raw = np.where(mask, raw, 0.0)
+    raw, weight, mask, lexical_top = lexical.raw, lexical.weight, lexical.mask, lexical.top
     chunks = stored.chunks
 
     def relative(value: float) -> float:
@@ -133,7 +166,6 @@ def _rank(
         pairs = dense_pairs(stored, query, pool, mask, filters)
         bm25 = _values(raw, [i for i, _ in pairs])
         return ((i, Hit(chunks[i], s, 0, s, bm25[i])) for i, s in pairs)
-    lexical_top = _top_positive(raw, pool)
     if options.retriever == "bm25":
         bm25 = _values(raw, lexical_top)
         return (

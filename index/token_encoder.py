@@ -11,7 +11,8 @@ batches of similar length (sorted, so padding is small), mean pooling and span p
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
@@ -91,13 +92,74 @@ class TokenEncoder:
             batch = [encodings[i] for i in rows]
             ids, mask = _padded([e.ids for e in batch], self._pad_id)
             hidden = np.asarray(self.token_embeddings(ids, mask), dtype=np.float32)
-            weights = mask[:, :, None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            out[rows] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out[rows] = unit_means(hidden, mask)
             for j, (i, e) in enumerate(zip(rows, batch, strict=True)):
                 if len(spans[i]):
                     _pool_spans(hidden[j], e, spans[i], sums[i], counts[i])
         return PassageVectors(out, sums, counts)
+
+
+    def start_encode(self, text: str) -> PendingVector:
+        """Start embedding one text (a question) and return at once; :meth:`PendingVector.result` gives the
+        vector :meth:`encode` gives, bit for bit. Here it is computed before returning; a backend whose runtime
+        infers on threads of its own (OpenVINO) returns while it runs, and the caller works meanwhile."""
+        return PendingVector.computed(self.encode([text])[0])
+
+    def _question_ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text's padded ids and mask, as :meth:`encode_passages` batches it alone."""
+        return _padded([self._offset_tokenizer.encode(text).ids], self._pad_id)
+
+
+class PendingVector:
+    """One text's vector (:meth:`TokenEncoder.start_encode`): computed already, or being computed by a runtime
+    on a thread of its own (``apart``), which :meth:`result` waits for. Made by :meth:`computed` or :meth:`running`."""
+
+    def __init__(
+        self,
+        vector: np.ndarray | None,
+        wait: Callable[[], np.ndarray] | None = None,
+        ready: Callable[[], bool] | None = None,
+        mask: np.ndarray | None = None,
+    ) -> None:
+        self._vector = vector
+        self._wait, self._ready, self._mask = wait, ready, mask
+        self.apart = vector is None  # the caller can work while it is computed
+
+    @classmethod
+    def computed(cls, vector: np.ndarray) -> PendingVector:
+        return cls(vector)
+
+    @classmethod
+    def running(cls, wait: Callable[[], np.ndarray], ready: Callable[[], bool], mask: np.ndarray) -> PendingVector:
+        """``wait``: blocks until the runtime is done, returns its token embeddings of the (1, tokens) ``mask``'s
+        input and raises its error if it failed; ``ready``: whether ``wait`` would return at once."""
+        return cls(None, wait, ready, mask)
+
+    def done(self) -> bool:
+        """Whether :meth:`result` would return without waiting."""
+        return self._vector is not None or (self._ready is not None and self._ready())
+
+    def result(self) -> np.ndarray:
+        """The unit vector, pooled as :meth:`TokenEncoder.encode` pools; the runtime's error is raised here, in
+        the caller's thread."""
+        if self._vector is None:
+            assert self._wait is not None and self._mask is not None
+            self._vector = unit_means(np.asarray(self._wait(), dtype=np.float32), self._mask)[0]
+        return self._vector
+
+    def cancel(self) -> None:
+        """Wait for the runtime and drop the result (the caller failed meanwhile), so that the runtime's
+        request is free for the thread's next question. Never raises: the caller's error is the one to report."""
+        if self._vector is None and self._wait is not None:
+            with contextlib.suppress(Exception):
+                self._wait()
+
+
+def unit_means(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The model's pooling of a batch: each row's mean over its unmasked tokens, L2-normalised (float32)."""
+    weights = mask[:, :, None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
 
 def _padded(rows: list[list[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
