@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 import threading
 import time
@@ -34,12 +35,13 @@ from index.watch import CorpusChange, CorpusWatcher
 from index.word_vectors import WordVectors
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
-# BM25's best chunks whose texts are tokenised ahead while the question is embedded (at most; it stops when
-# the vector is ready). Work beside the encoder slows it where the two threads share a core's resources or the
-# machine is busy, so only the likeliest: of the texts tokenised ahead for 220 Reuters headline questions, 89%
-# were then a candidate's with 3 chunks, 54% with 10; race ratio (before: 1.59-1.60 x) 1.47-1.48 x with 3,
-# 1.43-1.60 x with 10; beside a busy loop on one core (1.62 x) 1.63-1.64 x with 3, 1.72-1.80 x with 10.
-READ_AHEAD = 3
+# BM25's best chunks whose texts are tokenised ahead while the question is embedded (at most: it stops when the
+# vector is ready, or when no core is spare, _cores_busy). Work beside the encoder slows it when the two threads
+# share a core. Race ratios in turns with c446453 (1.58-1.59 x quiet, 1.61 x beside a busy loop on one core):
+# 3 chunks 1.48 x quiet, 1.61-1.62 x busy; 10 chunks 1.43-1.60 x quiet, 1.72-1.80 x busy; 10 chunks while a
+# core is spare 1.41-1.42 x quiet, 1.60-1.62 x busy. Of the texts tokenised ahead for 220 Reuters headline
+# questions, 89% were then a candidate's with 3 chunks, 54% with 10.
+READ_AHEAD = 10
 
 
 def _one_generation(method: _Method) -> _Method:
@@ -260,7 +262,7 @@ class Newsdesk:
         analysis = analyse_question(question, stored.lexical, as_of)
         lexical = read_lexical(stored, question, k, filters, options, analysis.terms)
         if until is not None:
-            read_ahead(analysis, lexical.top[:READ_AHEAD], stored, until)
+            read_ahead(analysis, lexical.top[:READ_AHEAD], stored, lambda: until() or _cores_busy())
         return _Reading(analysis, lexical)
 
 
@@ -268,6 +270,24 @@ class Newsdesk:
 class _Reading:
     analysis: QueryAnalysis
     lexical: LexicalSide
+
+
+@functools.cache
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _cores_busy() -> bool:
+    """Whether more threads are runnable right now than this process has cores (Linux's count, in /proc/loadavg,
+    includes this thread and the encoder's): then reading ahead would take the encoder's core, not a spare one.
+    False where the count cannot be read."""
+    try:
+        with open("/proc/loadavg", "rb") as counts:
+            running = int(counts.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return running > _cores()
 
 
 # CSI sequences (colours, cursor moves) and two-character escapes, as terminals emit them.

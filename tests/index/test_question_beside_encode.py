@@ -139,3 +139,26 @@ def test_an_error_while_the_question_is_read_reaches_the_caller_and_frees_the_en
                 desk.ask("How many German troops will be deployed?")
     answer = desk.ask("How many German troops will be deployed?").to_json()
     assert {**answer, "timings_ms": None} == {**expected, "timings_ms": None}
+
+
+def test_reading_ahead_tokenises_what_the_candidates_of_those_chunks_need(news_desk: Any) -> None:
+    """The texts read ahead for some chunks are the very texts the candidates stage tokenises when those chunks
+    are the hits: it then meets every one of them in the term-set cache."""
+    from index import lexical
+    from index.candidates import candidate_sentences, read_ahead
+    from index.query_analysis import analyse_question
+    from index.records import Hit
+
+    stored = news_desk.stored
+    asked = ["How many passengers did the Northvale ferry company carry in 2019?", "What is the bridge's cost?"]
+    for question in asked:
+        analysis = analyse_question(question, stored.lexical)
+        positions = list(range(min(4, len(stored.chunks))))
+        assert read_ahead(analysis, positions, stored, lambda: True) == 0  # nothing when told to stop at once
+        lexical._term_set.cache_clear()
+        assert read_ahead(analysis, positions, stored, lambda: False) == len(positions)
+        before = lexical._term_set.cache_info()
+        hits = [Hit(stored.chunks[p], 1.0 - p / 10, p) for p in positions]
+        assert candidate_sentences(analysis, hits, stored).sentences
+        after = lexical._term_set.cache_info()
+        assert after.misses == before.misses and after.hits > before.hits, question
