@@ -103,7 +103,10 @@ def _same_object(frame: FrameType) -> bool:
 
 
 def trace_walk(desk: Newsdesk, question: str) -> Walk:
-    """Trace ``desk.ask(question)``."""
+    """Trace ``desk.ask(question)`` on a desk that has answered before: what is built once per process on
+    the first question (the vector store's search structure) is not a stage's walk. The warm-up asks
+    another question, so that nothing of this one's is cached."""
+    desk.ask(WARM_UP if question != WARM_UP else f"{WARM_UP} today")
     walk = Walk()
     resumed: set[FrameType] = set()
 
@@ -139,6 +142,7 @@ def trace_walk(desk: Newsdesk, question: str) -> Walk:
 # Over the made-up articles: a count whose question names a year and a name, a name its passages do not
 # hold (the names-meant and swapped-name paths), a question about "now"; among the candidates of each,
 # sentences that lean on the one before ("He said the bridge would open in March 2022.").
+WARM_UP = "Who chairs the growers association?"
 QUESTIONS = [
     "How many passengers did the Northvale ferry company carry in 2019?",
     "How many cars does the Southport ferry carry across the harbour?",
