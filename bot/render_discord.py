@@ -21,8 +21,8 @@ import discord
 from discord.utils import escape_markdown
 
 from bot.chat import ChatReply
-from bot.quoting import nested
-from bot.render_text import article_head
+from bot.quoting import in_quotes, nested
+from bot.render_text import NEAREST_LABEL, article_head, citation_head
 from index import Answer, Article, Citation, split_sentences
 
 MESSAGE_LIMIT = 2000
@@ -60,6 +60,10 @@ def render_reply(reply: ChatReply) -> list[Outgoing]:
 def abstention_text(answer: Answer) -> str:
     """A short, polite "not in my articles", with the closest article titles to look at instead."""
     lines = [f"Sorry — {lower_first(answer.text)}" if answer.text else "Sorry — I found nothing on this."]
+    if answer.nearest is not None:
+        lines.append(NEAREST_LABEL)
+        lines.append(f"> {escape_markdown(in_quotes(answer.nearest.quote))}")
+        lines.append(f"> — {escape_markdown(citation_head(answer.nearest))}")
     if answer.closest_matches:
         lines.append("Closest matches:")
         lines += [f"• {escape_markdown(title)}" for title in answer.closest_matches]

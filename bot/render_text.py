@@ -20,8 +20,16 @@ def article_line(article: Article) -> str:
 
 def source_line(citation: Citation) -> str:
     """``[1] DW · 2014-12-29 · Taliban declare 'defeat' of NATO``"""
-    parts = [p for p in (citation.outlet, citation.date, citation.title) if p]
-    return f"[{citation.number}] " + " · ".join(parts)
+    return f"[{citation.number}] " + citation_head(citation)
+
+
+def citation_head(citation: Citation) -> str:
+    """``DW · 2014-12-29 · Taliban declare 'defeat' of NATO``"""
+    return " · ".join(p for p in (citation.outlet, citation.date, citation.title) if p)
+
+
+# Over the passage an abstention shows: it is what the articles say closest to the question, not an answer.
+NEAREST_LABEL = "Nearest passage (it does not answer the question):"
 
 
 # What textwrap treats as white space and as a place to break besides it (hyphens).
@@ -52,6 +60,10 @@ def wrap(text: str, width: int) -> list[str]:
 def render_text(answer: Answer, width: int = 100) -> str:
     lines = wrap(answer.text, width) or [""]
     if answer.abstained:
+        if answer.nearest is not None:
+            lines += ["", NEAREST_LABEL]
+            lines += [f"    {q}" for q in wrap(in_quotes(answer.nearest.quote), width - 4)]
+            lines.append(f"    {citation_head(answer.nearest)}")
         if answer.closest_matches:
             lines += ["", "Closest matches:"] + [f"  - {title}" for title in answer.closest_matches]
         return "\n".join(lines)

@@ -29,6 +29,7 @@ hand-weighted score of :mod:`index.evidence` ranks and :attr:`Evidence.strength`
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,7 +87,7 @@ def compose_answer(
         return abstention(analysis.text, hits, stored)
     evidence = weigh_evidence(analysis, hits, stored, query_vector, words)
     if not evidence.ranked:
-        return abstention(analysis.text, hits, stored, evidence)
+        return abstention(analysis.text, hits, stored, evidence, asked=analysis.terms)
     if model is None:
         confidence = evidence.strength
         threshold = RULES_THRESHOLD if abstain_threshold is None else abstain_threshold
@@ -94,7 +95,7 @@ def compose_answer(
         confidence = rate(analysis, evidence, stored, model)
         threshold = model.threshold if abstain_threshold is None else abstain_threshold
     if confidence < threshold or (model is not None and _swaps_a_name(evidence)):
-        return abstention(analysis.text, hits, stored, evidence, confidence)
+        return abstention(analysis.text, hits, stored, evidence, confidence, asked=analysis.terms)
     answer = cite(analysis.text, choose(evidence, stored), stored)
     answer.confidence = round(confidence, 4)
     return answer
@@ -235,11 +236,15 @@ def abstention(
     evidence: Evidence | None = None,
     confidence: float | None = None,
     limit: int = 3,
+    asked: Sequence[str] = (),
 ) -> Answer:
     """The "not covered" answer: what the articles lack, when the question names it ("They say nothing
     about French troops."), and the titles of the closest articles. A name only the retrieved passages
     lack, while another article uses it, is said to be missing from those passages, not from the articles:
-    in an archive of thousands, "nothing about Kabul" read of the whole would often be false."""
+    in an archive of thousands, "nothing about Kabul" read of the whole would often be false. ``asked``: the
+    question's BM25 terms. When the question names what the articles lack, the best candidate sentence is
+    given as the nearest passage, to be shown labelled as not answering ("Up to 850 German troops ..." for
+    French troops), if it holds one of the question's terms (else it would only be noise)."""
     titles: list[str] = []
     for hit in hits:
         title = stored.articles[hit.chunk.article_id].title
@@ -256,6 +261,23 @@ def abstention(
     return Answer(
         question, text, [], abstained=True, closest_matches=titles[:limit], missing=missing,
         confidence=None if confidence is None else round(confidence, 4),
+        nearest=_nearest(evidence, asked, stored) if evidence is not None and missing else None,
+    )  # fmt: skip
+
+
+def _nearest(evidence: Evidence, asked: Sequence[str], stored: StoredIndex) -> Citation | None:
+    """The best candidate sentence as a citation, when it holds a term of the question: what the articles
+    say closest to the question, for the reader to judge. None for a best sentence sharing no term with it."""
+    best = evidence.best
+    if best is None or not best.candidate.terms.intersection(asked):
+        return None
+    candidate = best.candidate
+    article, chunk = stored.articles[candidate.article_id], candidate.hit.chunk
+    start, end = min(chunk.start, candidate.start), max(chunk.end, candidate.end)
+    return Citation(
+        number=1, doc_id=article.id, title=article.title, outlet=article.outlet, date=article.date_iso,
+        url=article.url, passage=article.text[start:end], quote=candidate.text, score=round(best.score, 4),
+        start=start, end=end,
     )  # fmt: skip
 
 

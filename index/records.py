@@ -80,6 +80,9 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     # What the question names that no retrieved article mentions ("French troops"), when abstaining.
     missing: list[str] = field(default_factory=list)
+    # When abstaining because the articles lack what the question names: the sentence that came closest,
+    # shown labelled as not answering the question (None when it shares no term with the question).
+    nearest: Citation | None = None
     # The answer model's probability that the answer is right (None: no model, or nothing retrieved).
     confidence: float | None = None
 
@@ -92,6 +95,7 @@ class Answer:
             "citations": [c.to_json() for c in self.citations],
             "closest_matches": list(self.closest_matches),
             "missing": list(self.missing),
+            "nearest": self.nearest.to_json() if self.nearest is not None else None,
             "confidence": self.confidence,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

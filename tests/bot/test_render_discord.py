@@ -82,6 +82,21 @@ def test_an_abstention_is_a_short_plain_message_with_the_closest_matches() -> No
     assert "• T1" in out.content and "• T2" in out.content
 
 
+def test_an_abstention_quotes_the_nearest_passage_labelled() -> None:
+    reply = reply_for("The articles I have do not cover this.", [], abstained=True)
+    assert reply.answer is not None
+    reply.answer.nearest = citation(1, "Up to 850 *German* troops will be deployed.", title="Taliban [defeat]")
+    (out,) = rd.render_reply(reply)
+    assert out.content is not None
+    lines = out.content.splitlines()
+    at = lines.index(rd.NEAREST_LABEL)
+    assert lines[at + 1 : at + 3] == [
+        "> “Up to 850 \\*German\\* troops will be deployed.”",
+        "> — DW · 2021-04-14 · Taliban [defeat]",
+    ]
+    assert lines.index("Closest matches:") > at
+
+
 def test_a_source_is_outlet_date_and_a_linked_title_with_its_quote() -> None:
     weird = citation(1, "He said *so*.", title="NATO [live] _updates_", url="https://example.org/x")
     (out,) = rd.render_reply(reply_for("It happened. [1]", [weird]))

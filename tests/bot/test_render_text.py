@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.render_text import wrap
+from bot.render_text import NEAREST_LABEL, render_text, wrap
+from index import Answer, Citation
 from index.loading import load_corpus
 from index.settings import BUNDLED_CORPUS
 from tests.conftest import NEWS_DIR
@@ -32,3 +33,21 @@ def test_wrap_gives_textwrap_lines() -> None:
             words = text.split(" ")
             fast += all(words) and "-" not in text and max(map(len, words)) <= width
     assert fast > 100  # the fast path was taken, not only textwrap's
+
+
+def test_an_abstention_shows_the_nearest_passage_labelled_then_the_closest_titles() -> None:
+    quote = "Up to 850 German troops will also be deployed."
+    nearest = Citation(
+        number=1, doc_id="d1", title="Taliban declare 'defeat' of NATO", outlet="DW", date="2014-12-29", url="",
+        passage=quote, quote=quote, score=0.01, start=0, end=len(quote),
+    )  # fmt: skip
+    text = "The articles I have do not cover this. They say nothing about French troops."
+    answer = Answer("q", text, [], True, closest_matches=["T1"], missing=["French troops"], nearest=nearest)
+    lines = render_text(answer).splitlines()
+    label = lines.index(NEAREST_LABEL)
+    assert lines[label + 1 : label + 3] == [
+        "    “Up to 850 German troops will also be deployed.”",
+        "    DW · 2014-12-29 · Taliban declare 'defeat' of NATO",
+    ]
+    assert lines.index("Closest matches:") > label and "Sources:" not in lines  # not an answer's source
+    assert NEAREST_LABEL not in render_text(Answer("q", text, [], True, closest_matches=["T1"]))

@@ -123,6 +123,9 @@ def test_troops_of_a_nation_the_articles_never_name_are_not_the_german_850(seed_
     assert answer.abstained and not answer.citations
     assert missing in answer.missing
     assert f"They say nothing about {missing}." in answer.text  # no bundled article names it
+    # What the articles do say closest to it, given apart and never as a citation of the answer.
+    assert answer.nearest is not None and "German troops" in answer.nearest.quote
+    assert answer.to_json()["nearest"]["quote"] == answer.nearest.quote
     assert answer.to_json()["missing"] == answer.missing
 
 
