@@ -42,6 +42,10 @@ import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORK = REPO_ROOT / ".newsdesk" / "bench" / "equivalence"
+# Both sides load the encoder from this tree's cache. The old tree's child runs in that tree's folder, where the
+# default cache (under ./.newsdesk) holds no conversion: its questions then went through another runtime and
+# every answer "differed" for a reason that was not the change.
+ENCODERS = REPO_ROOT / ".newsdesk" / "encoders"
 FAST = {"document_backend": "auto", "sentence_vectors": "pooled"}
 # Shown per difference: enough to see which feature moved without drowning the report.
 SHOW = 8
@@ -80,12 +84,20 @@ def index_dir(name: str) -> Path:
     return WORK / name / "index"
 
 
+def desk_settings(corpus: Path, name: str) -> Any:
+    """The settings both sides answer with (the old tree's ``Settings`` may predate ``encoder_cache_dir``)."""
+    from index.settings import Settings, load_settings
+
+    values: dict[str, Any] = {"corpus_dir": corpus, "index_dir": index_dir(name), "show_progress": False} | FAST
+    if "encoder_cache_dir" in getattr(Settings, "__dataclass_fields__", {}):
+        values["encoder_cache_dir"] = ENCODERS
+    return load_settings(values, env={})
+
+
 def open_desk(corpus: Path, name: str) -> Any:
     from index.newsdesk import Newsdesk
-    from index.settings import load_settings
 
-    values = {"corpus_dir": corpus, "index_dir": index_dir(name), "show_progress": False} | FAST
-    return Newsdesk.open(load_settings(values, env={}))
+    return Newsdesk.open(desk_settings(corpus, name))
 
 
 def record(sets: dict[str, tuple[Path, list[str]]]) -> dict[str, Any]:
