@@ -94,14 +94,14 @@ def compose_answer(
     else:
         confidence = rate(analysis, evidence, stored, model)
         threshold = model.threshold if abstain_threshold is None else abstain_threshold
-    if confidence < threshold or (model is not None and _swaps_a_name(evidence)):
+    if confidence < threshold or (model is not None and swaps_a_name(evidence)):
         return abstention(analysis.text, hits, stored, evidence, confidence, asked=analysis.terms)
     answer = cite(analysis.text, choose(evidence, stored), stored)
     answer.confidence = round(confidence, 4)
     return answer
 
 
-def _swaps_a_name(evidence: Evidence) -> bool:
+def swaps_a_name(evidence: Evidence) -> bool:
     """The best sentence gives the place of a name the question asks about, and no passage holds, to
     another name ("deployed to Afghanistan" for "deployed to Iraq?"): it reads of something else. On the
     development benchmark's validation split such best sentences were right for 3 of 3 answerable SQuAD

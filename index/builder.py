@@ -34,6 +34,7 @@ from index.store import (
     read_manifest,
     write_index,
 )
+from index.token_encoder import unit_rows
 from index.vector_store import FAISS, VectorStore, normalised_store, store_kind
 from index.word_vectors import WORD_BATCH, StoredWords, article_words
 
@@ -424,7 +425,7 @@ def _embed_group(
         out.append((passages.vectors[first:row], sums))
         _fill_empty(item, sums, counts, embedder, settings)
     for _, sums in out:  # the mean of a span's tokens, normalised, is its normalised sum
-        sums /= np.clip(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12, None)
+        unit_rows(sums)
     return out
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from index.records import Chunk
 from index.sentences import Span, split_sentences
+from index.token_encoder import unit_rows
 
 CHUNK_VECTORS_FROM_SENTENCES = "from-sentences"
 _TITLE = (-1, -1)  # the title prefix's key among an article's units (sentences are keyed by their offsets)
@@ -72,5 +73,4 @@ def pooled_chunk_vectors(units: ArticleUnits, sums: np.ndarray, counts: np.ndarr
         parts = [*members, units.title] if units.title is not None else members
         out[row] = sums[parts].sum(axis=0)
         tokens[row] = counts[parts].sum()
-    out /= np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)
-    return out, tokens > 0
+    return unit_rows(out), tokens > 0

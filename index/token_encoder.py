@@ -159,7 +159,13 @@ def unit_means(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The model's pooling of a batch: each row's mean over its unmasked tokens, L2-normalised (float32)."""
     weights = mask[:, :, None].astype(np.float32)
     pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    return unit_rows(pooled)
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """``matrix`` with each row scaled to unit length, in place (a row of zeros stays zeros); returned."""
+    matrix /= np.clip(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12, None)
+    return matrix
 
 
 def _padded(rows: list[list[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from index.answer_model import DEFAULT_MODEL_FILE, AnswerModel, logit
-from index.answering import _swaps_a_name, rate
+from index.answering import rate, swaps_a_name
 from index.evidence import weigh_evidence
 from tests.bench.answer_bench import (
     BENCHMARKS,
@@ -100,7 +100,7 @@ def record_case(case: Case, benchmark: str, desk: Any, vector: np.ndarray, model
     if not evidence.ranked:
         return record
     record.confidence = rate(analysis, evidence, desk.stored, model)  # sorts evidence.ranked by the model
-    record.swapped = _swaps_a_name(evidence)
+    record.swapped = swaps_a_name(evidence)
     record.answered = record.confidence >= model.threshold and not record.swapped
     for s in evidence.ranked[:TOP]:
         c = s.candidate
