@@ -74,6 +74,7 @@ test-fast: venv
 
 lint: venv
 	$(BIN)/ruff check index bot tests
+	$(BIN)/ruff format --check index bot tests
 	$(BIN)/mypy index bot tests
 
 bench: venv

@@ -112,8 +112,9 @@ class AnswerModel:
             "layers": [{"weights": w.tolist(), "bias": b.tolist()} for w, b in self.layers],
             "platt": list(self.platt),
             "threshold": self.threshold,
-            "answer_layer": None if self.answer_layer is None else
-            {"weights": self.answer_layer[0].tolist(), "bias": self.answer_layer[1]},
+            "answer_layer": None
+            if self.answer_layer is None
+            else {"weights": self.answer_layer[0].tolist(), "bias": self.answer_layer[1]},
             "info": self.info,
         } | ({"situation": list(self.situation)} if self.situation else {})  # older files keep their checksum
 
@@ -157,8 +158,9 @@ class AnswerModel:
             layers=layers,
             platt=(float(data["platt"][0]), float(data["platt"][1])),
             threshold=float(data["threshold"]),
-            answer_layer=None if not data.get("answer_layer") else
-            (np.asarray(data["answer_layer"]["weights"], dtype=np.float32), float(data["answer_layer"]["bias"])),
+            answer_layer=None
+            if not data.get("answer_layer")
+            else (np.asarray(data["answer_layer"]["weights"], dtype=np.float32), float(data["answer_layer"]["bias"])),
             situation=situation,
             name=str(data["name"]),
             sha256=stated,

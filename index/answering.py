@@ -252,7 +252,8 @@ def abstention(
             titles.append(title)
     missing = missing_phrases(question, evidence.absent) if evidence else []
     text = ABSTAIN_TEXT
-    unused = [phrase for phrase in missing if _no_article_holds(phrase, stored)]
+    absent = set(evidence.absent) if evidence else set()
+    unused = [phrase for phrase in missing if _no_article_holds(phrase, absent, stored)]
     if unused:
         text += f" They say nothing about {_join(unused)}."
     if len(unused) < len(missing):
@@ -271,13 +272,14 @@ def _nearest(evidence: Evidence, asked: Sequence[str], stored: StoredIndex) -> C
     best = evidence.best
     if best is None or not best.candidate.terms.intersection(asked):
         return None
-    candidate = best.candidate
-    article, chunk = stored.articles[candidate.article_id], candidate.hit.chunk
-    start, end = min(chunk.start, candidate.start), max(chunk.end, candidate.end)
+    quote = _quote(best, evidence.ranked, stored)  # as an answer would quote it: with what it leans on
+    article, chunk = stored.articles[best.candidate.article_id], best.candidate.hit.chunk
+    start, end = min(chunk.start, quote.start), max(chunk.end, quote.end)
+    # Number 0: no marker of the reply's text points at it.
     return Citation(
-        number=1, doc_id=article.id, title=article.title, outlet=article.outlet, date=article.date_iso,
-        url=article.url, passage=article.text[start:end], quote=candidate.text, score=round(best.score, 4),
-        start=start, end=end,
+        number=0, doc_id=article.id, title=article.title, outlet=article.outlet, date=article.date_iso,
+        url=article.url, passage=article.text[start:end], quote=article.text[quote.start : quote.end],
+        score=round(best.score, 4), start=start, end=end,
     )  # fmt: skip
 
 
@@ -305,15 +307,18 @@ def missing_phrases(question: str, missing: list[str]) -> list[str]:
     return phrases
 
 
-def _no_article_holds(phrase: str, stored: StoredIndex) -> bool:
-    """Whether no article of the collection can say ``phrase``: one of its BM25 terms is in none of the
-    indexed passages (titles included), and, for a year, no article is dated in it (the retrieved passages
-    count their date's year as said, index.candidates). Without a lexical index nothing is claimed."""
-    if stored.lexical is None or not stored.lexical.never_uses(phrase):
+def _no_article_holds(phrase: str, absent: set[str], stored: StoredIndex) -> bool:
+    """Whether no article of the collection uses the names of ``phrase`` that the retrieved passages lack (its
+    words in ``absent``; not the plural noun :func:`missing_phrases` may add): each has a BM25 term in none of
+    the indexed passages (titles included) and, for a year, no article is dated in it (the retrieved passages
+    count their date's year as said, index.candidates). Each of them: "Jens Stoltenberg" is not said to be
+    missing from articles that name Stoltenberg. Without a lexical index nothing is claimed."""
+    if stored.lexical is None:
         return False
-    if phrase.isdigit():
-        return all(a.date is None or str(a.date.year) != phrase for a in stored.articles.values())
-    return True
+    names = [w for w in phrase.split() if w in absent] or [phrase]
+    return all(
+        stored.lexical.never_uses(name) and not (name.isdigit() and int(name) in stored.article_years) for name in names
+    )
 
 
 def _join(items: list[str]) -> str:

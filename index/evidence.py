@@ -160,9 +160,7 @@ def weigh_evidence(
             + W_PASSAGE * passage
             - W_OTHER_YEAR * other_year
         )
-        scored.append(
-            Scored(c, in_sentence, in_context, typed, other_year, cosine, score, own | around, own_terms=own)
-        )
+        scored.append(Scored(c, in_sentence, in_context, typed, other_year, cosine, score, own | around, own_terms=own))
     scored.sort(key=lambda s: -s.score)
     if words is not None:
         _credit_paraphrases(analysis, scored[:SOFT_CANDIDATES], words)

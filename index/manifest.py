@@ -20,6 +20,7 @@ def file_sha256(path: Path) -> str:
             digest.update(block)
     return digest.hexdigest()
 
+
 # Bump on any change to the files of an index (including index.lexical.LEXICAL_VERSION, the BM25
 # tokenizer); an index of another version is rebuilt.
 # 2: lexical.npz (BM25) added to every generation.

@@ -281,7 +281,9 @@ def _cores() -> int:
 def _cores_busy() -> bool:
     """Whether more threads are runnable right now than this process has cores (Linux's count, in /proc/loadavg,
     includes this thread and the encoder's): then reading ahead would take the encoder's core, not a spare one.
-    False where the count cannot be read."""
+    False where the count cannot be read. The count is the machine's (in most containers, the host's) while the
+    cores are this process's: on a shared host the reading ahead may stop more often than it needs to, or run
+    under a CPU quota when no core is spare. Only speed depends on it: the answers are the same either way."""
     try:
         with open("/proc/loadavg", "rb") as counts:
             running = int(counts.read().split()[3].split(b"/")[0])

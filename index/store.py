@@ -27,6 +27,7 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -85,6 +86,12 @@ class StoredIndex:
     # Single-word vectors made at index time (None: an index written without them; words are then
     # embedded as questions need them).
     words: StoredWords | None = None
+
+    @functools.cached_property
+    def article_years(self) -> frozenset[int]:
+        """The years the articles are dated in (what an abstention checks before saying no article speaks
+        of a year, index.answering)."""
+        return frozenset(a.date.year for a in self.articles.values() if a.date is not None)
 
     def vector_store(self) -> VectorStore:
         """What dense search runs on (see :mod:`index.vector_store`)."""

@@ -98,7 +98,6 @@ class TokenEncoder:
                     _pool_spans(hidden[j], e, spans[i], sums[i], counts[i])
         return PassageVectors(out, sums, counts)
 
-
     def start_encode(self, text: str) -> PendingVector:
         """Start embedding one text (a question) and return at once; :meth:`PendingVector.result` gives the
         vector :meth:`encode` gives, bit for bit. Here it is computed before returning; a backend whose runtime

@@ -34,7 +34,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.model)
 
 
-
 class CountingEmbedder(SentenceTransformerEmbedder):
     """The real model, counting how many texts it was asked to embed."""
 

@@ -122,6 +122,7 @@ def add_index_arguments(parser: argparse.ArgumentParser, several: bool, backend:
 def index_variants(args: argparse.Namespace) -> list[IndexVariant]:
     """The benchmark indexes ``args`` ask for, all embedded by one document encoder."""
     documents = make_embedder(DEFAULT_MODEL, args.document_backend)
+
     def listed(asked: str | list[str] | None, default: str) -> list[str]:
         asked = asked or default
         return [asked] if isinstance(asked, str) else list(dict.fromkeys(asked))

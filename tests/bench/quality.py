@@ -105,8 +105,9 @@ def desk_for(
 ) -> Newsdesk:
     folder = CACHE / (collection.name + tag)
     corpus = collection.write_corpus(folder / "corpus")
-    values = {"corpus_dir": corpus, "index_dir": folder / "index", "show_progress": False,
-              "answerer": ANSWERER[0]} | (overrides or {})
+    values = {"corpus_dir": corpus, "index_dir": folder / "index", "show_progress": False, "answerer": ANSWERER[0]} | (
+        overrides or {}
+    )
     settings = load_settings(values, env={})
     stored, report = open_exact(settings, embedder, collection.name + tag)  # never another variant's index
     if report.wrote:

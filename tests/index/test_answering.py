@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from index.answer_types import AnswerType, expected_type, typed_values
 from index.answering import Quote, abstention, choose, cite
 from index.candidates import Candidate
-from index.evidence import Evidence, Scored
+from index.evidence import Evidence, Scored, weigh_evidence
+from index.query_analysis import analyse_question
 from index.records import Article, Chunk, Hit
 from index.search import SearchFilters
 
@@ -152,9 +153,7 @@ def test_answer_stage_embeds_nothing_but_the_question(tmp_path) -> None:
     recording = Recording()
     desk = open_fake_desk(fake_settings(NEWS_DIR, tmp_path / "index"), recording)
     recording.calls.clear()
-    corpus_sentences = {
-        a.text[s.start : s.end] for a in desk.stored.articles.values() for s in split_sentences(a.text)
-    }
+    corpus_sentences = {a.text[s.start : s.end] for a in desk.stored.articles.values() for s in split_sentences(a.text)}
     vocabulary = {w.lower() for a in desk.stored.articles.values() for w in re.findall(r"[^\W_]+", a.title + a.text)}
     question = "How many passengers did the ferry company carry by boat in 2019?"
     answer = desk.ask(question)
@@ -399,3 +398,34 @@ def test_only_a_name_no_article_uses_is_said_to_be_missing_from_the_articles(new
     assert "They say nothing about Finland." in answer.text
     assert "The passages closest to the question say nothing about Ingrid Salo." in answer.text
     assert "nothing about Ingrid Salo or Finland" not in answer.text
+
+
+def test_a_year_an_article_is_dated_in_or_a_surname_it_uses_is_not_said_to_be_absent(news_desk) -> None:
+    # 2020 is in no text, but the apple-harvest article is dated 2020-09-01; "Lind" (the chief engineer, 2021)
+    # is used though "Peter" is not: neither "2020 growers" nor "Peter Lind" is absent from the articles.
+    hits = news_desk.search("Did the bridge council meet?", filters=SearchFilters(until=dt.date(2019, 12, 31)))
+    for question, absent, phrase in [
+        ("What did the 2020 growers say about the harbour bridge?", ["2020"], "2020 growers"),
+        ("Did Peter Lind approve the harbour bridge?", ["Peter", "Lind"], "Peter Lind"),
+    ]:
+        answer = abstention(question, hits, news_desk.stored, Evidence(AnswerType.ANY, absent=absent))
+        assert answer.missing == [phrase]
+        assert answer.text.endswith(f"The passages closest to the question say nothing about {phrase}."), answer.text
+        assert "They say nothing" not in answer.text
+
+
+def test_the_nearest_passage_is_given_only_when_it_shares_a_word_with_the_question(news_desk) -> None:
+    question = "How many Finnish ferries carry cars across the harbour?"
+    analysis = analyse_question(question, news_desk.stored.lexical)
+    hits = news_desk.search(question)
+    evidence = weigh_evidence(analysis, hits, news_desk.stored, news_desk.embedder.encode([question])[0])
+    best = evidence.best
+    assert best is not None and best.candidate.terms & set(analysis.terms)
+    evidence.absent = ["Finnish"]
+    near = abstention(question, hits, news_desk.stored, evidence, asked=analysis.terms)
+    assert near.nearest is not None and near.nearest.quote.endswith(best.candidate.text) and near.nearest.number == 0
+    assert near.nearest.quote in near.nearest.passage and not near.citations
+    # The same best sentence for a question it shares no word with: no nearest passage, only the titles.
+    assert abstention(question, hits, news_desk.stored, evidence, asked=("zebra",)).nearest is None
+    evidence.absent = []  # nothing named is missing: a low-confidence abstention shows titles only
+    assert abstention(question, hits, news_desk.stored, evidence, asked=analysis.terms).nearest is None
