@@ -251,6 +251,7 @@ class _ExportEmbedder(TokenEncoder):
     the model's mean pooling, then L2 normalisation, as sentence-transformers does for this model."""
 
     backend = ""
+    _inputs: set[str]  # the model's input names, read when the runtime loads it
 
     def __init__(self, files: SentenceTransformerEmbedder, onnx_file: Path, threads: int = 0) -> None:
         self.files = files
@@ -279,6 +280,14 @@ class _ExportEmbedder(TokenEncoder):
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.files.count_tokens(texts)
+
+    def _feed(self, ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+        """The model's inputs for padded ``ids`` and their ``mask`` (token types all 0, when it takes them);
+        the runtime must be loaded (``_inputs``)."""
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        return feed
 
     def describe(self) -> dict[str, str]:
         return {
@@ -314,10 +323,7 @@ class OnnxQueryEmbedder(_ExportEmbedder):
 
     def token_embeddings(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         session = self._session
-        feed = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self._inputs:
-            feed["token_type_ids"] = np.zeros_like(ids)
-        return np.asarray(session.run(None, feed)[0])
+        return np.asarray(session.run(None, self._feed(ids, mask))[0])
 
 
 OnnxRuntimeEmbedder = OnnxQueryEmbedder
@@ -381,10 +387,7 @@ class OpenVinoEmbedder(_ExportEmbedder):
         if request is None:
             request = self._local.pending = self._compile().create_infer_request()
         ids, mask = self._question_ids(text)
-        feed = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self._inputs:
-            feed["token_type_ids"] = np.zeros_like(ids)
-        request.start_async(feed)
+        request.start_async(self._feed(ids, mask))
 
         def finished() -> np.ndarray:
             request.wait()
@@ -396,10 +399,7 @@ class OpenVinoEmbedder(_ExportEmbedder):
         requests = self._requests
         parts = [rows for rows in np.array_split(np.arange(len(ids)), len(requests)) if len(rows)]
         for request, rows in zip(requests, parts, strict=False):
-            feed = {"input_ids": ids[rows], "attention_mask": mask[rows]}
-            if "token_type_ids" in self._inputs:
-                feed["token_type_ids"] = np.zeros_like(ids[rows])
-            request.start_async(feed)
+            request.start_async(self._feed(ids[rows], mask[rows]))
         outputs = []
         for request, _ in zip(requests, parts, strict=False):
             request.wait()
