@@ -206,27 +206,22 @@ def cite(question: str, quotes: list[Quote], stored: StoredIndex) -> Answer:
         text = article.text[quote.start : quote.end]
         if article.id not in numbers:
             numbers[article.id] = len(numbers) + 1
-            chunk = quote.candidate.hit.chunk
-            # The passage shown covers its chunk and the quote (the quote may reach one sentence back).
-            start, end = min(chunk.start, quote.start), max(chunk.end, quote.end)
-            citations.append(
-                Citation(
-                    number=numbers[article.id],
-                    doc_id=article.id,
-                    title=article.title,
-                    outlet=article.outlet,
-                    date=article.date_iso,
-                    url=article.url,
-                    passage=article.text[start:end],
-                    quote=text,
-                    score=round(quote.score, 4),
-                    start=start,
-                    end=end,
-                )
-            )
+            citations.append(_citation(numbers[article.id], quote, stored))
         prefix = f"As of {article.date_iso}: " if dated and article.date_iso else ""
         parts.append(f"{prefix}{text} [{numbers[article.id]}]")
     return Answer(question=question, text=" ".join(parts), citations=citations, abstained=False)
+
+
+def _citation(number: int, quote: Quote, stored: StoredIndex) -> Citation:
+    """``quote`` as citation ``number``; the passage shown covers its chunk and the quote (the quote may reach
+    one sentence back)."""
+    article, chunk = stored.articles[quote.candidate.article_id], quote.candidate.hit.chunk
+    start, end = min(chunk.start, quote.start), max(chunk.end, quote.end)
+    return Citation(
+        number=number, doc_id=article.id, title=article.title, outlet=article.outlet, date=article.date_iso,
+        url=article.url, passage=article.text[start:end], quote=article.text[quote.start : quote.end],
+        score=round(quote.score, 4), start=start, end=end,
+    )  # fmt: skip
 
 
 def abstention(
@@ -272,15 +267,8 @@ def _nearest(evidence: Evidence, asked: Sequence[str], stored: StoredIndex) -> C
     best = evidence.best
     if best is None or not best.candidate.terms.intersection(asked):
         return None
-    quote = _quote(best, evidence.ranked, stored)  # as an answer would quote it: with what it leans on
-    article, chunk = stored.articles[best.candidate.article_id], best.candidate.hit.chunk
-    start, end = min(chunk.start, quote.start), max(chunk.end, quote.end)
-    # Number 0: no marker of the reply's text points at it.
-    return Citation(
-        number=0, doc_id=article.id, title=article.title, outlet=article.outlet, date=article.date_iso,
-        url=article.url, passage=article.text[start:end], quote=article.text[quote.start : quote.end],
-        score=round(best.score, 4), start=start, end=end,
-    )  # fmt: skip
+    # Quoted as an answer would quote it (with what it leans on); number 0: no marker of the reply points at it.
+    return _citation(0, _quote(best, evidence.ranked, stored), stored)
 
 
 def missing_phrases(question: str, missing: list[str]) -> list[str]:
