@@ -220,8 +220,9 @@ class Newsdesk:
         filters = SearchFilters(since, until, outlet)
         options = SearchOptions(retriever=retriever or self.settings.retriever)
         k = k or self.settings.k
-        # The question is read (analysis, BM25) while it is embedded when the encoder runs on its own thread
-        # (OpenVINO, which holds no Python lock meanwhile: ~0.3 ms of a ~3 ms encode, hidden); else after.
+        # The question is read (analysis, BM25, likely candidates) while it is embedded when the encoder runs on
+        # its own thread (OpenVINO, which holds no Python lock meanwhile: ~1 ms of a ~3 ms encode, hidden); else
+        # after.
         pending = start_encoding(self.embedder, question)
         reading: _Reading | None = None
         try:
