@@ -10,6 +10,7 @@ in the full suite only; so is every test marked ``slow`` (measured over ~3 s).
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -198,3 +199,24 @@ def make_news_desk(tmp_path: Path, fake_embedder: HashingEmbedder) -> Callable[.
         return open_fake_desk(fake_settings(corpus, tmp_path / "news-index", **overrides), fake_embedder)
 
     return make
+
+
+def on_threads(work: Callable[[int], None], count: int = 4) -> list[BaseException]:
+    """Run ``work(n)`` for n in 0..count-1, each on its own thread, all starting at once (a barrier), and
+    return what they raised (reported in the test's thread: an error in a thread would pass unseen)."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(count)
+
+    def run(n: int) -> None:
+        try:
+            start.wait()
+            work(n)
+        except BaseException as error:  # noqa: BLE001 - returned to the caller
+            errors.append(error)
+
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return errors

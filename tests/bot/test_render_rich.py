@@ -6,7 +6,8 @@ from rich.console import Console
 
 from bot.render_rich import render_answer
 from bot.render_text import NEAREST_LABEL
-from index import Answer, Citation
+from index import Answer
+from tests.bot.test_render_text import ABSTAINED, NEAREST, NEAREST_QUOTE
 
 
 def rendered(answer: Answer) -> list[str]:
@@ -16,13 +17,8 @@ def rendered(answer: Answer) -> list[str]:
 
 
 def test_an_abstention_shows_the_nearest_passage_labelled_before_the_closest_titles() -> None:
-    quote = "Up to 850 German troops will also be deployed."
-    nearest = Citation(
-        number=0, doc_id="d1", title="Taliban declare 'defeat' of NATO", outlet="DW", date="2014-12-29", url="",
-        passage=quote, quote=quote, score=0.01, start=0, end=len(quote),
-    )  # fmt: skip
-    text = "The articles I have do not cover this. They say nothing about French troops."
-    lines = rendered(Answer("q", text, [], True, closest_matches=["Other title"], nearest=nearest))
+    quote, text = NEAREST_QUOTE, ABSTAINED
+    lines = rendered(Answer("q", text, [], True, closest_matches=["Other title"], nearest=NEAREST))
     assert lines[0] == text
     at = lines.index(NEAREST_LABEL)
     assert lines[at + 1 : at + 3] == [f"    “{quote}”", "    DW · 2014-12-29 · Taliban declare 'defeat' of NATO"]

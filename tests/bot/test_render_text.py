@@ -35,14 +35,18 @@ def test_wrap_gives_textwrap_lines() -> None:
     assert fast > 100  # the fast path was taken, not only textwrap's
 
 
+# An abstention's text and nearest passage, as Newsdesk gives them (also tests/bot/test_render_rich.py).
+ABSTAINED = "The articles I have do not cover this. They say nothing about French troops."
+NEAREST_QUOTE = "Up to 850 German troops will also be deployed."
+NEAREST = Citation(
+    number=0, doc_id="d1", title="Taliban declare 'defeat' of NATO", outlet="DW", date="2014-12-29", url="",
+    passage=NEAREST_QUOTE, quote=NEAREST_QUOTE, score=0.01, start=0, end=len(NEAREST_QUOTE),
+)  # fmt: skip
+
+
 def test_an_abstention_shows_the_nearest_passage_labelled_then_the_closest_titles() -> None:
-    quote = "Up to 850 German troops will also be deployed."
-    nearest = Citation(
-        number=1, doc_id="d1", title="Taliban declare 'defeat' of NATO", outlet="DW", date="2014-12-29", url="",
-        passage=quote, quote=quote, score=0.01, start=0, end=len(quote),
-    )  # fmt: skip
-    text = "The articles I have do not cover this. They say nothing about French troops."
-    answer = Answer("q", text, [], True, closest_matches=["T1"], missing=["French troops"], nearest=nearest)
+    text = ABSTAINED
+    answer = Answer("q", text, [], True, closest_matches=["T1"], missing=["French troops"], nearest=NEAREST)
     lines = render_text(answer).splitlines()
     label = lines.index(NEAREST_LABEL)
     assert lines[label + 1 : label + 3] == [

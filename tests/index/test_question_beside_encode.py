@@ -5,7 +5,6 @@ reaches the caller and leaves the encoder usable."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import index.newsdesk
 from index.embedding import OpenVinoEmbedder, SentenceTransformerEmbedder, start_encoding
 from index.newsdesk import Newsdesk
 from index.token_encoder import PendingVector
+from tests.conftest import on_threads
 from tests.index.test_embedding import MODEL, TEXTS, needs_openvino
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,25 +64,15 @@ def test_a_started_encode_gives_the_vector_of_encode_bit_for_bit(questions_encod
 @needs_openvino
 def test_started_encodes_on_several_threads_at_once(questions_encoder: OpenVinoEmbedder) -> None:
     expected = {text: questions_encoder.encode([text])[0].tobytes() for text in TEXTS}
-    errors: list[BaseException] = []
     wrong: list[str] = []
-    start = threading.Barrier(4)
 
     def ask(worker: int) -> None:
-        try:
-            start.wait()
-            for n in range(30):
-                text = TEXTS[(worker + n) % len(TEXTS)]
-                if start_encoding(questions_encoder, text).result().tobytes() != expected[text]:
-                    wrong.append(text)
-        except BaseException as error:  # noqa: BLE001 - reported below, in the test's thread
-            errors.append(error)
+        for n in range(30):
+            text = TEXTS[(worker + n) % len(TEXTS)]
+            if start_encoding(questions_encoder, text).result().tobytes() != expected[text]:
+                wrong.append(text)
 
-    workers = [threading.Thread(target=ask, args=(w,)) for w in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    errors = on_threads(ask, 4)
     assert not errors and not wrong
 
 
