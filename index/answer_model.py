@@ -56,6 +56,11 @@ class AnswerModel:
     # Names of the retrieval-situation inputs the answer layer also reads (a subset of SITUATION, in its
     # order); empty for models trained without them.
     situation: tuple[str, ...] = ()
+    # Whether a best sentence that gives an asked name's place to another name abstains whatever its
+    # probability (index.answering.swaps_a_name). Models since 2026-12-01 leave it to the probability
+    # (the sentence model reads ``swapped_names``); on validation the rule cost as many right answers as
+    # it saved false ones (docs/QUALITY.md). Files without the key keep the rule they were chosen with.
+    abstains_on_swapped_name: bool = True
 
     @cached_property
     def columns(self) -> np.ndarray:
@@ -103,20 +108,24 @@ class AnswerModel:
         return float(_sigmoid(np.array([x @ weights + bias]))[0])
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "name": self.name,
-            "features": list(self.features),
-            "mean": self.mean.tolist(),
-            "scale": self.scale.tolist(),
-            "layers": [{"weights": w.tolist(), "bias": b.tolist()} for w, b in self.layers],
-            "platt": list(self.platt),
-            "threshold": self.threshold,
-            "answer_layer": None
-            if self.answer_layer is None
-            else {"weights": self.answer_layer[0].tolist(), "bias": self.answer_layer[1]},
-            "info": self.info,
-        } | ({"situation": list(self.situation)} if self.situation else {})  # older files keep their checksum
+        return (
+            {
+                "format": FORMAT,
+                "name": self.name,
+                "features": list(self.features),
+                "mean": self.mean.tolist(),
+                "scale": self.scale.tolist(),
+                "layers": [{"weights": w.tolist(), "bias": b.tolist()} for w, b in self.layers],
+                "platt": list(self.platt),
+                "threshold": self.threshold,
+                "answer_layer": None
+                if self.answer_layer is None
+                else {"weights": self.answer_layer[0].tolist(), "bias": self.answer_layer[1]},
+                "info": self.info,
+            }
+            | ({"situation": list(self.situation)} if self.situation else {})
+            | ({} if self.abstains_on_swapped_name else {"abstains_on_swapped_name": False})
+        )  # older files keep their checksum
 
     def save(self, path: Path) -> str:
         """Write the model with the SHA-256 of its content; returns the digest."""
@@ -162,6 +171,7 @@ class AnswerModel:
             if not data.get("answer_layer")
             else (np.asarray(data["answer_layer"]["weights"], dtype=np.float32), float(data["answer_layer"]["bias"])),
             situation=situation,
+            abstains_on_swapped_name=bool(data.get("abstains_on_swapped_name", True)),
             name=str(data["name"]),
             sha256=stated,
             info=dict(data.get("info", {})),

@@ -94,7 +94,7 @@ def compose_answer(
     else:
         confidence = rate(analysis, evidence, stored, model)
         threshold = model.threshold if abstain_threshold is None else abstain_threshold
-    if confidence < threshold or (model is not None and swaps_a_name(evidence)):
+    if confidence < threshold or (model is not None and model.abstains_on_swapped_name and swaps_a_name(evidence)):
         return abstention(analysis.text, hits, stored, evidence, confidence, asked=analysis.terms)
     answer = cite(analysis.text, choose(evidence, stored), stored)
     answer.confidence = round(confidence, 4)
@@ -103,9 +103,12 @@ def compose_answer(
 
 def swaps_a_name(evidence: Evidence) -> bool:
     """The best sentence gives the place of a name the question asks about, and no passage holds, to
-    another name ("deployed to Afghanistan" for "deployed to Iraq?"): it reads of something else. On the
-    development benchmark's validation split such best sentences were right for 3 of 3 answerable SQuAD
-    questions and 8 of 15 news questions, against 69 unanswerable ones answered (docs/QUALITY.md)."""
+    another name ("deployed to Afghanistan" for "deployed to Iraq?"): it may read of something else.
+    Models that say so (:attr:`AnswerModel.abstains_on_swapped_name`, the files before 2026-12-01) abstain
+    on it whatever the probability. Measured on the development benchmark's validation split, that rule
+    withdrew 71 answers to answerable questions for 114 false ones (all four benchmarks), a worse exchange
+    than a higher threshold gives on each of them, so newer models leave it to the probability (the
+    sentence model reads the share as ``swapped_names``; docs/QUALITY.md)."""
     return bool(evidence.ranked) and evidence.ranked[0].swapped > 0
 
 

@@ -323,6 +323,7 @@ def train(args: argparse.Namespace) -> int:
     model = AnswerModel(
         features=FEATURES, mean=mean, scale=scale, layers=layers, platt=platt, threshold=threshold, name=name,
         sha256="", answer_layer=answer_layer, situation=SITUATION if args.situation and answer_layer else (),
+        abstains_on_swapped_name=False,
         info={
             "trained_on": f"train split of tests/bench/devsets.py {list(args.on)} (SQuAD 2.0 + 1.1 dev by article, "
                           "RealTime QA by week)",

@@ -78,8 +78,8 @@ class CaseRecord:
     extractive: bool  # an answerable question whose answer string is written in its gold article
     question: str
     confidence: float  # the answer model's answer probability (0 when nothing was retrieved)
-    answered: bool  # the answer model answers it at its threshold (a swapped name abstains at any)
-    swapped: bool  # the best sentence gives a name the question asks about to another name
+    answered: bool  # the answer model answers it at its threshold (and `swapped` is false)
+    swapped: bool  # the best sentence gives an asked name's place to another name and the model abstains on that
     texts: list[str] = field(default_factory=list)  # best candidates first (the leaned-on sentence prefixed)
     labels: list[bool] = field(default_factory=list)  # each holds the gold answer in a gold article
     probabilities: list[float] = field(default_factory=list)  # the answer model's sentence probabilities
@@ -100,7 +100,7 @@ def record_case(case: Case, benchmark: str, desk: Any, vector: np.ndarray, model
     if not evidence.ranked:
         return record
     record.confidence = rate(analysis, evidence, desk.stored, model)  # sorts evidence.ranked by the model
-    record.swapped = swaps_a_name(evidence)
+    record.swapped = model.abstains_on_swapped_name and swaps_a_name(evidence)
     record.answered = record.confidence >= model.threshold and not record.swapped
     for s in evidence.ranked[:TOP]:
         c = s.candidate

@@ -4,9 +4,13 @@ Since the learned answer model (issue 12) the seed set is no longer the yardstic
 the development benchmark (docs/QUALITY.md), where the model beats the rules of 093e210 on news (answer
 holds the gold answer 0.757 vs 0.604 on the RealTime QA test split, false abstentions 0.105 vs 0.245) and
 loses on these 55 questions (44 vs 49 pass: paraphrased questions over three long articles on one subject
-get lower probabilities than the benchmark's). The floors are what it measures less a question's margin:
-hit@3 0.780, answer accuracy 0.756, abstention recall 1.0, precision 0.737 (14/19), the same floors
-`make eval` passes to `newsdesk eval`.
+get lower probabilities than the benchmark's). The floors are what it measures less a question's margin.
+Since 2026-12-01 the model leaves a swapped name to its probability and abstains below 0.055 (was 0.04),
+chosen on validation so that no benchmark answers more unanswerable questions or near misses than before
+(test split: 88 fewer false answers, 28 more false abstentions, 7 more right answers over the four
+benchmarks; docs/QUALITY.md). Three seed answers with probabilities 0.047-0.053 now abstain: hit@3 0.707,
+answer accuracy 0.707, abstention recall 1.0, precision 0.636 (14/22), 42/55 pass (44 before), hence
+floors of 0.68, 0.68, 0.92 and 0.6, the same floors `make eval` passes to `newsdesk eval`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 from bot.evaluation import Thresholds, evaluate, load_questions
 
 SEED_SET = Path(__file__).resolve().parents[1] / "questions" / "seed.yaml"
-FLOORS = Thresholds(min_hit3=0.75, min_answer=0.73, min_abstain=0.92, min_abstain_precision=0.7)
+FLOORS = Thresholds(min_hit3=0.68, min_answer=0.68, min_abstain=0.92, min_abstain_precision=0.6)
 
 
 def test_seed_question_set_holds_its_floor(seed_desk) -> None:

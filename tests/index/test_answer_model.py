@@ -160,3 +160,34 @@ def test_a_question_in_a_digest_is_never_quoted(make_news_desk, tmp_path: Path) 
     for question in ("Which country hosted the summit on ocean plastics?", "Which show was green lit?"):
         reply = desk.ask(question)
         assert all(not is_question(c.quote) for c in reply.citations)
+
+
+def test_only_older_model_files_abstain_on_a_swapped_name_whatever_the_probability(tmp_path: Path) -> None:
+    shipped = AnswerModel.load(DEFAULT_MODEL_FILE)
+    assert not shipped.abstains_on_swapped_name  # left to the probability since 2026-12-01
+    older = AnswerModel(**{**vars(shipped), "abstains_on_swapped_name": True})
+    older.save(tmp_path / "older.json")
+    written = json.loads((tmp_path / "older.json").read_text(encoding="utf-8"))
+    assert "abstains_on_swapped_name" not in written  # a file made before the key keeps its checksum
+    assert AnswerModel.load(tmp_path / "older.json").abstains_on_swapped_name
+    assert json.loads(DEFAULT_MODEL_FILE.read_text(encoding="utf-8"))["abstains_on_swapped_name"] is False
+
+
+def test_a_swapped_name_abstains_only_where_the_model_says_so(make_news_desk, tmp_path: Path) -> None:
+    corpus = tmp_path / "troops"
+    corpus.mkdir()
+    (corpus / "deploy.md").write_text(
+        "---\ntitle: Allies send more soldiers\noutlet: Daily\ndate: 2024-05-03\n---\n"
+        "Up to 850 German troops will be deployed to Kabul next month.\n\n"
+        "The ministers met in Brussels on Tuesday.\n",
+        encoding="utf-8",
+    )
+    desk = make_news_desk(corpus)
+    question = "How many French troops will be deployed to Kabul?"  # "French" in no passage, "German" in its place
+    shipped = AnswerModel.load(DEFAULT_MODEL_FILE)
+    answers = {}
+    for rule in (True, False):
+        desk.answer_model = AnswerModel(**{**vars(shipped), "threshold": 0.0, "abstains_on_swapped_name": rule})
+        answers[rule] = desk.ask(question)
+    assert answers[True].abstained and answers[True].missing == ["French troops"]
+    assert not answers[False].abstained and "850 German troops" in answers[False].text  # the probability decides
