@@ -22,7 +22,7 @@ from discord.utils import escape_markdown
 
 from bot.chat import ChatReply
 from bot.quoting import in_quotes, nested
-from bot.render_text import NEAREST_LABEL, article_head, citation_head
+from bot.render_text import article_head, citation_head, nearest_label
 from index import Answer, Article, Citation, split_sentences
 
 MESSAGE_LIMIT = 2000
@@ -61,7 +61,7 @@ def abstention_text(answer: Answer) -> str:
     """A short, polite "not in my articles", with the closest article titles to look at instead."""
     lines = [f"Sorry — {lower_first(answer.text)}" if answer.text else "Sorry — I found nothing on this."]
     if answer.nearest is not None:
-        lines.append(NEAREST_LABEL)
+        lines.append(nearest_label(answer))
         lines.append(f"> {escape_markdown(in_quotes(answer.nearest.quote))}")
         lines.append(f"> — {escape_markdown(citation_head(answer.nearest))}")
     if answer.closest_matches:

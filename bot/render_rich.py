@@ -9,7 +9,7 @@ from rich.text import Text
 
 from bot.chat import ChatReply
 from bot.quoting import in_quotes
-from bot.render_text import NEAREST_LABEL, article_head, citation_head
+from bot.render_text import article_head, citation_head, nearest_label
 from index import Answer, Article, Citation
 
 
@@ -28,7 +28,7 @@ def render_answer(answer: Answer) -> RenderableType:
     if answer.abstained:
         parts: list[RenderableType] = [Text(answer.text, style="yellow")]
         if answer.nearest is not None:
-            parts.append(Text(NEAREST_LABEL, style="dim"))
+            parts.append(Text(nearest_label(answer), style="dim"))
             parts.append(Padding(Text(in_quotes(answer.nearest.quote), style="italic dim"), (0, 0, 0, 4)))
             parts.append(Padding(Text(citation_head(answer.nearest), style="dim"), (0, 0, 0, 4)))
         if answer.closest_matches:

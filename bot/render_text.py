@@ -28,8 +28,15 @@ def citation_head(citation: Citation) -> str:
     return " · ".join(p for p in (citation.outlet, citation.date, citation.title) if p)
 
 
-# Over the passage an abstention shows: it is what the articles say closest to the question, not an answer.
+# Over the passage an abstention shows: what the articles say closest to the question, not an answer. When
+# the question names what the articles lack, it does not answer; else the model was not sure enough of it.
 NEAREST_LABEL = "Nearest passage (it does not answer the question):"
+UNSURE_LABEL = "Closest passage (it may not answer the question):"
+
+
+def nearest_label(answer: Answer) -> str:
+    """The label over an abstention's nearest passage."""
+    return NEAREST_LABEL if answer.missing else UNSURE_LABEL
 
 
 # What textwrap treats as white space and as a place to break besides it (hyphens).
@@ -61,7 +68,7 @@ def render_text(answer: Answer, width: int = 100) -> str:
     lines = wrap(answer.text, width) or [""]
     if answer.abstained:
         if answer.nearest is not None:
-            lines += ["", NEAREST_LABEL]
+            lines += ["", nearest_label(answer)]
             lines += [f"    {q}" for q in wrap(in_quotes(answer.nearest.quote), width - 4)]
             lines.append(f"    {citation_head(answer.nearest)}")
         if answer.closest_matches:

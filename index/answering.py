@@ -240,9 +240,11 @@ def abstention(
     about French troops."), and the titles of the closest articles. A name only the retrieved passages
     lack, while another article uses it, is said to be missing from those passages, not from the articles:
     in an archive of thousands, "nothing about Kabul" read of the whole would often be false. ``asked``: the
-    question's BM25 terms. When the question names what the articles lack, the best candidate sentence is
-    given as the nearest passage, to be shown labelled as not answering ("Up to 850 German troops ..." for
-    French troops), if it holds one of the question's terms (else it would only be noise)."""
+    question's BM25 terms. The best candidate sentence is given as the nearest passage if it holds one of
+    the question's terms (else it would only be noise): labelled as not answering when the question names
+    what the articles lack ("Up to 850 German troops ..." for French troops), else as a passage the answer
+    model was not confident enough to give as the answer, for the reader to judge (a right answer just
+    under the threshold is still seen, and never as a claim)."""
     titles: list[str] = []
     for hit in hits:
         title = stored.articles[hit.chunk.article_id].title
@@ -260,7 +262,7 @@ def abstention(
     return Answer(
         question, text, [], abstained=True, closest_matches=titles[:limit], missing=missing,
         confidence=None if confidence is None else round(confidence, 4),
-        nearest=_nearest(evidence, asked, stored) if evidence is not None and missing else None,
+        nearest=_nearest(evidence, asked, stored) if evidence is not None else None,
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot import render_discord as rd
 from bot.chat import ChatReply
+from bot.render_text import NEAREST_LABEL, UNSURE_LABEL
 from index import Answer, Citation
 
 sentence = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=400).map(
@@ -86,15 +87,19 @@ def test_an_abstention_quotes_the_nearest_passage_labelled() -> None:
     reply = reply_for("The articles I have do not cover this.", [], abstained=True)
     assert reply.answer is not None
     reply.answer.nearest = citation(1, "Up to 850 *German* troops will be deployed.", title="Taliban [defeat]")
+    reply.answer.missing = ["French troops"]
     (out,) = rd.render_reply(reply)
     assert out.content is not None
     lines = out.content.splitlines()
-    at = lines.index(rd.NEAREST_LABEL)
+    at = lines.index(NEAREST_LABEL)
     assert lines[at + 1 : at + 3] == [
         "> “Up to 850 \\*German\\* troops will be deployed.”",
         "> — DW · 2021-04-14 · Taliban [defeat]",
     ]
     assert lines.index("Closest matches:") > at
+    reply.answer.missing = []  # nothing named is missing: the model was only unsure of it
+    (out,) = rd.render_reply(reply)
+    assert out.content is not None and UNSURE_LABEL in out.content.splitlines() and NEAREST_LABEL not in out.content
 
 
 def test_a_source_is_outlet_date_and_a_linked_title_with_its_quote() -> None:

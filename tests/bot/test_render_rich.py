@@ -18,7 +18,9 @@ def rendered(answer: Answer) -> list[str]:
 
 def test_an_abstention_shows_the_nearest_passage_labelled_before_the_closest_titles() -> None:
     quote, text = NEAREST_QUOTE, ABSTAINED
-    lines = rendered(Answer("q", text, [], True, closest_matches=["Other title"], nearest=NEAREST))
+    lines = rendered(
+        Answer("q", text, [], True, closest_matches=["Other title"], missing=["French troops"], nearest=NEAREST)
+    )
     assert lines[0] == text
     at = lines.index(NEAREST_LABEL)
     assert lines[at + 1 : at + 3] == [f"    “{quote}”", "    DW · 2014-12-29 · Taliban declare 'defeat' of NATO"]

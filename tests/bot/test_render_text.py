@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.render_text import NEAREST_LABEL, render_text, wrap
+from bot.render_text import NEAREST_LABEL, UNSURE_LABEL, render_text, wrap
 from index import Answer, Citation
 from index.loading import load_corpus
 from index.settings import BUNDLED_CORPUS
@@ -55,3 +55,11 @@ def test_an_abstention_shows_the_nearest_passage_labelled_then_the_closest_title
     ]
     assert lines.index("Closest matches:") > label and "Sources:" not in lines  # not an answer's source
     assert NEAREST_LABEL not in render_text(Answer("q", text, [], True, closest_matches=["T1"]))
+
+
+def test_a_passage_the_model_was_unsure_of_is_labelled_as_perhaps_answering() -> None:
+    # Nothing the question names is missing: the passage may well answer, the model was not sure enough.
+    answer = Answer("q", "The articles I have do not cover this.", [], True, closest_matches=["T1"], nearest=NEAREST)
+    lines = render_text(answer).splitlines()
+    assert UNSURE_LABEL in lines and NEAREST_LABEL not in lines
+    assert lines[lines.index(UNSURE_LABEL) + 1] == "    “Up to 850 German troops will also be deployed.”"
