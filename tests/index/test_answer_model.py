@@ -139,21 +139,25 @@ def test_a_successor_the_articles_never_name_is_not_the_incumbent(seed_desk) -> 
     assert answer.abstained, answer.text
 
 
+def _article(path: Path, title: str, outlet: str, date: str, *paragraphs: str) -> None:
+    """A Markdown article with its front matter, one paragraph per argument."""
+    path.parent.mkdir(exist_ok=True)
+    head = f"---\ntitle: {title}\noutlet: {outlet}\ndate: {date}\n---\n"
+    path.write_text(head + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+
+
 def test_a_question_in_a_digest_is_never_quoted(make_news_desk, tmp_path: Path) -> None:
     corpus = tmp_path / "digest"
-    corpus.mkdir()
-    (corpus / "quiz.md").write_text(
-        "---\ntitle: The week's news quiz\noutlet: Weekly\ndate: 2024-05-03\n---\n"
-        "Which wildly popular show was recently green lit for a second season?\n\n"
-        "Which country hosted the summit on ocean plastics this week?\n",
-        encoding="utf-8",
-    )
-    (corpus / "show.md").write_text(
-        "---\ntitle: Streaming hit renewed\noutlet: Daily\ndate: 2024-05-01\n---\n"
-        "The streaming service renewed the hit drama Harbour Lights for a second season on Tuesday.\n\n"
-        "Its first season drew 40 million viewers in a month.\n",
-        encoding="utf-8",
-    )
+    _article(
+        corpus / "quiz.md", "The week's news quiz", "Weekly", "2024-05-03",
+        "Which wildly popular show was recently green lit for a second season?",
+        "Which country hosted the summit on ocean plastics this week?",
+    )  # fmt: skip
+    _article(
+        corpus / "show.md", "Streaming hit renewed", "Daily", "2024-05-01",
+        "The streaming service renewed the hit drama Harbour Lights for a second season on Tuesday.",
+        "Its first season drew 40 million viewers in a month.",
+    )  # fmt: skip
     desk = make_news_desk(corpus)  # the fake embedder: a quiz question shares every word with the question
     answer = desk.ask("Which show was green lit for a second season?")
     assert "?" not in answer.text
@@ -175,13 +179,10 @@ def test_only_older_model_files_abstain_on_a_swapped_name_whatever_the_probabili
 
 def test_a_swapped_name_abstains_only_where_the_model_says_so(make_news_desk, tmp_path: Path) -> None:
     corpus = tmp_path / "troops"
-    corpus.mkdir()
-    (corpus / "deploy.md").write_text(
-        "---\ntitle: Allies send more soldiers\noutlet: Daily\ndate: 2024-05-03\n---\n"
-        "Up to 850 German troops will be deployed to Kabul next month.\n\n"
-        "The ministers met in Brussels on Tuesday.\n",
-        encoding="utf-8",
-    )
+    _article(
+        corpus / "deploy.md", "Allies send more soldiers", "Daily", "2024-05-03",
+        "Up to 850 German troops will be deployed to Kabul next month.", "The ministers met in Brussels on Tuesday.",
+    )  # fmt: skip
     desk = make_news_desk(corpus, abstain_threshold=0.0)  # only the swap rule can abstain
     question = "How many French troops will be deployed to Kabul?"  # "French" in no passage, "German" in its place
     shipped = AnswerModel.load(DEFAULT_MODEL_FILE)
