@@ -58,7 +58,8 @@ def render_reply(reply: ChatReply) -> list[Outgoing]:
 
 
 def abstention_text(answer: Answer) -> str:
-    """A short, polite "not in my articles", with the closest article titles to look at instead."""
+    """A short, polite "not in my articles", with the passage that came closest (labelled: never an answer) and
+    the closest article titles to look at instead."""
     lines = [f"Sorry — {lower_first(answer.text)}" if answer.text else "Sorry — I found nothing on this."]
     if answer.nearest is not None:
         lines.append(nearest_label(answer))

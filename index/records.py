@@ -80,8 +80,9 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     # What the question names that no retrieved article mentions ("French troops"), when abstaining.
     missing: list[str] = field(default_factory=list)
-    # When abstaining because the articles lack what the question names: the sentence that came closest,
-    # shown labelled as not answering the question (None when it shares no term with the question).
+    # When abstaining: the sentence that came closest, never as a claim: labelled as not answering when the
+    # question names what the articles lack (``missing``), else as perhaps answering, the model being unsure
+    # (None when it shares no term with the question, or when nothing was retrieved).
     nearest: Citation | None = None
     # The answer model's probability that the answer is right (None: no model, or nothing retrieved).
     confidence: float | None = None

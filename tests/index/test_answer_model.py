@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -175,6 +176,14 @@ def test_only_older_model_files_abstain_on_a_swapped_name_whatever_the_probabili
     assert "abstains_on_swapped_name" not in written  # a file made before the key keeps its checksum
     assert AnswerModel.load(tmp_path / "older.json").abstains_on_swapped_name
     assert json.loads(DEFAULT_MODEL_FILE.read_text(encoding="utf-8"))["abstains_on_swapped_name"] is False
+    # A string where a JSON boolean belongs is refused, not read as true.
+    data = json.loads(DEFAULT_MODEL_FILE.read_text(encoding="utf-8"))
+    data.pop("sha256")
+    data["abstains_on_swapped_name"] = "false"
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()  # a checksum that matches
+    (tmp_path / "odd.json").write_text(json.dumps(data | {"sha256": digest}), encoding="utf-8")
+    with pytest.raises(AnswerModelError, match="true or false"):
+        AnswerModel.load(tmp_path / "odd.json")
 
 
 def test_a_swapped_name_abstains_only_where_the_model_says_so(make_news_desk, tmp_path: Path) -> None:

@@ -430,3 +430,4 @@ def test_the_nearest_passage_is_given_only_when_it_shares_a_word_with_the_questi
     evidence.absent = []  # nothing named is missing: a low-confidence abstention still shows it (labelled unsure)
     unsure = abstention(question, hits, news_desk.stored, evidence, asked=analysis.terms)
     assert unsure.nearest == near.nearest and not unsure.missing
+    assert abstention(question, [], news_desk.stored).nearest is None  # nothing retrieved: nothing to show
