@@ -425,14 +425,10 @@ class OpenVinoEmbedder(_ExportEmbedder):
         try:
             for n, (ids, mask) in enumerate(batches):
                 if len(running) == len(sets):  # every set busy: the oldest batch's set is the next one free
-                    hidden = _outputs(running[0])
-                    running.popleft()
-                    yield hidden
+                    yield _outputs(running.popleft())
                 running.append(self._start(sets[n % len(sets)], ids, mask))
             while running:
-                hidden = _outputs(running[0])
-                running.popleft()
-                yield hidden
+                yield _outputs(running.popleft())
         finally:
             # The caller stopped early or an inference failed: let whatever still runs finish, so that this thread's
             # requests are free for its next call (a busy request refuses to start); the error raised is the first.

@@ -188,12 +188,8 @@ class Newsdesk:
         k = k or self.settings.k
         options = SearchOptions(retriever=retriever or self.settings.retriever)
         pending = start_encoding(self.embedder, question)
-        try:  # BM25 scores the question while it is embedded (see ask)
-            lexical = read_lexical(self.stored, question, k, filters, options)
-            query = pending.result()
-        except BaseException:
-            pending.cancel()
-            raise
+        # BM25 scores the question while it is embedded (see ask).
+        lexical, query = pending.after(lambda: read_lexical(self.stored, question, k, filters, options))
         return retrieve(self.stored, question, query, k, filters, options, lexical=lexical)
 
     @_one_generation
@@ -224,16 +220,16 @@ class Newsdesk:
         # its own thread (OpenVINO, which holds no Python lock meanwhile: ~1 ms of a ~3 ms encode, hidden); else
         # after.
         pending = start_encoding(self.embedder, question)
-        reading: _Reading | None = None
-        try:
-            if pending.apart:
-                beside = time.perf_counter()
-                reading = self._read(question, as_of, k, filters, options, until=pending.done)
-                timings["beside_encode"] = _ms(beside)
-            query = pending.result()
-        except BaseException:
-            pending.cancel()
-            raise
+
+        def read_beside() -> _Reading | None:
+            if not pending.apart:
+                return None
+            beside = time.perf_counter()
+            reading = self._read(question, as_of, k, filters, options, until=pending.done)
+            timings["beside_encode"] = _ms(beside)
+            return reading
+
+        reading, query = pending.after(read_beside)
         # "encode": from the question to its vector (with the reading above inside it when it ran beside);
         # "search": from the vector to the hits (with the reading when it could not run beside the encoder).
         timings["encode"] = _ms(started)

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 CharSpan = tuple[int, int]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -157,6 +158,16 @@ class PendingVector:
             assert self._wait is not None and self._mask is not None
             self._vector = unit_means(np.asarray(self._wait(), dtype=np.float32), self._mask)[0]
         return self._vector
+
+    def after(self, work: Callable[[], _T]) -> tuple[_T, np.ndarray]:
+        """``work()``, run while the vector is computed, then :meth:`result`. When ``work`` fails, the runtime is
+        waited for first (:meth:`cancel`) and ``work``'s error raised."""
+        try:
+            done = work()
+        except BaseException:
+            self.cancel()
+            raise
+        return done, self.result()
 
     def cancel(self) -> None:
         """Wait for the runtime and drop the result (the caller failed meanwhile), so that the runtime's

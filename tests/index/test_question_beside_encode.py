@@ -167,3 +167,23 @@ def test_reading_ahead_tokenises_what_the_candidates_of_those_chunks_need(news_d
         assert candidate_sentences(analysis, hits, stored).sentences
         after = lexical._term_set.cache_info()
         assert after.misses == before.misses and after.hits > before.hits, question
+
+
+def test_work_beside_the_encode_gives_its_result_and_on_failure_waits_for_the_runtime_first() -> None:
+    waited: list[int] = []
+
+    def finished() -> np.ndarray:
+        waited.append(1)
+        return np.ones((1, 1, 2), dtype=np.float32)
+
+    pending = PendingVector.running(finished, lambda: False, np.ones((1, 1), dtype=np.int64))
+    done, vector = pending.after(lambda: "read")
+    assert done == "read" and np.allclose(vector, [2**-0.5, 2**-0.5]) and len(waited) == 1
+
+    def failing() -> str:
+        raise ValueError("reading failed")
+
+    pending = PendingVector.running(finished, lambda: False, np.ones((1, 1), dtype=np.int64))
+    with pytest.raises(ValueError, match="reading failed"):
+        pending.after(failing)
+    assert len(waited) == 2  # the runtime was waited for before the error went on
