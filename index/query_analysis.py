@@ -3,7 +3,7 @@
 Retrieval, sentence scoring, the answer model and abstention all ask the same things of a question:
 its BM25 terms and how rare each is in the corpus, the kind of fact it wants ("how many" -> a number),
 the noun of "which city", the years and months it names, the names and numbers it mentions (which an
-answering article must mention too), and whether it asks about "now" ("latest", "this week", "current").
+answering article must mention too), and whether it asks about "now" ("latest", "this week", "on Tuesday").
 :func:`analyse_question` works them out once; no later stage tokenises the question again.
 """
 
@@ -28,6 +28,31 @@ _NOW = re.compile(
     r"(?:in|during|over) the past (?:week|month|few days))\b",
     re.IGNORECASE,
 )
+# A bare weekday in news means the days just gone ("captured Wednesday", "Tuesday's primary"): the week
+# the question is asked in. Not a weekday inside a name ("Super Tuesday", "Black Friday": a capitalised
+# word before it), a habit ("on Sundays") or a day given with its date ("Monday, February 3", "Sunday 21
+# January 2024": that day, whenever it was).
+_WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b(?!s\b)")
+_WORD_BEFORE = re.compile(r"([\w'’-]+)\W*$")
+_DATE_AFTER = re.compile(r"\W{0,3}(?:\d{1,2}\b|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)")
+# Capitalised words a bare weekday may follow without being part of a name: a sentence's first word.
+_WEEKDAY_LEADS = frozenset(("on", "this", "last", "next", "by", "since", "until", "before", "after", "from", "early",
+                            "late", "and", "or"))  # fmt: skip
+
+
+def asks_about_now(question: str) -> bool:
+    """Whether ``question`` is tied to the day it is asked: a time word ("latest", "this week") or a
+    bare weekday (see ``_WEEKDAY``)."""
+    if _NOW.search(question):
+        return True
+    for match in _WEEKDAY.finditer(question):
+        before = _WORD_BEFORE.search(question, 0, match.start())
+        if before and before.group(1)[:1].isupper() and before.group(1).lower() not in _WEEKDAY_LEADS:
+            continue  # part of a name
+        if _DATE_AFTER.match(question, match.end()):
+            continue
+        return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -45,7 +70,7 @@ class QueryAnalysis:
     names: tuple[str, ...]  # capitalised words after the first (month and weekday names left out)
     numbers: tuple[str, ...]  # words starting with a digit
     plain_words: dict[str, str] = field(default_factory=dict)  # lower-case content words by their term
-    about_now: bool = False  # "latest", "this week", "current": prefers articles just before as_of
+    about_now: bool = False  # "latest", "this week", "on Tuesday": prefers articles just before as_of
     as_of: dt.date | None = None
     # The BM25 tokens of each of ``names`` then ``numbers`` (a passage mentions a name when it holds them all).
     name_terms: tuple[tuple[str, ...], ...] = ()
@@ -83,7 +108,7 @@ def analyse_question(question: str, lexical: LexicalIndex | None = None, as_of: 
         names=tuple(names),
         numbers=tuple(numbers),
         plain_words=_plain_words(plain, tokens[2 + len(named) :], weights),
-        about_now=bool(_NOW.search(question)),
+        about_now=asks_about_now(question),
         as_of=as_of,
         name_terms=tuple(tuple(t) for t in name_terms),
     )

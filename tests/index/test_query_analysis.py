@@ -1,0 +1,70 @@
+"""What a question says about the day it is asked (index.query_analysis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from index.query_analysis import asks_about_now
+
+TIED_TO_THE_DAY = [
+    "Hurricane Idalia made landfall Wednesday in which state?",
+    "Which musician topped the charts after Sunday's Grammy Awards?",
+    "Friday marked the 19th anniversary of what events?",
+    "On Monday, which company announced layoffs?",
+    "Who won the latest election?",
+]
+NOT_TIED = [
+    "Which candidate won the most states on Super Tuesday?",  # a name
+    "Which store had record sales on Black Friday?",
+    "Which shops close on Sundays?",  # a habit
+    "The Iowa caucus takes place Monday, February 3rd. How is caucus voting different?",  # its own date
+    "Sunday 21 January 2024 is the centenary of which death?",
+    "Who led the 1987 talks?",
+]
+
+
+@pytest.mark.parametrize("question", TIED_TO_THE_DAY)
+def test_a_bare_weekday_or_a_time_word_ties_a_question_to_the_day_asked(question: str) -> None:
+    assert asks_about_now(question)
+
+
+@pytest.mark.parametrize("question", NOT_TIED)
+def test_a_weekday_in_a_name_a_habit_or_a_dated_day_does_not(question: str) -> None:
+    assert not asks_about_now(question)
+
+
+def _article(folder: Path, name: str, title: str, outlet: str, date: str, text: str) -> None:
+    (folder / f"{name}.md").write_text(f"---\ntitle: {title}\noutlet: {outlet}\ndate: {date}\n---\n{text}\n")
+
+
+def test_on_wednesday_means_the_wednesday_before_the_day_asked(tmp_path: Path, make_settings, embedder) -> None:
+    """Two landfalls "on Wednesday", three years apart: asked the Friday after the second, the answer is the
+    second, although the first article matches the question's words at least as well."""
+    from index.builder import open_index
+    from index.newsdesk import Newsdesk
+
+    corpus = tmp_path / "news"
+    corpus.mkdir()
+    _article(corpus, "laura", "Storm batters the Gulf coast", "Coastal Times", "2020-08-27",
+             "Hurricane Laura made landfall on Wednesday in Louisiana, bringing winds of 150 mph and a storm surge "
+             "along the Gulf coast.\n\nOfficials said thousands of homes were without power as the hurricane "
+             "moved inland.")  # fmt: skip
+    _article(corpus, "idalia", "Hurricane reaches the coast", "Harbor Post", "2023-08-31",
+             "Hurricane Idalia made landfall on Wednesday in Florida as a Category 3 storm.\n\nResidents of the "
+             "Big Bend region were told to leave before the storm arrived.")  # fmt: skip
+    settings = make_settings(corpus)
+    stored, report = open_index(settings, embedder)
+    desk = Newsdesk(settings, embedder, stored, report)
+    question = "In which state did the hurricane make landfall on Wednesday?"
+
+    asked_2023 = desk.ask(question, as_of=dt.date(2023, 9, 1))
+    assert not asked_2023.abstained and asked_2023.citations[0].date == "2023-08-31"
+    assert "Florida" in asked_2023.text
+    asked_2020 = desk.ask(question, as_of=dt.date(2020, 8, 28))  # the newer article is not out yet
+    assert "Louisiana" in asked_2020.text
+    # Without the weekday the question is about either storm: the day asked does not pick one.
+    undated = desk.ask("In which state did the hurricane make landfall?", as_of=dt.date(2023, 9, 1))
+    assert undated.citations[0].date == "2020-08-27"
