@@ -591,6 +591,21 @@ CASE_MEASURES: dict[str, tuple[Callable[[Case], bool], Callable[[Case, Any], boo
     "false_abstain": (lambda c: c.answerable, lambda c, a: a.abstained),
     "false_answer_unanswerable": (lambda c: c.kind == "unanswerable", lambda c, a: not a.abstained),
     "false_answer_near_miss": (lambda c: c.near_miss, lambda c, a: not a.abstained),
+    # What the shares above mix, read apart. False abstentions where the answer is written in its article
+    # ("Which of these is not ...?" has no sentence to quote: abstaining there shows the closest passage).
+    "false_abstain_written": (lambda c: c.answerable and c.question.extractive, lambda c, a: a.abstained),
+    # ... of them, with the gold answer in the closest passage the reply shows (labelled as not an answer).
+    "abstained_showing_gold": (
+        lambda c: c.answerable and c.question.extractive,
+        lambda c, a: a.abstained and a.nearest is not None and contains_answer(a.nearest.quote, c.question.answers),
+    ),
+    # Near misses answered with a quote that holds the gold answer: another article answered them (another
+    # story of the same news up to the day asked, a sibling paragraph). Counted in false_answer_near_miss,
+    # yet right (or right by chance: "Biden" in a sentence about something else).
+    "near_miss_answered_with_gold": (
+        lambda c: c.near_miss,
+        lambda c, a: not a.abstained and contains_answer(a.text, c.question.answers),
+    ),
 }
 
 
@@ -657,7 +672,8 @@ def plot_reliability(data: dict[str, dict[str, list[tuple[float, bool]]]], path:
 
 def markdown(report: dict[str, Any]) -> str:
     keys = ["cited_hit1", "answer_contains_gold", "false_abstain", "false_answer_unanswerable",
-            "false_answer_near_miss", "auc", "calibration_error"]  # fmt: skip
+            "false_answer_near_miss", "auc", "calibration_error", "false_abstain_written", "abstained_showing_gold",
+            "near_miss_answered_with_gold"]  # fmt: skip
     lines = []
     for name in BENCHMARKS:
         if name not in report:
