@@ -65,6 +65,9 @@ def test_on_wednesday_means_the_wednesday_before_the_day_asked(tmp_path: Path, m
     assert "Florida" in asked_2023.text
     asked_2020 = desk.ask(question, as_of=dt.date(2020, 8, 28))  # the newer article is not out yet
     assert "Louisiana" in asked_2020.text
+    # Asked years later, both storms are old news: Newsdesk abstains and says how old the newest article is.
+    asked_2026 = desk.ask(question, as_of=dt.date(2026, 12, 1))
+    assert asked_2026.abstained and "the newest article found on it is from 2023-08-31" in asked_2026.text
     # Without the weekday the question is about either storm: the day asked does not pick one.
     undated = desk.ask("In which state did the hurricane make landfall?", as_of=dt.date(2023, 9, 1))
     assert undated.citations[0].date == "2020-08-27"
