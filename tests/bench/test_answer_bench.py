@@ -107,30 +107,3 @@ def test_the_situation_inputs_of_training_are_the_ones_the_model_computes_when_a
         rows = group == n
         expected = 1 / (1 + np.exp(-(q["x"][n] @ weights + 0.1)))
         assert model.answer_probability(p[rows], x[rows]) == pytest.approx(expected, abs=1e-4)
-
-
-def _answer(text: str, abstained: bool, nearest: str | None = None):
-    from index.records import Answer, Citation
-
-    near = None if nearest is None else Citation(1, "other", "", "", "", "", nearest, nearest, 0.0, 0, len(nearest))
-    return Answer("q", text, [], abstained, nearest=near, confidence=0.5)
-
-
-def test_summarise_reads_apart_what_the_false_answer_and_abstention_shares_mix() -> None:
-    from tests.bench.answer_bench import Case, summarise
-    from tests.bench.devsets import DevQuestion
-
-    written = DevQuestion("w", "Which city?", ("Kabul",), frozenset({"a"}), "test")
-    unwritten = DevQuestion("u", "Which is not a city?", ("Paris",), frozenset({"b"}), "test", extractive=False)
-    outcomes = [
-        (Case(written), _answer("", True, nearest="Troops left Kabul.")),  # abstained, the answer in sight
-        (Case(unwritten), _answer("", True)),  # abstained where no sentence says it
-        (Case(written, near_miss=True), _answer("A later story: Kabul. [1]", False)),  # another article answered
-        (Case(unwritten, near_miss=True), _answer("Something else. [1]", False)),  # a false answer
-    ]
-    summary = summarise(outcomes)
-    assert summary["false_abstain"] == 1.0 and summary["false_abstain_written"] == 1.0
-    assert summary["abstained_showing_gold"] == 1.0
-    assert summary["false_answer_near_miss"] == 1.0 and summary["near_miss_answered_with_gold"] == 0.5
-    outcomes[0] = (Case(written), _answer("", True, nearest="Troops left the capital."))
-    assert summarise(outcomes)["abstained_showing_gold"] == 0.0

@@ -69,9 +69,11 @@ def test_variant_tags_name_the_encoder_that_runs_and_the_sentence_vectors() -> N
                     "other-runtime-fp32-pooled"}  # fmt: skip
 
 
-def _answer(text: str, abstained: bool = False, cited: str = "") -> SimpleNamespace:
+def _answer(text: str, abstained: bool = False, cited: str = "", nearest: str | None = None) -> SimpleNamespace:
+    """What summarise reads of an Answer: ``nearest`` is the quote of an abstention's closest passage."""
     citations = [SimpleNamespace(doc_id=cited)] if cited else []
-    return SimpleNamespace(text=text, abstained=abstained, citations=citations, confidence=0.5)
+    near = None if nearest is None else SimpleNamespace(quote=nearest)
+    return SimpleNamespace(text=text, abstained=abstained, citations=citations, confidence=0.5, nearest=near)
 
 
 def test_paired_changes_count_the_cases_each_side_alone_gets_right() -> None:
@@ -89,3 +91,20 @@ def test_paired_changes_count_the_cases_each_side_alone_gets_right() -> None:
     assert changes["false_answer_unanswerable"] == [0, 0]
     assert changes["false_answer_near_miss"] == [1, 0]
     assert summarise(list(zip(cases, second, strict=True)))["answer_contains_gold"] == 0.5
+
+
+def test_summarise_reads_apart_what_the_false_answer_and_abstention_shares_mix() -> None:
+    written = DevQuestion("w", "Which city?", ("Kabul",), frozenset({"a"}), "test")
+    unwritten = DevQuestion("u", "Which is not a city?", ("Paris",), frozenset({"b"}), "test", extractive=False)
+    outcomes = [
+        (Case(written), _answer("", abstained=True, nearest="Troops left Kabul.")),  # abstained, the answer in sight
+        (Case(unwritten), _answer("", abstained=True)),  # abstained where no sentence says it
+        (Case(written, near_miss=True), _answer("Another story: Kabul. [1]")),  # another article answered
+        (Case(unwritten, near_miss=True), _answer("Something else. [1]")),  # a false answer
+    ]
+    summary = summarise(outcomes)
+    assert summary["false_abstain"] == 1.0 and summary["false_abstain_written"] == 1.0
+    assert summary["abstained_showing_gold"] == 1.0
+    assert summary["false_answer_near_miss"] == 1.0 and summary["near_miss_answered_with_gold"] == 0.5
+    outcomes[0] = (Case(written), _answer("", abstained=True, nearest="Troops left the capital."))
+    assert summarise(outcomes)["abstained_showing_gold"] == 0.0
