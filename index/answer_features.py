@@ -62,9 +62,10 @@ FEATURES: tuple[str, ...] = (
     "wants_person",
     "wants_place",
     "has_noun",  # a "which city"-style question
-    # For questions about "now" ("latest", "this week", "current"): log(1 + whole weeks from the article's
-    # date to the day asked), else 0. Only for those: a reader asking about 2014 in 2026 asks of an archive,
-    # and the age of an answer says nothing then. Weeks, not days: the benchmark's passages carry their
+    # For questions about "now" ("latest", "this week", "on Tuesday"): log(1 + whole weeks from the article's
+    # date to the question's now: the day asked, or an archive's last day, index.newsdesk.question_now),
+    # else 0. Only for those: a reader asking about 2014 in 2026 asks of an archive, and the age of an answer
+    # says nothing then. Weeks, not days: the benchmark's passages carry their
     # quiz's date, and an exact day would teach the model a date coincidence rather than recency.
     "now_x_age",
     "log_question_terms",  # log of the question's term count

@@ -40,7 +40,7 @@ from index.answer_types import AnswerType
 from index.candidates import Candidate
 from index.evidence import Evidence, Scored, weigh_evidence
 from index.lexical import STOPWORDS
-from index.query_analysis import NAME_WORD, QueryAnalysis
+from index.query_analysis import NAME_WORD, RECENT_DAYS, QueryAnalysis
 from index.records import Answer, Citation, Hit
 from index.store import StoredIndex
 from index.word_vectors import WordVectors
@@ -56,9 +56,6 @@ MAX_SOURCES = 3
 # Without an answer model, answers whose Evidence.strength is below this abstain (093e210's rule, chosen
 # then on xquad-en: docs/QUALITY.md).
 RULES_THRESHOLD = 0.30
-# A question about now ("latest", "this week", "on Tuesday") that finds only articles older than this many days
-# before the day asked is told so when Newsdesk abstains: "last week" reaches back up to 13 days.
-RECENT_DAYS = 14
 # The sentence next to the best one joins the quote when it scores this close: the claim spans both.
 # On xquad-en (`make bench-quality`, 1,190 questions) the gold answer is in the answer for 0.849 of the
 # questions at 0.12 and 0.852 at 0.15, with 1.32 sentences quoted per answer (a leaning sentence's
@@ -87,11 +84,11 @@ def compose_answer(
     of 093e210, kept as the benchmarks' baseline). ``abstain_threshold``: below it Newsdesk abstains
     (default: the model's own, chosen on validation; :data:`RULES_THRESHOLD` without a model)."""
     if not hits:
-        return abstention(analysis.text, hits, stored, about_days_before=_about_now(analysis))
+        return abstention(analysis.text, hits, stored)
     evidence = weigh_evidence(analysis, hits, stored, query_vector, words)
     if not evidence.ranked:
         return abstention(analysis.text, hits, stored, evidence, asked=analysis.terms,
-                          about_days_before=_about_now(analysis))  # fmt: skip
+                          now=_about_now(analysis))  # fmt: skip
     if model is None:
         confidence = evidence.strength
         threshold = RULES_THRESHOLD if abstain_threshold is None else abstain_threshold
@@ -100,7 +97,7 @@ def compose_answer(
         threshold = model.threshold if abstain_threshold is None else abstain_threshold
     if confidence < threshold or (model is not None and model.abstains_on_swapped_name and swaps_a_name(evidence)):
         return abstention(analysis.text, hits, stored, evidence, confidence, asked=analysis.terms,
-                          about_days_before=_about_now(analysis))  # fmt: skip
+                          now=_about_now(analysis))  # fmt: skip
     answer = cite(analysis.text, choose(evidence, stored), stored)
     answer.confidence = round(confidence, 4)
     return answer
@@ -240,7 +237,7 @@ def abstention(
     confidence: float | None = None,
     limit: int = 3,
     asked: Sequence[str] = (),
-    about_days_before: dt.date | None = None,
+    now: dt.date | None = None,
 ) -> Answer:
     """The "not covered" answer: what the articles lack, when the question names it ("They say nothing
     about French troops."), and the titles of the closest articles. A name only the retrieved passages
@@ -250,10 +247,10 @@ def abstention(
     the question's terms (else it would only be noise): labelled as not answering when the question names
     what the articles lack ("Up to 850 German troops ..." for French troops), else as a passage the answer
     model was not confident enough to give as the answer, for the reader to judge (a right answer just
-    under the threshold is still seen, and never as a claim). ``about_days_before``: the day asked, when the
-    question is about the days before it ("latest", "on Tuesday"): if every retrieved article is older than
-    :data:`RECENT_DAYS` by then, the reply says how old the newest one is (the articles may cover the story, not
-    this week of it)."""
+    under the threshold is still seen, and never as a claim). ``now``: the question's now
+    (:func:`index.newsdesk.question_now`), when it is about now ("latest", "on Tuesday"): if the closest
+    passage's article is more than :data:`RECENT_DAYS` older, the reply says so (the articles may cover the
+    story, not its latest days)."""
     titles: list[str] = []
     for hit in hits:
         title = stored.articles[hit.chunk.article_id].title
@@ -268,8 +265,8 @@ def abstention(
     if len(unused) < len(missing):
         nearest = [phrase for phrase in missing if phrase not in unused]
         text += f" The passages closest to the question say nothing about {_join(nearest)}."
-    if about_days_before is not None and hits:
-        text += _newest_is_old(hits, stored, about_days_before)
+    if now is not None and evidence is not None and evidence.best is not None:
+        text += _closest_is_old(evidence.best, stored, now)
     return Answer(
         question, text, [], abstained=True, closest_matches=titles[:limit], missing=missing,
         confidence=None if confidence is None else round(confidence, 4),
@@ -281,14 +278,14 @@ def _about_now(analysis: QueryAnalysis) -> dt.date | None:
     return analysis.as_of if analysis.about_now else None
 
 
-def _newest_is_old(hits: list[Hit], stored: StoredIndex, asked_on: dt.date) -> str:
-    """The sentence saying how old the newest article of ``hits`` is, when every dated one is more than
-    :data:`RECENT_DAYS` older than ``asked_on``; else ""."""
-    dates = [d for d in (stored.articles[h.chunk.article_id].date for h in hits) if d is not None]
-    if not dates or (asked_on - max(dates)).days <= RECENT_DAYS:
+def _closest_is_old(best: Scored, stored: StoredIndex, now: dt.date) -> str:
+    """The sentence saying how old the closest passage's article is, when it is more than :data:`RECENT_DAYS`
+    older than ``now``; else ""."""
+    published = stored.articles[best.candidate.article_id].date
+    if published is None or (now - published).days <= RECENT_DAYS:
         return ""
-    return (f" The question is about the days before {asked_on.isoformat()}; the newest article found on it is"
-            f" from {max(dates).isoformat()}.")  # fmt: skip
+    return (f" The question is about the latest news, up to {now.isoformat()}; the closest passage found is from"
+            f" {published.isoformat()}.")  # fmt: skip
 
 
 def _nearest(evidence: Evidence, asked: Sequence[str], stored: StoredIndex) -> Citation | None:

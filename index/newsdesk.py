@@ -26,7 +26,7 @@ from index.embedding import (
     start_encoding,
 )
 from index.errors import QuestionError
-from index.query_analysis import QueryAnalysis, analyse_question
+from index.query_analysis import RECENT_DAYS, QueryAnalysis, analyse_question
 from index.records import Answer, Article, Hit
 from index.search import LexicalSide, SearchFilters, SearchOptions, read_lexical, retrieve
 from index.settings import Settings, load_settings
@@ -256,11 +256,23 @@ class Newsdesk:
         and this says when its vector is ready; till then, the texts of BM25's best chunks (likely hits) are
         tokenised ahead for the answer stage (index.candidates.read_ahead)."""
         stored = self.stored
-        analysis = analyse_question(question, stored.lexical, as_of)
+        analysis = analyse_question(question, stored.lexical, question_now(stored, as_of, filters.until))
         lexical = read_lexical(stored, question, k, filters, options, analysis.terms)
         if until is not None:
             read_ahead(analysis, lexical.top[:READ_AHEAD], stored, lambda: until() or _cores_busy())
         return _Reading(analysis, lexical)
+
+
+def question_now(stored: StoredIndex, as_of: dt.date | None, until: dt.date | None = None) -> dt.date | None:
+    """The day a question's "now" is ("latest", "this week", "on Tuesday"): the day asked, or the newest
+    article's date when the articles (up to ``until``) end more than RECENT_DAYS before it. An archive that
+    ends in 2021, asked in 2026, is read as of its last days: "what did NATO agree on Wednesday?" is its
+    Wednesday, and "latest" its newest article, as a reader of that archive means them. None: no day given
+    (no question is about now)."""
+    if as_of is None:
+        return None
+    newest = stored.newest_date(min(as_of, until) if until else as_of)
+    return newest if newest is not None and (as_of - newest).days > RECENT_DAYS else as_of
 
 
 @dataclass(frozen=True)

@@ -28,16 +28,30 @@ _NOW = re.compile(
     r"(?:in|during|over) the past (?:week|month|few days))\b",
     re.IGNORECASE,
 )
+# How far back "now" reaches: "last week" goes back up to 13 days. A question about now whose closest passage is
+# older than this is told so when Newsdesk abstains (index.answering); articles ending more than this before the
+# day asked are an archive, asked about its own last days (index.newsdesk.question_now).
+RECENT_DAYS = 14
 # A bare weekday in news means the days just gone ("captured Wednesday", "Tuesday's primary"): the week
-# the question is asked in. Not a weekday inside a name ("Super Tuesday", "Black Friday": a capitalised
-# word before it), a habit ("on Sundays") or a day given with its date ("Monday, February 3", "Sunday 21
-# January 2024": that day, whenever it was).
-_WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b(?!s\b)")
-_WORD_BEFORE = re.compile(r"([\w'’-]+)\W*$")
-_DATE_AFTER = re.compile(r"\W{0,3}(?:\d{1,2}\b|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)")
-# Capitalised words a bare weekday may follow without being part of a name: a sentence's first word.
-_WEEKDAY_LEADS = frozenset(("on", "this", "last", "next", "by", "since", "until", "before", "after", "from", "early",
-                            "late", "and", "or"))  # fmt: skip
+# of the question's now. Not a day that is a name ("Super Tuesday", "Black Friday": the words that make one),
+# a habit ("on Sundays") or a day given with its date ("Monday, February 3", "Sunday 21 January 2024": that
+# day, whenever it was).
+_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b(?!s\b)", re.IGNORECASE)
+# The words that make a weekday part of a name, right before it ("Super Tuesday", "Super Bowl Sunday") ...
+_NAMED_DAYS = re.compile(
+    r"\b(?:super|black|cyber|good|easter|palm|ash|bloody|maundy|holy|shrove|thanksgiving|giving|fat|bowl|"
+    r"selection|small business|mail on) $",
+    re.IGNORECASE,
+)
+# ... or right after it: a newspaper or a show ("The Sunday Times", "Monday Night Football").
+_NAMED_AFTER = re.compile(
+    r" (?:times|telegraph|express|mirror|post|herald|mail|night football|night live|school)\b", re.IGNORECASE
+)
+_DATE_AFTER = re.compile(
+    r",?\s+(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)\b|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d)",
+    re.IGNORECASE,
+)
 
 
 def asks_about_now(question: str) -> bool:
@@ -45,14 +59,12 @@ def asks_about_now(question: str) -> bool:
     bare weekday (see ``_WEEKDAY``)."""
     if _NOW.search(question):
         return True
-    for match in _WEEKDAY.finditer(question):
-        before = _WORD_BEFORE.search(question, 0, match.start())
-        if before and before.group(1)[:1].isupper() and before.group(1).lower() not in _WEEKDAY_LEADS:
-            continue  # part of a name
-        if _DATE_AFTER.match(question, match.end()):
-            continue
-        return True
-    return False
+    return any(
+        not _NAMED_DAYS.search(question, 0, match.start())
+        and not _NAMED_AFTER.match(question, match.end())
+        and not _DATE_AFTER.match(question, match.end())
+        for match in _WEEKDAY.finditer(question)
+    )
 
 
 @dataclass(frozen=True)
@@ -71,7 +83,7 @@ class QueryAnalysis:
     numbers: tuple[str, ...]  # words starting with a digit
     plain_words: dict[str, str] = field(default_factory=dict)  # lower-case content words by their term
     about_now: bool = False  # "latest", "this week", "on Tuesday": prefers articles just before as_of
-    as_of: dt.date | None = None
+    as_of: dt.date | None = None  # the question's now (index.newsdesk.question_now): the day asked or an archive's end
     # The BM25 tokens of each of ``names`` then ``numbers`` (a passage mentions a name when it holds them all).
     name_terms: tuple[tuple[str, ...], ...] = ()
     total_weight: float = field(init=False)  # the sum of ``weights`` (1 without terms): shares are of it

@@ -23,6 +23,7 @@ kept one build longer so that readers that just read CURRENT can still open it.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import errno
@@ -92,6 +93,16 @@ class StoredIndex:
         """The years the articles are dated in (what an abstention checks before saying no article speaks
         of a year, index.answering)."""
         return frozenset(a.date.year for a in self.articles.values() if a.date is not None)
+
+    @functools.cached_property
+    def article_dates(self) -> tuple[dt.date, ...]:
+        """The articles' dates, oldest first (undated articles left out)."""
+        return tuple(sorted(a.date for a in self.articles.values() if a.date is not None))
+
+    def newest_date(self, on_or_before: dt.date) -> dt.date | None:
+        """The date of the newest article published on or before ``on_or_before`` (None: none was)."""
+        position = bisect.bisect_right(self.article_dates, on_or_before)
+        return self.article_dates[position - 1] if position else None
 
     def vector_store(self) -> VectorStore:
         """What dense search runs on (see :mod:`index.vector_store`)."""

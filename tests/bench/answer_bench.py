@@ -29,7 +29,7 @@ from index.answer_features import FEATURES, candidate_features
 from index.answer_model import DEFAULT_MODEL_FILE, SITUATION, AnswerModel, situation_inputs
 from index.answering import compose_answer, weigh_evidence
 from index.embedding import make_embedder, make_query_embedder
-from index.newsdesk import Newsdesk
+from index.newsdesk import Newsdesk, question_now
 from index.query_analysis import analyse_question
 from index.search import SearchFilters, SearchOptions, retrieve
 from index.settings import (
@@ -162,8 +162,10 @@ def question_vectors(desk: Newsdesk, cases: list[Case]) -> dict[str, np.ndarray]
 
 def retrieve_case(desk: Newsdesk, case: Case, vector: np.ndarray):
     stored = desk.stored
-    analysis = analyse_question(case.question.question, stored.lexical_index(), _date(case.question.asked_on))
-    hits = retrieve(stored, case.question.question, vector, K, case.filters(), SearchOptions(), analysis.terms)
+    filters = case.filters()
+    now = question_now(stored, _date(case.question.asked_on), filters.until)
+    analysis = analyse_question(case.question.question, stored.lexical_index(), now)
+    hits = retrieve(stored, case.question.question, vector, K, filters, SearchOptions(), analysis.terms)
     return analysis, hits
 
 
@@ -594,7 +596,8 @@ CASE_MEASURES: dict[str, tuple[Callable[[Case], bool], Callable[[Case, Any], boo
     # What the shares above mix, read apart. False abstentions where the answer is written in its article
     # ("Which of these is not ...?" has no sentence to quote: abstaining there shows the closest passage).
     "false_abstain_written": (lambda c: c.answerable and c.question.extractive, lambda c, a: a.abstained),
-    # ... of them, with the gold answer in the closest passage the reply shows (labelled as not an answer).
+    # Share of the same questions (answer written) abstained on with the gold answer in the closest passage the
+    # reply shows, labelled as not an answer: what the reader still sees.
     "abstained_showing_gold": (
         lambda c: c.answerable and c.question.extractive,
         lambda c, a: a.abstained and a.nearest is not None and contains_answer(a.nearest.quote, c.question.answers),

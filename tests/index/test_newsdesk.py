@@ -77,3 +77,20 @@ def test_search_can_leave_out_named_articles(news_desk) -> None:
     first = news_desk.search(question)[0].chunk.article_id
     hits = news_desk.search(question, filters=SearchFilters(exclude=frozenset({first})))
     assert hits and all(h.chunk.article_id != first for h in hits)
+
+
+def test_a_questions_now_is_the_day_asked_or_where_the_articles_end(news_desk) -> None:
+    import datetime as dt
+
+    from index.newsdesk import question_now
+
+    stored = news_desk.stored
+    dates = sorted(a.date for a in stored.articles.values() if a.date is not None)
+    newest, first = dates[-1], dates[0]
+    days = dt.timedelta
+    assert question_now(stored, None) is None  # no day asked: no question is about now
+    assert question_now(stored, newest + days(400)) == newest  # an archive: its last day
+    assert question_now(stored, newest + days(3)) == newest + days(3)  # articles of the last days: the day asked
+    # An until filter ends the articles earlier: now is the newest article up to it.
+    assert question_now(stored, newest + days(400), until=first + days(1)) == first
+    assert question_now(stored, first - days(1)) == first - days(1)  # before every article: the day asked
