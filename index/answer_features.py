@@ -96,7 +96,7 @@ def candidate_features(analysis: QueryAnalysis, evidence: Evidence, stored: Stor
         c = s.candidate
         article: Article = stored.articles[c.article_id]
         held = s.own_terms
-        age = _age_days(article.date, analysis.as_of) if analysis.about_now else None
+        age = _age_days(article.date, analysis.now) if analysis.about_now else None
         log_age = math.log1p(max(age, 0) // 7) if age is not None else 0.0
         rows.append((
             s.cosine,

@@ -87,8 +87,7 @@ def compose_answer(
         return abstention(analysis.text, hits, stored)
     evidence = weigh_evidence(analysis, hits, stored, query_vector, words)
     if not evidence.ranked:
-        return abstention(analysis.text, hits, stored, evidence, asked=analysis.terms,
-                          now=_about_now(analysis))  # fmt: skip
+        return abstention(analysis.text, hits, stored, evidence, asked=analysis.terms)
     if model is None:
         confidence = evidence.strength
         threshold = RULES_THRESHOLD if abstain_threshold is None else abstain_threshold
@@ -100,6 +99,9 @@ def compose_answer(
                           now=_about_now(analysis))  # fmt: skip
     answer = cite(analysis.text, choose(evidence, stored), stored)
     answer.confidence = round(confidence, 4)
+    if analysis.about_now and analysis.now and analysis.as_of and analysis.now < analysis.as_of:
+        # An archive asked about now is read as of its last day (index.newsdesk.question_now): say so.
+        answer.text += f" The articles end on {analysis.now.isoformat()}: the question is read as of then."
     return answer
 
 
@@ -265,24 +267,23 @@ def abstention(
     if len(unused) < len(missing):
         nearest = [phrase for phrase in missing if phrase not in unused]
         text += f" The passages closest to the question say nothing about {_join(nearest)}."
-    if now is not None and evidence is not None and evidence.best is not None:
-        text += _closest_is_old(evidence.best, stored, now)
+    closest = _nearest(evidence, asked, stored) if evidence is not None else None
+    if now is not None and closest is not None and closest.date:  # the passage the reply shows
+        text += _closest_is_old(dt.date.fromisoformat(closest.date), now)
     return Answer(
         question, text, [], abstained=True, closest_matches=titles[:limit], missing=missing,
-        confidence=None if confidence is None else round(confidence, 4),
-        nearest=_nearest(evidence, asked, stored) if evidence is not None else None,
+        confidence=None if confidence is None else round(confidence, 4), nearest=closest,
     )  # fmt: skip
 
 
 def _about_now(analysis: QueryAnalysis) -> dt.date | None:
-    return analysis.as_of if analysis.about_now else None
+    return analysis.now if analysis.about_now else None
 
 
-def _closest_is_old(best: Scored, stored: StoredIndex, now: dt.date) -> str:
-    """The sentence saying how old the closest passage's article is, when it is more than :data:`RECENT_DAYS`
-    older than ``now``; else ""."""
-    published = stored.articles[best.candidate.article_id].date
-    if published is None or (now - published).days <= RECENT_DAYS:
+def _closest_is_old(published: dt.date, now: dt.date) -> str:
+    """The sentence saying how old the closest passage is, when it is more than :data:`RECENT_DAYS` older than
+    ``now``; else ""."""
+    if (now - published).days <= RECENT_DAYS:
         return ""
     return (f" The question is about the latest news, up to {now.isoformat()}; the closest passage found is from"
             f" {published.isoformat()}.")  # fmt: skip

@@ -10,7 +10,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from index.answer_model import load_answer_model
@@ -256,22 +256,27 @@ class Newsdesk:
         and this says when its vector is ready; till then, the texts of BM25's best chunks (likely hits) are
         tokenised ahead for the answer stage (index.candidates.read_ahead)."""
         stored = self.stored
-        analysis = analyse_question(question, stored.lexical, question_now(stored, as_of, filters.until))
+        analysis = analyse_question(question, stored.lexical, as_of, question_now(stored, as_of, filters))
         lexical = read_lexical(stored, question, k, filters, options, analysis.terms)
         if until is not None:
             read_ahead(analysis, lexical.top[:READ_AHEAD], stored, lambda: until() or _cores_busy())
         return _Reading(analysis, lexical)
 
 
-def question_now(stored: StoredIndex, as_of: dt.date | None, until: dt.date | None = None) -> dt.date | None:
+def question_now(stored: StoredIndex, as_of: dt.date | None, filters: SearchFilters | None = None) -> dt.date | None:
     """The day a question's "now" is ("latest", "this week", "on Tuesday"): the day asked, or the newest
-    article's date when the articles (up to ``until``) end more than RECENT_DAYS before it. An archive that
-    ends in 2021, asked in 2026, is read as of its last days: "what did NATO agree on Wednesday?" is its
-    Wednesday, and "latest" its newest article, as a reader of that archive means them. None: no day given
-    (no question is about now)."""
+    article's date when the articles the question may use (``filters``: an outlet, an until date) end more than
+    RECENT_DAYS before it. An archive that ends in 2021, asked in 2026, is read as of its last days: "what did
+    NATO agree on Wednesday?" is its Wednesday, and "latest" its newest article, as a reader of that archive
+    means them. None: no day given (no question is about now)."""
     if as_of is None:
         return None
-    newest = stored.newest_date(min(as_of, until) if until else as_of)
+    until = min(as_of, filters.until) if filters and filters.until else as_of
+    if filters and (filters.outlet or filters.exclude):  # rare: read the articles themselves
+        allowed = replace(filters, until=until)
+        newest = max((a.date for a in stored.articles.values() if a.date and allowed.allows(a)), default=None)
+    else:
+        newest = stored.newest_date(until)
     return newest if newest is not None and (as_of - newest).days > RECENT_DAYS else as_of
 
 

@@ -33,30 +33,31 @@ _NOW = re.compile(
 # day asked are an archive, asked about its own last days (index.newsdesk.question_now).
 RECENT_DAYS = 14
 # A bare weekday in news means the days just gone ("captured Wednesday", "Tuesday's primary"): the week
-# of the question's now. Not a day that is a name ("Super Tuesday", "Black Friday": the words that make one),
-# a habit ("on Sundays") or a day given with its date ("Monday, February 3", "Sunday 21 January 2024": that
-# day, whenever it was).
+# of the question's now. Not a day that is a name ("Super Tuesday", "Black Friday": the capitalised words
+# that make one), a habit ("on Sundays") or a day given with its date ("Monday, February 3", "Sunday 21
+# January 2024", "Monday (March 4)": that day, whenever it was).
 _WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b(?!s\b)", re.IGNORECASE)
 # The words that make a weekday part of a name, right before it ("Super Tuesday", "Super Bowl Sunday") ...
 _NAMED_DAYS = re.compile(
-    r"\b(?:super|black|cyber|good|easter|palm|ash|bloody|maundy|holy|shrove|thanksgiving|giving|fat|bowl|"
-    r"selection|small business|mail on) $",
-    re.IGNORECASE,
+    r"\b(?:Super|Black|Cyber|Good|Easter|Palm|Ash|Bloody|Maundy|Holy|Shrove|Giving|Fat|Bowl|Selection|Small Business"
+    r"|Mail on(?= Sunday)) $"
 )
 # ... or right after it: a newspaper or a show ("The Sunday Times", "Monday Night Football").
 _NAMED_AFTER = re.compile(
-    r" (?:times|telegraph|express|mirror|post|herald|mail|night football|night live|school)\b", re.IGNORECASE
+    r" (?:Times|Telegraph|Express|Mirror|Post|Herald|Mail|Independent|Night Football|Night Live)\b"
+)
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
 )
 _DATE_AFTER = re.compile(
-    r",?\s+(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)\b|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|"
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d)",
-    re.IGNORECASE,
+    rf",?\s+\(?(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)\b|\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d)", re.IGNORECASE
 )
 
 
 def asks_about_now(question: str) -> bool:
-    """Whether ``question`` is tied to the day it is asked: a time word ("latest", "this week") or a
-    bare weekday (see ``_WEEKDAY``)."""
+    """Whether ``question`` is tied to its now (the day asked, or an archive's last day): a time word
+    ("latest", "this week") or a bare weekday (see ``_WEEKDAY``)."""
     if _NOW.search(question):
         return True
     return any(
@@ -82,8 +83,10 @@ class QueryAnalysis:
     names: tuple[str, ...]  # capitalised words after the first (month and weekday names left out)
     numbers: tuple[str, ...]  # words starting with a digit
     plain_words: dict[str, str] = field(default_factory=dict)  # lower-case content words by their term
-    about_now: bool = False  # "latest", "this week", "on Tuesday": prefers articles just before as_of
-    as_of: dt.date | None = None  # the question's now (index.newsdesk.question_now): the day asked or an archive's end
+    about_now: bool = False  # "latest", "this week", "on Tuesday": prefers articles just before ``now``
+    as_of: dt.date | None = None  # the day asked
+    # The question's now: the day asked, or an archive's last day (index.newsdesk.question_now).
+    now: dt.date | None = None
     # The BM25 tokens of each of ``names`` then ``numbers`` (a passage mentions a name when it holds them all).
     name_terms: tuple[tuple[str, ...], ...] = ()
     total_weight: float = field(init=False)  # the sum of ``weights`` (1 without terms): shares are of it
@@ -97,7 +100,9 @@ def _names_and_numbers(question: str) -> list[str]:
     return [w for w in words if w[:1].isupper() or w[:1].isdigit()]
 
 
-def analyse_question(question: str, lexical: LexicalIndex | None = None, as_of: dt.date | None = None) -> QueryAnalysis:
+def analyse_question(
+    question: str, lexical: LexicalIndex | None = None, as_of: dt.date | None = None, now: dt.date | None = None
+) -> QueryAnalysis:
     """Read ``question`` once. ``lexical``: the corpus's BM25 index, for term rarity (without it every
     term weighs 1). Each module it needs is asked once: BM25 for the tokens of the question, its noun,
     names and plain words and for the terms' rarity; answer_types for the kind of fact; dates for the years."""
@@ -122,6 +127,7 @@ def analyse_question(question: str, lexical: LexicalIndex | None = None, as_of: 
         plain_words=_plain_words(plain, tokens[2 + len(named) :], weights),
         about_now=asks_about_now(question),
         as_of=as_of,
+        now=now or as_of,
         name_terms=tuple(tuple(t) for t in name_terms),
     )
 

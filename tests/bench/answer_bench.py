@@ -162,9 +162,10 @@ def question_vectors(desk: Newsdesk, cases: list[Case]) -> dict[str, np.ndarray]
 
 def retrieve_case(desk: Newsdesk, case: Case, vector: np.ndarray):
     stored = desk.stored
-    filters = case.filters()
-    now = question_now(stored, _date(case.question.asked_on), filters.until)
-    analysis = analyse_question(case.question.question, stored.lexical_index(), now)
+    filters, asked = case.filters(), _date(case.question.asked_on)
+    analysis = analyse_question(
+        case.question.question, stored.lexical_index(), asked, question_now(stored, asked, filters)
+    )
     hits = retrieve(stored, case.question.question, vector, K, filters, SearchOptions(), analysis.terms)
     return analysis, hits
 

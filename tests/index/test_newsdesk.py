@@ -83,14 +83,19 @@ def test_a_questions_now_is_the_day_asked_or_where_the_articles_end(news_desk) -
     import datetime as dt
 
     from index.newsdesk import question_now
+    from index.search import SearchFilters
 
     stored = news_desk.stored
-    dates = sorted(a.date for a in stored.articles.values() if a.date is not None)
-    newest, first = dates[-1], dates[0]
+    dates = sorted({a.date for a in stored.articles.values() if a.date is not None})
+    newest, first, second = dates[-1], dates[0], dates[1]
     days = dt.timedelta
     assert question_now(stored, None) is None  # no day asked: no question is about now
     assert question_now(stored, newest + days(400)) == newest  # an archive: its last day
     assert question_now(stored, newest + days(3)) == newest + days(3)  # articles of the last days: the day asked
-    # An until filter ends the articles earlier: now is the newest article up to it.
-    assert question_now(stored, newest + days(400), until=first + days(1)) == first
     assert question_now(stored, first - days(1)) == first - days(1)  # before every article: the day asked
+    # The articles the question may use decide where they end: an until date, an outlet.
+    until = SearchFilters(until=second - days(1))
+    assert question_now(stored, newest + days(400), until) == first
+    outlet = stored.articles[next(a for a in stored.articles if stored.articles[a].date == first)].outlet
+    own = max(a.date for a in stored.articles.values() if a.date and a.outlet == outlet)
+    assert question_now(stored, newest + days(400), SearchFilters(outlet=outlet)) == own
