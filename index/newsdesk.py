@@ -272,11 +272,11 @@ def question_now(stored: StoredIndex, as_of: dt.date | None, filters: SearchFilt
     if as_of is None:
         return None
     until = min(as_of, filters.until) if filters and filters.until else as_of
-    if filters and (filters.outlet or filters.exclude):  # rare: read the articles themselves
+    if filters and filters.exclude:  # the benchmarks' near misses: read the articles themselves
         allowed = replace(filters, until=until)
         newest = max((a.date for a in stored.articles.values() if a.date and allowed.allows(a)), default=None)
     else:
-        newest = stored.newest_date(until)
+        newest = stored.newest_date(until, filters.outlet if filters else None)
     return newest if newest is not None and (as_of - newest).days > RECENT_DAYS else as_of
 
 

@@ -38,7 +38,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,10 @@ class StoredIndex:
     # Single-word vectors made at index time (None: an index written without them; words are then
     # embedded as questions need them).
     words: StoredWords | None = None
+    # Per outlet filter, the dates of its articles (newest_date), made the first time a question uses it.
+    _dates_by_outlet: dict[str, tuple[dt.date, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @functools.cached_property
     def article_years(self) -> frozenset[int]:
@@ -99,10 +103,20 @@ class StoredIndex:
         """The articles' dates, oldest first (undated articles left out)."""
         return tuple(sorted(a.date for a in self.articles.values() if a.date is not None))
 
-    def newest_date(self, on_or_before: dt.date) -> dt.date | None:
-        """The date of the newest article published on or before ``on_or_before`` (None: none was)."""
-        position = bisect.bisect_right(self.article_dates, on_or_before)
-        return self.article_dates[position - 1] if position else None
+    def newest_date(self, on_or_before: dt.date, outlet: str | None = None) -> dt.date | None:
+        """The date of the newest article published on or before ``on_or_before`` (None: none was); with
+        ``outlet``, of the articles whose outlet contains it, as search's outlet filter reads it."""
+        dates = self.article_dates if outlet is None else self._outlet_dates(outlet)
+        position = bisect.bisect_right(dates, on_or_before)
+        return dates[position - 1] if position else None
+
+    def _outlet_dates(self, outlet: str) -> tuple[dt.date, ...]:
+        if outlet not in self._dates_by_outlet:
+            wanted = outlet.casefold()
+            self._dates_by_outlet[outlet] = tuple(
+                sorted(a.date for a in self.articles.values() if a.date is not None and wanted in a.outlet.casefold())
+            )
+        return self._dates_by_outlet[outlet]
 
     def vector_store(self) -> VectorStore:
         """What dense search runs on (see :mod:`index.vector_store`)."""
