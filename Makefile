@@ -86,7 +86,9 @@ bench-quality: venv
 
 # Train a candidate answer model on the development benchmark's train split (long variants; threshold
 # chosen on validation): reports/answer_model.candidate.json. Measure it (answer_bench evaluate --model)
-# before copying it to index/models/answer_model.json (docs/QUALITY.md).
+# before copying it to index/models/answer_model.json (docs/QUALITY.md). The shipped model is a trained one
+# whose answer layer was then refitted (answer_bench relayer --rival other-article --weight news=6 --weight
+# squad=6) and re-thresholded (answer_bench rethreshold): docs/QUALITY.md, "Reproduce".
 train: venv
 	NEWSDESK_DATA=$(DATA) $(BIN)/python -m tests.bench.answer_bench train
 

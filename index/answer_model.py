@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -62,6 +63,10 @@ class AnswerModel:
     # questions for 114 false ones, and a higher threshold alone trades better on every benchmark
     # (docs/QUALITY.md). Files without the key keep the rule they were chosen with.
     abstains_on_swapped_name: bool = True
+    # The runner-up the answer layer weighs the best sentence against: "next", the second-best sentence
+    # (often the best one's neighbour, saying the same), or "other-article", the best sentence of another
+    # article (a rival story: how a near miss looks). Files without the key read "next".
+    rival: str = "next"
 
     @cached_property
     def columns(self) -> np.ndarray:
@@ -78,22 +83,25 @@ class AnswerModel:
                 x = np.maximum(x, 0.0)
         return _sigmoid(x.reshape(-1))
 
-    def rate(self, features: np.ndarray) -> tuple[np.ndarray, float]:
+    def rate(self, features: np.ndarray, articles: Sequence[str] | None = None) -> tuple[np.ndarray, float]:
         """Each candidate's :meth:`sentence_probabilities` and the calibrated :meth:`answer_probability`
         built on them: the model's whole verdict on a question, in one call."""
         probabilities = self.sentence_probabilities(features)
-        return probabilities, self.answer_probability(probabilities, features)
+        return probabilities, self.answer_probability(probabilities, features, articles)
 
-    def answer_probability(self, probabilities: np.ndarray, features: np.ndarray) -> float:
+    def answer_probability(
+        self, probabilities: np.ndarray, features: np.ndarray, articles: Sequence[str] | None = None
+    ) -> float:
         """Calibrated P(the answer built on the best sentence is right), from every candidate's
-        probability (``probabilities``) and feature row (``features``), best not necessarily first.
+        probability (``probabilities``), feature row (``features``) and article id (``articles``, which
+        a model whose ``rival`` is "other-article" needs), best not necessarily first.
 
-        With a question-level layer (``answer_layer``): a logistic model over the logits of the two best
-        sentences and the best one's standardised features (how sure it is, and how clearly it beats
-        the runner-up); else Platt scaling of the best sentence's probability."""
+        With a question-level layer (``answer_layer``): a logistic model over the logits of the best
+        sentence and its rival (``rival``) and the best one's standardised features (how sure it is, and
+        how clearly it beats the runner-up); else Platt scaling of the best sentence's probability."""
         order = np.argsort(-probabilities)
         p1 = float(probabilities[order[0]])
-        p2 = float(probabilities[order[1]]) if len(order) > 1 else 0.0
+        p2 = _rival_probability(probabilities, order, self.rival, articles)
         if self.answer_layer is None:
             a, b = self.platt
             return float(_sigmoid(np.array([a * logit(p1) + b]))[0])
@@ -126,6 +134,7 @@ class AnswerModel:
             }
             | ({"situation": list(self.situation)} if self.situation else {})
             | ({} if self.abstains_on_swapped_name else {"abstains_on_swapped_name": False})
+            | ({} if self.rival == "next" else {"rival": self.rival})
         )  # older files keep their checksum
 
     def save(self, path: Path) -> str:
@@ -155,6 +164,7 @@ class AnswerModel:
             or not set(data["features"]) <= set(FEATURES)
             or not set(situation) <= set(SITUATION)
             or (situation and not data.get("answer_layer"))
+            or data.get("rival", "next") not in RIVALS
         ):
             raise AnswerModelError(f"answer model {path} was trained for other features: run 'make train'")
         layers = tuple(
@@ -173,10 +183,26 @@ class AnswerModel:
             else (np.asarray(data["answer_layer"]["weights"], dtype=np.float32), float(data["answer_layer"]["bias"])),
             situation=situation,
             abstains_on_swapped_name=_swap_rule(data.get("abstains_on_swapped_name", True), path),
+            rival=str(data.get("rival", "next")),
             name=str(data["name"]),
             sha256=stated,
             info=dict(data.get("info", {})),
         )
+
+
+RIVALS = ("next", "other-article")
+
+
+def _rival_probability(
+    probabilities: np.ndarray, order: np.ndarray, rival: str, articles: Sequence[str] | None
+) -> float:
+    """The probability of the best sentence's rival (``AnswerModel.rival``); 0 without one."""
+    if rival == "next":
+        return float(probabilities[order[1]]) if len(order) > 1 else 0.0
+    if articles is None:
+        raise ValueError("this answer model weighs the best sentence against another article's: pass articles")
+    best = articles[order[0]]
+    return next((float(probabilities[i]) for i in order[1:] if articles[i] != best), 0.0)
 
 
 def _swap_rule(value: object, path: Path) -> bool:

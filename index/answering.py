@@ -120,7 +120,7 @@ def rate(analysis: QueryAnalysis, evidence: Evidence, stored: StoredIndex, model
     """Rank ``evidence`` by the model's sentence probabilities (in place: ``score`` becomes that
     probability) and return the calibrated probability that the answer is right."""
     features = candidate_features(analysis, evidence, stored)
-    probabilities, confidence = model.rate(features)
+    probabilities, confidence = model.rate(features, [s.candidate.article_id for s in evidence.ranked])
     for s, p in zip(evidence.ranked, probabilities, strict=True):
         s.score = float(p)
     evidence.ranked.sort(key=lambda s: -s.score)

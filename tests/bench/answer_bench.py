@@ -180,6 +180,7 @@ def extract(devset: DevSet, desk: Newsdesk, splits: tuple[str, ...], every: int 
     rows: list[np.ndarray] = []
     labels: list[int] = []
     groups: list[int] = []
+    articles: list[str] = []  # each row's article (the answer layer's rival may be another article's best)
     case_answerable: list[bool] = []
     case_split: list[str] = []
     started = time.perf_counter()
@@ -204,6 +205,7 @@ def extract(devset: DevSet, desk: Newsdesk, splits: tuple[str, ...], every: int 
             rows.append(row)
             labels.append(good)
             groups.append(len(case_answerable))
+            articles.append(c.article_id)
         case_answerable.append(case.answerable)
         case_split.append(case.question.split)
         if n and n % 250 == 0:
@@ -214,6 +216,7 @@ def extract(devset: DevSet, desk: Newsdesk, splits: tuple[str, ...], every: int 
         "group": np.asarray(groups, dtype=np.int32),
         "answerable": np.asarray(case_answerable, dtype=bool),
         "split": np.asarray(case_split),
+        "article": np.asarray(articles, dtype=str),
     }
 
 
@@ -229,7 +232,9 @@ def cached_features(devset: DevSet, desk: Newsdesk, fresh: bool, thin: int = 1) 
     every = sample_stride(devset.name, thin)
     # The index generation is part of the key: a loader or chunking change re-embeds, and so re-extracts.
     generation = desk.stored.path.name
-    key = hashlib.sha1(json.dumps([FEATURES, len(devset.questions), K, every, generation]).encode()).hexdigest()[:10]
+    key = hashlib.sha1(
+        json.dumps([FEATURES, len(devset.questions), K, every, generation, "article"]).encode()
+    ).hexdigest()[:10]
     path = CACHE / f"features-{devset.name}-{key}.npz"
     if path.is_file() and not fresh:
         with np.load(path) as data:
@@ -348,6 +353,7 @@ def train(args: argparse.Namespace) -> int:
 def _merge(tables: list[tuple[str, dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
     """One table of both benchmarks, groups renumbered; rows weighted so each benchmark counts equally."""
     xs, ys, groups, answerable, splits, row_split, row_weight, bench = [], [], [], [], [], [], [], []
+    articles: list[np.ndarray] = []
     offset = 0
     for name, t in tables:
         bench.append(np.full(len(t["answerable"]), name))
@@ -358,12 +364,15 @@ def _merge(tables: list[tuple[str, dict[str, np.ndarray]]]) -> dict[str, np.ndar
         splits.append(t["split"])
         row_split.append(t["split"][t["group"]])
         row_weight.append(np.full(len(t["y"]), 1.0 / max(1, len(t["y"]))))
+        # Article ids kept apart per benchmark (tables of older runs have none: the "next" rival needs none).
+        articles.append(np.char.add(f"{name}:", t["article"]) if "article" in t else np.full(len(t["y"]), ""))
         offset += len(t["answerable"])
     weight = np.concatenate(row_weight)
     return {
         "x": np.concatenate(xs), "y": np.concatenate(ys), "group": np.concatenate(groups),
         "answerable": np.concatenate(answerable), "split": np.concatenate(splits),
         "row_split": np.concatenate(row_split), "row_weight": weight / weight.mean(), "bench": np.concatenate(bench),
+        "article": np.concatenate(articles),
     }  # fmt: skip
 
 
@@ -375,17 +384,25 @@ def _layers(estimator: Any) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
 
 
 def question_rows(
-    p: np.ndarray, xs: np.ndarray, table: dict[str, np.ndarray], situation: bool = False
+    p: np.ndarray, xs: np.ndarray, table: dict[str, np.ndarray], situation: bool = False, rival: str = "next"
 ) -> dict[str, np.ndarray]:
-    """Per question with candidates: the answer layer's inputs (logits of the two best sentences, the
-    best one's standardised features and, with ``situation``, the :data:`SITUATION` inputs computed as
+    """Per question with candidates: the answer layer's inputs (logits of the best sentence and of its
+    rival, ``AnswerModel.rival``: the second best, or the best of another article; the best one's
+    standardised features and, with ``situation``, the :data:`SITUATION` inputs computed as
     AnswerModel.answer_probability does), whether the best sentence holds the answer, and its group."""
     order = np.lexsort((-p, table["group"]))
     groups = table["group"][order]
     firsts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
     best = order[firsts]
-    has_second = np.r_[firsts[1:] - firsts[:-1] > 1, len(order) - firsts[-1] > 1]
-    second_p = np.where(has_second, p[order[np.minimum(firsts + 1, len(order) - 1)]], 0.0)
+    if rival == "next":
+        has_second = np.r_[firsts[1:] - firsts[:-1] > 1, len(order) - firsts[-1] > 1]
+        second_p = np.where(has_second, p[order[np.minimum(firsts + 1, len(order) - 1)]], 0.0)
+    else:  # the first sentence, best first, of an article other than the best sentence's
+        question_of = np.repeat(np.arange(len(firsts)), np.diff(np.r_[firsts, len(order)]))
+        other = np.flatnonzero(table["article"][order] != table["article"][best][question_of])
+        with_rival, first_other = np.unique(question_of[other], return_index=True)
+        second_p = np.zeros(len(firsts))
+        second_p[with_rival] = p[order[other[first_other]]]
 
     def logit(v: np.ndarray) -> np.ndarray:
         v = np.clip(v, 1e-6, 1 - 1e-6)
@@ -409,17 +426,25 @@ def question_rows(
 
 
 def calibrate(
-    p: np.ndarray, xs: np.ndarray, table: dict[str, np.ndarray], max_false_abstain: float, situation: bool = False
+    p: np.ndarray,
+    xs: np.ndarray,
+    table: dict[str, np.ndarray],
+    max_false_abstain: float,
+    situation: bool = False,
+    rival: str = "next",
+    weights: Mapping[str, float] | None = None,
 ) -> tuple[tuple[float, float], tuple[np.ndarray, float] | None, float, dict[str, Any]]:
     """Two calibrations of P(answer right), both compared on the validation questions: Platt scaling of
     the best sentence's probability (fitted on validation), and a question-level logistic layer
     (fitted on train) that also sees the runner-up and the best sentence's features. The better by ROC
     AUC (answerable vs not) is kept; its threshold is the highest at which at most ``max_false_abstain``
     of the answerable validation questions of every benchmark abstain (the fewest false answers for that
-    recall). With ``situation`` the layer also reads the :data:`SITUATION` inputs."""
+    recall). With ``situation`` the layer also reads the :data:`SITUATION` inputs; ``rival``: which runner-up
+    it reads (AnswerModel.rival); ``weights``: per benchmark, how much its train questions count in the layer's
+    fit (default 1 each)."""
     from sklearn.linear_model import LogisticRegression
 
-    q = question_rows(p, xs, table, situation)
+    q = question_rows(p, xs, table, situation, rival)
     is_val = table["split"][q["group"]] == "validation"
     is_train = table["split"][q["group"]] == "train"
     answerable = table["answerable"][q["group"]]
@@ -427,7 +452,11 @@ def calibrate(
     platt = LogisticRegression(C=1e6).fit(logit1[is_val].reshape(-1, 1), q["right"][is_val])
     a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     by_platt = 1 / (1 + np.exp(-(a * logit1 + b)))
-    layer_model = LogisticRegression(C=1.0, max_iter=3000).fit(q["x"][is_train], q["right"][is_train])
+    # Each train question counts once, times its benchmark's weight (``weights``; default 1).
+    sample = np.array([(weights or {}).get(b, 1.0) for b in table["bench"][q["group"]]])
+    layer_model = LogisticRegression(C=1.0, max_iter=3000).fit(
+        q["x"][is_train], q["right"][is_train], sample_weight=sample[is_train]
+    )
     by_layer = layer_model.predict_proba(q["x"])[:, 1]
     auc = {
         name: roc_auc(v[is_val & answerable].tolist(), v[is_val & ~answerable].tolist())
@@ -740,6 +769,42 @@ def matching_threshold(
     return None
 
 
+def relayer(args: argparse.Namespace) -> int:
+    """The model with its question-level answer layer refitted (on the train split of ``--on``) to weigh
+    the best sentence against another rival (``--rival``); its sentence model unchanged. The threshold is
+    kept as it was: choose it with ``rethreshold``."""
+    import dataclasses
+
+    from index.answer_model import AnswerModel
+
+    model = AnswerModel.load(args.model)
+    (index,) = index_variants(args)
+    tables = []
+    for name in args.on:
+        devset = LOADERS[name]()
+        tables.append((devset.name, cached_features(devset, desk_for(devset, index), args.fresh)))
+    merged = _merge(tables)
+    xs = (merged["x"][:, model.columns] - model.mean) / model.scale
+    p = model.sentence_probabilities(merged["x"])
+    weights = dict(args.weight)
+    _, layer, _, calibration = calibrate(p, xs, merged, 0.10, bool(model.situation), args.rival, weights)
+    if layer is None:
+        print(
+            "the refitted layer ranks validation questions no better than Platt scaling: not written", file=sys.stderr
+        )
+        return 1
+    info = dict(model.info) | {
+        "answer_layer": f"refitted on the train split of {list(args.on)} (question weights {weights or 'all 1'}) "
+        f"against the rival {args.rival!r}",
+        "validation_auc": calibration["validation_auc"],
+    }
+    new = dataclasses.replace(model, answer_layer=layer, rival=args.rival, info=info)
+    digest = new.save(args.out)
+    print(f"answer layer refitted (rival {args.rival}, validation AUC {calibration['validation_auc']}); wrote "
+          f"{args.out} (sha256 {digest[:12]}…)", file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def rethreshold(args: argparse.Namespace) -> int:
     """The model with a new threshold, chosen on the validation split to match the baseline model's false
     answers (at the baseline's own threshold, on its own index kind) on every benchmark: each validation
@@ -801,6 +866,19 @@ def rethreshold(args: argparse.Namespace) -> int:
     return 0
 
 
+def _benchmark_weight(text: str) -> tuple[str, float]:
+    name, _, weight = text.partition("=")
+    try:
+        value = float(weight)
+    except ValueError:
+        value = -1.0
+    if name not in BENCHMARKS or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected BENCHMARK=W with a benchmark of {BENCHMARKS} and W > 0, not {text!r}"
+        )
+    return name, value
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -848,10 +926,26 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--limit", type=int, default=0, help="about this many validation cases per benchmark (0: all)")
     r.add_argument("--out", type=Path, required=True, help="where to write the re-thresholded model")
     add_index_arguments(r, several=False)
+    y = sub.add_parser("relayer", help="a model's answer layer refitted against another rival, sentence model kept")
+    y.add_argument("--model", type=Path, default=DEFAULT_MODEL_FILE, help="the model whose layer to refit")
+    y.add_argument("--rival", default="other-article", choices=("next", "other-article"),
+                   help="the runner-up the layer weighs the best sentence against (AnswerModel.rival)")  # fmt: skip
+    y.add_argument("--on", nargs="+", default=list(BENCHMARKS), choices=BENCHMARKS, help="benchmarks to fit on")
+    y.add_argument("--fresh", action="store_true", help="recompute the cached features")
+    y.add_argument("--weight", type=_benchmark_weight, action="append", default=[], metavar="BENCHMARK=W",
+                   help="how much a benchmark's train questions count in the fit (default 1; repeatable)")  # fmt: skip
+    y.add_argument("--out", type=Path, required=True, help="where to write the model")
+    add_index_arguments(y, several=False)
     c = sub.add_parser("combine", help="merge evaluate --out reports into the report and the figure")
     c.add_argument("reports", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    commands = {"train": train, "evaluate": evaluate, "rethreshold": rethreshold, "combine": combine}
+    commands = {
+        "train": train,
+        "evaluate": evaluate,
+        "relayer": relayer,
+        "rethreshold": rethreshold,
+        "combine": combine,
+    }
     return commands[args.command](args)
 
 

@@ -107,3 +107,30 @@ def test_the_situation_inputs_of_training_are_the_ones_the_model_computes_when_a
         rows = group == n
         expected = 1 / (1 + np.exp(-(q["x"][n] @ weights + 0.1)))
         assert model.answer_probability(p[rows], x[rows]) == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.mark.parametrize("rival", ["next", "other-article"])
+def test_the_rival_of_training_is_the_one_the_model_weighs_when_answering(rival: str) -> None:
+    # relayer fits the answer layer on every question's rival at once; answering finds it one question at a
+    # time: the second-best sentence, or the best sentence of another article than the best one's.
+    rng = np.random.default_rng(5)
+    sizes = [1, 3, 6, 8]
+    group = np.repeat(np.arange(len(sizes)), sizes).astype(np.int32)
+    article = np.array(["a", "a", "a", "b", "a", "a", "b", "b", "c", "a", "a", "a", "a", "a", "a", "a", "a", "d"])
+    x = rng.normal(size=(len(group), len(FEATURES))).astype(np.float32)
+    p = rng.uniform(0.01, 0.99, size=len(group))
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    table = {"x": x, "y": np.zeros(len(group), dtype=bool), "group": group, "article": article}
+    q = question_rows(p, (x - mean) / scale, table, rival=rival)
+    weights = np.asarray(rng.normal(size=q["x"].shape[1]), dtype=np.float32)
+    model = AnswerModel(
+        features=FEATURES, mean=mean, scale=scale, layers=((np.zeros((len(FEATURES), 1), np.float32),
+        np.zeros(1, np.float32)),), platt=(1.0, 0.0), threshold=0.5, name="t", sha256="", info={},
+        answer_layer=(weights, 0.1), rival=rival,
+    )  # fmt: skip
+    for n in range(len(sizes)):
+        rows = group == n
+        expected = 1 / (1 + np.exp(-(q["x"][n] @ weights + 0.1)))
+        assert model.answer_probability(p[rows], x[rows], list(article[rows])) == pytest.approx(expected, abs=1e-4)
+    if rival == "other-article":  # the first question has no other article: its rival weighs nothing
+        assert q["x"][0, 1] == pytest.approx(np.log(1e-6 / (1 - 1e-6)))

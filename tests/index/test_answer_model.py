@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_a_model_reading_the_retrieval_situation_keeps_it_and_rivals_change_its_
     weights = np.zeros(width, np.float32)
     weights[0] = 1.0
     weights[2 + len(shipped.features) + SITUATION.index("others_mass")] = -2.0  # plausible rivals: less sure
-    model = AnswerModel(**{**vars(shipped), "answer_layer": (weights, 0.0), "situation": SITUATION})
+    model = AnswerModel(**{**vars(shipped), "answer_layer": (weights, 0.0), "situation": SITUATION, "rival": "next"})
     model.save(tmp_path / "situation.json")
     loaded = AnswerModel.load(tmp_path / "situation.json")
     assert loaded.situation == SITUATION
@@ -80,12 +81,34 @@ def test_a_model_reading_the_retrieval_situation_keeps_it_and_rivals_change_its_
 
 def test_answer_probability_rises_with_the_best_sentence_probability() -> None:
     model = AnswerModel.load(DEFAULT_MODEL_FILE)
-    rows = np.tile(model.mean, (2, 1))  # an average sentence and a weak runner-up
+    rows = np.tile(model.mean, (2, 1))  # an average sentence and a weak runner-up of another article
 
     def confidence(best: float) -> float:
-        return model.answer_probability(np.array([best, 0.02]), rows)
+        return model.answer_probability(np.array([best, 0.02]), rows, ["a", "b"])
 
     assert confidence(0.05) < confidence(0.5) < confidence(0.95)
+
+
+def test_the_shipped_model_weighs_the_best_sentence_against_another_articles(tmp_path: Path) -> None:
+    """A strong second sentence of the same article (its neighbour, saying the same) does not make the model
+    less sure; a strong sentence of another article (a rival story) does."""
+    model = AnswerModel.load(DEFAULT_MODEL_FILE)
+    assert model.rival == "other-article" and model.to_json()["rival"] == "other-article"
+    rows = np.tile(model.mean, (3, 1))
+    probabilities = np.array([0.6, 0.5, 0.02])
+    neighbour = model.answer_probability(probabilities, rows, ["a", "a", "b"])
+    rival_story = model.answer_probability(probabilities, rows, ["a", "b", "b"])
+    assert rival_story < neighbour
+    with pytest.raises(ValueError, match="pass articles"):
+        model.answer_probability(probabilities, rows)
+    older = dataclasses.replace(model, rival="next")
+    assert "rival" not in older.to_json()  # files of before keep their checksum
+    assert older.answer_probability(probabilities, rows) == older.answer_probability(
+        probabilities, rows, ["a", "a", "b"]
+    )
+    dataclasses.replace(model, rival="the loudest").save(tmp_path / "odd.json")
+    with pytest.raises(AnswerModelError, match="other features"):
+        AnswerModel.load(tmp_path / "odd.json")
 
 
 def test_question_analysis_reads_the_question_once() -> None:
