@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from index.ann import build_ann, choose_index_type
+from index.answer_model import load_answer_model
 from index.chunk_vectors import CHUNK_VECTORS_FROM_SENTENCES, article_units, pooled_chunk_vectors
 from index.chunking import ChunkingConfig, chunk_articles, embedding_offset, embedding_text
 from index.embedding import DocumentEmbedder, Embedder, IndexEmbedder, model_weights_sha256
@@ -108,7 +109,15 @@ def _recipe(settings: Settings, embedder: IndexEmbedder) -> IndexManifest:
         # An embedder that returns no token embeddings (index.ray_embedding) cannot pool: it encodes.
         sentence_vectors=settings.sentence_vectors if tokens else "encoded",
         chunk_vectors=settings.chunk_vectors,
+        answer_model=_answer_model_entry(settings),
     )
+
+
+def _answer_model_entry(settings: Settings) -> dict[str, str]:
+    if settings.answerer != "learned":
+        return {}
+    model = load_answer_model()
+    return {"name": model.name, "sha256": model.sha256, "threshold": str(model.threshold)}
 
 
 def open_index(

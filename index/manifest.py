@@ -62,6 +62,9 @@ class IndexManifest:
     # "encoded" (a chunk pass) or "from-sentences" (pooled from the sentence pass): Settings.chunk_vectors.
     # Absent from indexes written before it existed, which are all "encoded".
     chunk_vectors: str = "encoded"
+    # The answer model installed when the index was last written (name, sha256, threshold; {} with the rules):
+    # which model the index was built beside, for a reader comparing runs. Answers use the installed model.
+    answer_model: dict[str, str] = field(default_factory=dict)
     # sha256 of every data file of the index, checked on open.
     files: dict[str, str] = field(default_factory=dict)
     created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))

@@ -99,3 +99,13 @@ def test_a_questions_now_is_the_day_asked_or_where_the_articles_end(news_desk) -
     outlet = stored.articles[next(a for a in stored.articles if stored.articles[a].date == first)].outlet
     own = max(a.date for a in stored.articles.values() if a.date and a.outlet == outlet)
     assert question_now(stored, newest + days(400), SearchFilters(outlet=outlet)) == own
+
+
+def test_the_manifest_names_the_answer_model_installed_when_the_index_was_written(news_desk, make_news_desk) -> None:
+    from index.answer_model import load_answer_model
+
+    shipped = load_answer_model()
+    assert news_desk.stored.manifest.answer_model == {
+        "name": shipped.name, "sha256": shipped.sha256, "threshold": str(shipped.threshold)
+    }  # fmt: skip
+    assert make_news_desk(answerer="rules").stored.manifest.answer_model == {}  # the rules: no model
