@@ -101,10 +101,10 @@ class AnswerModel:
         how clearly it beats the runner-up); else Platt scaling of the best sentence's probability."""
         order = np.argsort(-probabilities)
         p1 = float(probabilities[order[0]])
-        p2 = _rival_probability(probabilities, order, self.rival, articles)
         if self.answer_layer is None:
             a, b = self.platt
             return float(_sigmoid(np.array([a * logit(p1) + b]))[0])
+        p2 = _rival_probability(probabilities, order, self.rival, articles)
         weights, bias = self.answer_layer
         row = (np.asarray(features[order[0]], dtype=np.float32)[self.columns] - self.mean) / self.scale
         parts = [np.array([logit(p1), logit(p2)]), row]
@@ -165,6 +165,7 @@ class AnswerModel:
             or not set(situation) <= set(SITUATION)
             or (situation and not data.get("answer_layer"))
             or data.get("rival", "next") not in RIVALS
+            or (data.get("rival", "next") != "next" and not data.get("answer_layer"))  # only a layer reads it
         ):
             raise AnswerModelError(f"answer model {path} was trained for other features: run 'make train'")
         layers = tuple(
@@ -199,8 +200,9 @@ def _rival_probability(
     """The probability of the best sentence's rival (``AnswerModel.rival``); 0 without one."""
     if rival == "next":
         return float(probabilities[order[1]]) if len(order) > 1 else 0.0
-    if articles is None:
-        raise ValueError("this answer model weighs the best sentence against another article's: pass articles")
+    if articles is None or len(articles) != len(probabilities):
+        raise ValueError("this answer model weighs the best sentence against another article's: pass each "
+                         "candidate's article")  # fmt: skip
     best = articles[order[0]]
     return next((float(probabilities[i]) for i in order[1:] if articles[i] != best), 0.0)
 

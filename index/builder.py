@@ -114,10 +114,12 @@ def _recipe(settings: Settings, embedder: IndexEmbedder) -> IndexManifest:
 
 
 def _answer_model_entry(settings: Settings) -> dict[str, str]:
+    """The installed answer model and the threshold it answers at (the settings' when they set one)."""
     if settings.answerer != "learned":
         return {}
     model = load_answer_model()
-    return {"name": model.name, "sha256": model.sha256, "threshold": str(model.threshold)}
+    threshold = model.threshold if settings.abstain_threshold is None else settings.abstain_threshold
+    return {"name": model.name, "sha256": model.sha256, "threshold": str(threshold)}
 
 
 def open_index(

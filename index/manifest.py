@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,9 @@ class IndexManifest:
                     f"{FORMAT_VERSION}: rebuild it with 'newsdesk index --rebuild'"
                 )
             data["articles"] = [ArticleEntry(**a) for a in data["articles"]]
-            return cls(**data)
+            # Fields a newer Newsdesk added (as answer_model was) are read past, not taken for damage.
+            known = {f.name for f in fields(cls)}
+            return cls(**{k: v for k, v in data.items() if k in known})
         except (ValueError, TypeError, KeyError) as err:
             raise IndexUnusableError(
                 f"the index manifest at {where} is damaged ({type(err).__name__}): "

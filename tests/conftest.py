@@ -130,8 +130,9 @@ def milvus_server(tmp_path_factory: pytest.TempPathFactory):
 
 # The fake embedder's hashing vectors are not the model's, so the answer model's probabilities on a fake desk
 # carry no meaning; the front-end tests built on it were written against the answer model shipped until
-# 2026-12-01 14:12 (sha256 6f9f7f02…, a copy kept here) abstaining below 0.04, and fake desks keep both, so
-# that a retrained or re-calibrated model does not move what the front ends are tested on.
+# 2026-12-01 14:12 (sha256 6f9f7f02…, a copy kept here) abstaining below 0.04, and FakeDesk keeps both, so
+# that a retrained or re-calibrated model does not move what the front ends are tested on (a desk made by
+# Newsdesk.open over the fake embedder, as in fake_model, answers with the installed model).
 FAKE_DESK_MODEL = Path(__file__).parent / "fixtures" / "answer_model-6f9f7f02.json"
 FAKE_DESK_THRESHOLD = 0.04
 

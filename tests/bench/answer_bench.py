@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from index.answer_features import FEATURES, candidate_features
-from index.answer_model import DEFAULT_MODEL_FILE, SITUATION, AnswerModel, situation_inputs
+from index.answer_model import DEFAULT_MODEL_FILE, RIVALS, SITUATION, AnswerModel, situation_inputs
 from index.answering import compose_answer, weigh_evidence
 from index.embedding import make_embedder, make_query_embedder
 from index.newsdesk import Newsdesk, question_now
@@ -398,6 +398,8 @@ def question_rows(
         has_second = np.r_[firsts[1:] - firsts[:-1] > 1, len(order) - firsts[-1] > 1]
         second_p = np.where(has_second, p[order[np.minimum(firsts + 1, len(order) - 1)]], 0.0)
     else:  # the first sentence, best first, of an article other than the best sentence's
+        if "article" not in table or not all(table["article"]):
+            raise ValueError("the other-article rival needs each row's article: re-extract the features (--fresh)")
         question_of = np.repeat(np.arange(len(firsts)), np.diff(np.r_[firsts, len(order)]))
         other = np.flatnonzero(table["article"][order] != table["article"][best][question_of])
         with_rival, first_other = np.unique(question_of[other], return_index=True)
@@ -453,7 +455,7 @@ def calibrate(
     a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     by_platt = 1 / (1 + np.exp(-(a * logit1 + b)))
     # Each train question counts once, times its benchmark's weight (``weights``; default 1).
-    sample = np.array([(weights or {}).get(b, 1.0) for b in table["bench"][q["group"]]])
+    sample = np.array([(weights or {}).get(bench, 1.0) for bench in table["bench"][q["group"]]])
     layer_model = LogisticRegression(C=1.0, max_iter=3000).fit(
         q["x"][is_train], q["right"][is_train], sample_weight=sample[is_train]
     )
@@ -793,11 +795,14 @@ def relayer(args: argparse.Namespace) -> int:
             "the refitted layer ranks validation questions no better than Platt scaling: not written", file=sys.stderr
         )
         return 1
-    info = dict(model.info) | {
-        "answer_layer": f"refitted on the train split of {list(args.on)} (question weights {weights or 'all 1'}) "
-        f"against the rival {args.rival!r}",
-        "validation_auc": calibration["validation_auc"],
-    }
+    info = (
+        dict(model.info)
+        | calibration
+        | {
+            "answer_layer": f"refitted on the train split of {list(args.on)} (question weights {weights or 'all 1'}) "
+            f"against the rival {args.rival!r}",
+        }
+    )
     new = dataclasses.replace(model, answer_layer=layer, rival=args.rival, info=info)
     digest = new.save(args.out)
     print(f"answer layer refitted (rival {args.rival}, validation AUC {calibration['validation_auc']}); wrote "
@@ -928,7 +933,7 @@ def main(argv: list[str] | None = None) -> int:
     add_index_arguments(r, several=False)
     y = sub.add_parser("relayer", help="a model's answer layer refitted against another rival, sentence model kept")
     y.add_argument("--model", type=Path, default=DEFAULT_MODEL_FILE, help="the model whose layer to refit")
-    y.add_argument("--rival", default="other-article", choices=("next", "other-article"),
+    y.add_argument("--rival", default="other-article", choices=RIVALS,
                    help="the runner-up the layer weighs the best sentence against (AnswerModel.rival)")  # fmt: skip
     y.add_argument("--on", nargs="+", default=list(BENCHMARKS), choices=BENCHMARKS, help="benchmarks to fit on")
     y.add_argument("--fresh", action="store_true", help="recompute the cached features")

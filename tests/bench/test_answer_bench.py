@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from index.answer_model import SITUATION, AnswerModel
 from tests.bench.answer_bench import (
     SAMPLE_EVERY,
     Rated,
+    _benchmark_weight,
     false_answer_rates,
     main,
     matching_threshold,
@@ -134,3 +137,34 @@ def test_the_rival_of_training_is_the_one_the_model_weighs_when_answering(rival:
         assert model.answer_probability(p[rows], x[rows], list(article[rows])) == pytest.approx(expected, abs=1e-4)
     if rival == "other-article":  # the first question has no other article: its rival weighs nothing
         assert q["x"][0, 1] == pytest.approx(np.log(1e-6 / (1 - 1e-6)))
+
+
+def test_the_rival_is_another_articles_best_sentence_not_the_best_ones_neighbour() -> None:
+    # question 0: its two best sentences are one article's (a, a), another article's (b) comes third;
+    # question 1: every sentence is one article's (no rival); question 2: the second best is another article's.
+    group = np.array([0, 0, 0, 1, 1, 2, 2], dtype=np.int32)
+    article = np.array(["a", "a", "b", "c", "c", "d", "e"])
+    p = np.array([0.9, 0.8, 0.3, 0.7, 0.6, 0.5, 0.4])
+    x = np.zeros((len(group), len(FEATURES)), dtype=np.float32)
+    table = {"x": x, "y": np.zeros(len(group), dtype=bool), "group": group, "article": article}
+
+    def rivals(rival: str) -> list[float]:
+        logits = question_rows(p, x, table, rival=rival)["x"][:, 1]
+        return [round(float(1 / (1 + np.exp(-v))), 4) for v in logits]
+
+    assert rivals("next") == [0.8, 0.6, 0.4]
+    assert rivals("other-article") == [0.3, 0.0, 0.4]
+    with pytest.raises(ValueError, match="each row's article"):
+        question_rows(p, x, {**table, "article": np.full(len(group), "")}, rival="other-article")
+
+
+@pytest.mark.parametrize("given", ["news=6", "squad-long=0.5"])
+def test_a_benchmark_weight_is_a_benchmark_and_a_positive_number(given: str) -> None:
+    name, weight = _benchmark_weight(given)
+    assert f"{name}={weight:g}" == given
+
+
+@pytest.mark.parametrize("given", ["news", "news=0", "news=-1", "news=six", "cnn=2"])
+def test_a_benchmark_weight_that_is_not_is_refused(given: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="BENCHMARK=W"):
+        _benchmark_weight(given)

@@ -99,7 +99,7 @@ def test_the_shipped_model_weighs_the_best_sentence_against_another_articles(tmp
     neighbour = model.answer_probability(probabilities, rows, ["a", "a", "b"])
     rival_story = model.answer_probability(probabilities, rows, ["a", "b", "b"])
     assert rival_story < neighbour
-    with pytest.raises(ValueError, match="pass articles"):
+    with pytest.raises(ValueError, match="pass each candidate.s article"):
         model.answer_probability(probabilities, rows)
     older = dataclasses.replace(model, rival="next")
     assert "rival" not in older.to_json()  # files of before keep their checksum
@@ -109,6 +109,9 @@ def test_the_shipped_model_weighs_the_best_sentence_against_another_articles(tmp
     dataclasses.replace(model, rival="the loudest").save(tmp_path / "odd.json")
     with pytest.raises(AnswerModelError, match="other features"):
         AnswerModel.load(tmp_path / "odd.json")
+    dataclasses.replace(model, answer_layer=None).save(tmp_path / "no-layer.json")  # only a layer reads a rival
+    with pytest.raises(AnswerModelError, match="other features"):
+        AnswerModel.load(tmp_path / "no-layer.json")
 
 
 def test_question_analysis_reads_the_question_once() -> None:
