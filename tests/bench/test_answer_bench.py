@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import numpy as np
 import pytest
@@ -100,16 +101,33 @@ def test_the_situation_inputs_of_training_are_the_ones_the_model_computes_when_a
     table = {"x": x, "y": np.zeros(len(group), dtype=bool), "group": group}
     q = question_rows(p, (x - mean) / scale, table, situation=True)
     assert q["x"].shape == (len(sizes), 2 + len(FEATURES) + len(SITUATION))
-    weights = rng.normal(size=q["x"].shape[1]).astype(np.float32)
+    _assert_answering_agrees(rng, q, mean, scale, p, x, group, situation=SITUATION)
+
+
+def _assert_answering_agrees(
+    rng: np.random.Generator,
+    q: dict[str, np.ndarray],
+    mean: np.ndarray,
+    scale: np.ndarray,
+    p: np.ndarray,
+    x: np.ndarray,
+    group: np.ndarray,
+    article: np.ndarray | None = None,
+    **layer_reads: Any,
+) -> None:
+    """A model answering one question at a time (its answer layer random, reading what ``layer_reads`` say)
+    gives each question the probability its layer gives ``q``'s row of it, built for all questions at once."""
+    weights = np.asarray(rng.normal(size=q["x"].shape[1]), dtype=np.float32)
     model = AnswerModel(
         features=FEATURES, mean=mean, scale=scale, layers=((np.zeros((len(FEATURES), 1), np.float32),
         np.zeros(1, np.float32)),), platt=(1.0, 0.0), threshold=0.5, name="t", sha256="", info={},
-        answer_layer=(weights, 0.1), situation=SITUATION,
+        answer_layer=(weights, 0.1), **layer_reads,
     )  # fmt: skip
-    for n in range(len(sizes)):
+    for n in range(len(q["x"])):
         rows = group == n
         expected = 1 / (1 + np.exp(-(q["x"][n] @ weights + 0.1)))
-        assert model.answer_probability(p[rows], x[rows]) == pytest.approx(expected, abs=1e-4)
+        articles = None if article is None else list(article[rows])
+        assert model.answer_probability(p[rows], x[rows], articles) == pytest.approx(expected, abs=1e-4)
 
 
 @pytest.mark.parametrize("rival", ["next", "other-article"])
@@ -125,16 +143,7 @@ def test_the_rival_of_training_is_the_one_the_model_weighs_when_answering(rival:
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     table = {"x": x, "y": np.zeros(len(group), dtype=bool), "group": group, "article": article}
     q = question_rows(p, (x - mean) / scale, table, rival=rival)
-    weights = np.asarray(rng.normal(size=q["x"].shape[1]), dtype=np.float32)
-    model = AnswerModel(
-        features=FEATURES, mean=mean, scale=scale, layers=((np.zeros((len(FEATURES), 1), np.float32),
-        np.zeros(1, np.float32)),), platt=(1.0, 0.0), threshold=0.5, name="t", sha256="", info={},
-        answer_layer=(weights, 0.1), rival=rival,
-    )  # fmt: skip
-    for n in range(len(sizes)):
-        rows = group == n
-        expected = 1 / (1 + np.exp(-(q["x"][n] @ weights + 0.1)))
-        assert model.answer_probability(p[rows], x[rows], list(article[rows])) == pytest.approx(expected, abs=1e-4)
+    _assert_answering_agrees(rng, q, mean, scale, p, x, group, article, rival=rival)
     if rival == "other-article":  # the first question has no other article: its rival weighs nothing
         assert q["x"][0, 1] == pytest.approx(np.log(1e-6 / (1 - 1e-6)))
 
