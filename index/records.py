@@ -25,6 +25,10 @@ class Article:
     def date_iso(self) -> str:
         return self.date.isoformat() if self.date else ""
 
+    def from_outlet(self, asked: str) -> bool:
+        """Whether it passes the outlet filter ``asked``: a case-blind part of its outlet's name."""
+        return asked.casefold() in self.outlet.casefold()
+
 
 @dataclass(frozen=True)
 class Chunk:

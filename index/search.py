@@ -64,7 +64,7 @@ class SearchFilters:
             return False
         if self.until and (article.date is None or article.date > self.until):
             return False
-        return not self.outlet or self.outlet.casefold() in article.outlet.casefold()
+        return not self.outlet or article.from_outlet(self.outlet)
 
 
 @dataclass(frozen=True)
@@ -228,8 +228,7 @@ def vector_filter(stored: StoredIndex, mask: np.ndarray, filters: SearchFilters)
     the exact outlet names that match, taken from the indexed articles."""
     outlets = None
     if filters.outlet:
-        needle = filters.outlet.casefold()
-        outlets = tuple(sorted({a.outlet for a in stored.articles.values() if needle in a.outlet.casefold()}))
+        outlets = tuple(sorted({a.outlet for a in stored.articles.values() if a.from_outlet(filters.outlet)}))
     exclude = tuple(sorted(filters.exclude))
     return VectorFilter(mask=mask, since=filters.since, until=filters.until, outlets=outlets, exclude=exclude)
 

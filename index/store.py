@@ -105,16 +105,15 @@ class StoredIndex:
 
     def newest_date(self, on_or_before: dt.date, outlet: str | None = None) -> dt.date | None:
         """The date of the newest article published on or before ``on_or_before`` (None: none was); with
-        ``outlet``, of the articles whose outlet contains it, as search's outlet filter reads it."""
+        ``outlet``, of the articles that pass that outlet filter (``Article.from_outlet``)."""
         dates = self.article_dates if outlet is None else self._outlet_dates(outlet)
         position = bisect.bisect_right(dates, on_or_before)
         return dates[position - 1] if position else None
 
     def _outlet_dates(self, outlet: str) -> tuple[dt.date, ...]:
         if outlet not in self._dates_by_outlet:
-            wanted = outlet.casefold()
             self._dates_by_outlet[outlet] = tuple(
-                sorted(a.date for a in self.articles.values() if a.date is not None and wanted in a.outlet.casefold())
+                sorted(a.date for a in self.articles.values() if a.date is not None and a.from_outlet(outlet))
             )
         return self._dates_by_outlet[outlet]
 
