@@ -287,12 +287,7 @@ def train(args: argparse.Namespace) -> int:
     from sklearn.neural_network import MLPClassifier
 
     (index,) = index_variants(args)
-    tables = []
-    for name in args.on:
-        devset = LOADERS[name]()
-        desk = desk_for(devset, index)
-        tables.append((devset.name, cached_features(devset, desk, args.fresh, args.every)))
-    merged = _merge(tables)
+    merged = training_table(args.on, index, args.fresh, args.every)
     x, y, rows_split = merged["x"], merged["y"], merged["row_split"]
     train_rows = rows_split == "train"
     mean = x[train_rows].mean(axis=0)
@@ -348,6 +343,15 @@ def train(args: argparse.Namespace) -> int:
     digest = model.save(args.out)
     print(f"chose {name}; threshold {threshold:.3f}; wrote {args.out} (sha256 {digest[:12]}…)", file=sys.stderr)
     return 0
+
+
+def training_table(names: list[str], index: IndexVariant, fresh: bool, every: int = 1) -> dict[str, np.ndarray]:
+    """The cached feature tables of the benchmarks ``names`` (train and validation cases), merged."""
+    tables = []
+    for name in names:
+        devset = LOADERS[name]()
+        tables.append((devset.name, cached_features(devset, desk_for(devset, index), fresh, every)))
+    return _merge(tables)
 
 
 def _merge(tables: list[tuple[str, dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
@@ -781,11 +785,7 @@ def relayer(args: argparse.Namespace) -> int:
 
     model = AnswerModel.load(args.model)
     (index,) = index_variants(args)
-    tables = []
-    for name in args.on:
-        devset = LOADERS[name]()
-        tables.append((devset.name, cached_features(devset, desk_for(devset, index), args.fresh)))
-    merged = _merge(tables)
+    merged = training_table(args.on, index, args.fresh)
     xs = (merged["x"][:, model.columns] - model.mean) / model.scale
     p = model.sentence_probabilities(merged["x"])
     weights = dict(args.weight)
