@@ -55,8 +55,8 @@ _PRONOUN_REACH = 4
 class Attribution:
     """The speaker an article names for a sentence, and the sentence that names them.
 
-    ``distance``: where that sentence is, counted from the quoted one (0: the sentence itself, 1: the
-    next, -1: the one before). ``mention``: where in it the speaker is named (a character offset)."""
+    ``distance``: where that sentence is, counted from the quote (0: a quoted sentence, 1: the one after the
+    quote, -1: the one before it). ``mention``: where in it the speaker is named (a character offset)."""
 
     speaker: str
     sentence: str
@@ -65,7 +65,8 @@ class Attribution:
 
 
 def speaker_of(article_text: str, quote: str, start: int = 0) -> Attribution | None:
-    """The speaker of ``quote`` (a sentence of ``article_text``), or ``None`` when the article names none.
+    """The speaker of ``quote`` (a sentence of ``article_text``, or several in a row), or ``None`` when the
+    article names none.
 
     ``start`` is where to look for the quote (a citation's passage offset) when the text holds it twice.
 
@@ -75,11 +76,17 @@ def speaker_of(article_text: str, quote: str, start: int = 0) -> Attribution | N
     spans = split_sentences(article_text)
     sentences = [article_text[s.start : s.end] for s in spans]
     at = _locate(article_text, quote, start)
-    index = next((i for i, s in enumerate(spans) if s.start <= at < s.end), None) if at is not None else None
-    if index is None:
+    index = _sentence_at(spans, at) if at is not None else None
+    if at is None or index is None:
         return None
-    paragraph = _paragraph_of(article_text, spans, index)
-    for i in _candidates(sentences, index, paragraph):
+    # An answer may quote several sentences (one it leans on, a neighbour): each of them is the quote, and the
+    # speaker any of them names comes before one a quotation's other sentences name.
+    last = _sentence_at(spans, at + len(quote.strip()) - 1) or index
+    quoted = range(index, max(index, last) + 1)
+    order = list(quoted)
+    for k in quoted:
+        order += [i for i in _candidates(sentences, k, _paragraph_of(article_text, spans, k)) if i not in order]
+    for i in order:
         found = _speaker_in(sentences[i])
         if found is None:
             continue
@@ -89,8 +96,13 @@ def speaker_of(article_text: str, quote: str, start: int = 0) -> Attribution | N
             if named is None:
                 continue
             name = named
-        return Attribution(name, sentences[i], i - index, mention)
+        distance = 0 if i in quoted else i - index if i < index else i - quoted[-1]
+        return Attribution(name, sentences[i], distance, mention)
     return None
+
+
+def _sentence_at(spans: list[Span], offset: int) -> int | None:
+    return next((i for i, s in enumerate(spans) if s.start <= offset < s.end), None)
 
 
 def _locate(text: str, quote: str, start: int) -> int | None:

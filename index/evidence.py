@@ -96,6 +96,8 @@ class Evidence:
     # "French" for a sentence on German troops, which the name-pull test can take as meant.
     absent: list[str] = field(default_factory=list)
     absent_names: float = 0.0
+    # Whether ``Scored.score`` is the answer model's probability (index.answering.rate) or the hand-weighted sum.
+    rated: bool = False
 
     @property
     def best(self) -> Scored | None:

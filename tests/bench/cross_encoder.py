@@ -111,8 +111,11 @@ def record_case(case: Case, benchmark: str, desk: Any, vector: np.ndarray, model
     return record
 
 
-def records_path(benchmark: str, split: str, every: int) -> Path:
-    return CACHE / f"ce-records-{benchmark}-{split}-every{every}.jsonl.gz"
+def records_path(benchmark: str, split: str, every: int, answer_model: Path) -> Path:
+    """The cached records of a split, one file per answer model (its checksum's head): the records hold the
+    model's candidates and probabilities, so another model's records must not be read as this one's."""
+    tag = AnswerModel.load(answer_model).sha256[:12]
+    return CACHE / f"ce-records-{benchmark}-{split}-every{every}-{tag}.jsonl.gz"
 
 
 def save_records(records: Iterable[CaseRecord], path: Path) -> int:
@@ -146,7 +149,7 @@ def make_records(args: argparse.Namespace) -> int:
     (index,) = index_variants(args)
     for name in args.benchmarks:
         every = _every(args, name, args.split)
-        path = records_path(name, args.split, every)
+        path = records_path(name, args.split, every, args.answer_model)
         if path.is_file() and not args.fresh:
             print(f"[{name}] {path} exists", file=sys.stderr)
             continue
@@ -240,7 +243,7 @@ def train(args: argparse.Namespace) -> int:
     torch = _torch_setup(args.threads)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    paths = [records_path(name, "train", _every(args, name, "train")) for name in args.benchmarks]
+    paths = [records_path(name, "train", _every(args, name, "train"), args.answer_model) for name in args.benchmarks]
     records = [r for path in paths for r in load_records(path)]
     if any(r.split != "train" for r in records):
         raise SystemExit("training records must come from the train split")
@@ -355,7 +358,7 @@ def probe(args: argparse.Namespace) -> int:
     report: dict[str, Any] = {}
     tables = {}
     for name in args.benchmarks:
-        records = load_records(records_path(name, "validation", _every(args, name, "validation")))
+        records = load_records(records_path(name, "validation", _every(args, name, "validation"), args.answer_model))
         if args.limit:
             records = records[:: max(1, len(records) // args.limit)]
         sample = f"every{_every(args, name, 'validation')}-top{args.top}-limit{args.limit}"
@@ -496,7 +499,7 @@ def latency(args: argparse.Namespace) -> int:
     )
     print(f"converted and compiled in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     for name in args.benchmarks:
-        path = records_path(name, "validation", _every(args, name, "validation"))
+        path = records_path(name, "validation", _every(args, name, "validation"), args.answer_model)
         records = [r for r in load_records(path) if r.texts]
         records = records[:: max(1, len(records) // args.questions)][: args.questions]
         times, gaps = [], []
@@ -525,7 +528,6 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--split", default="train", choices=("train", "validation", "test"))
     r.add_argument("--benchmarks", nargs="+", default=list(BENCHMARKS), choices=BENCHMARKS)
     r.add_argument("--every", type=int, default=0, help="read every n-th case (default: SAMPLE_EVERY)")
-    r.add_argument("--answer-model", type=Path, default=DEFAULT_MODEL_FILE)
     r.add_argument("--fresh", action="store_true", help="recompute cached records")
     add_index_arguments(r, several=False, backend="openvino-fp32")
     t = sub.add_parser("train", help="fine-tune the bundled MiniLM as a cross-encoder on the train records")
@@ -556,6 +558,8 @@ def main(argv: list[str] | None = None) -> int:
     lat.add_argument("--top", type=int, default=5)
     lat.add_argument("--questions", type=int, default=200, help="questions per benchmark")
     lat.add_argument("--threads", type=int, default=2)
+    for command in (r, t, p, lat):  # the records each reads are those this answer model rated
+        command.add_argument("--answer-model", type=Path, default=DEFAULT_MODEL_FILE)
     args = parser.parse_args(argv)
     return {"records": make_records, "train": train, "probe": probe, "latency": latency}[args.command](args)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -100,6 +101,23 @@ def test_a_weaker_or_undated_alternative_is_not_added() -> None:
     )  # fmt: skip
     answer = cite("How many troops?", choose(evidence, stored), stored)
     assert answer.text == "NATO has 12,000 troops. [1]"
+
+
+@pytest.mark.parametrize("rated,share,joins", [(True, 0.4, True), (True, 0.2, False), (False, 0.4, False)])
+def test_a_neighbour_the_answer_model_rates_close_joins_the_quote(rated: bool, share: float, joins: bool) -> None:
+    """The sentence after the best one, far behind on the hand-weighted sum, joins the quote when the answer
+    model rates it at least NEIGHBOUR_SHARE (0.3) of the best one's probability; never on an unrated sum."""
+    claim, completion = "The watchdog was sued on Monday.", "Media Matters stood by its reporting."
+    article = make_article(1, dt.date(2023, 11, 20), f"{claim} {completion} Shares fell.")
+    stored: Any = SimpleNamespace(articles={article.id: article})
+    best, after = scored(article, claim, 1.0, []), scored(article, completion, 0.5, [])  # rule margin 0.5 > 0.15
+    after.candidate = replace(after.candidate, row=1)
+    if rated:
+        best.score, after.score = 0.5, 0.5 * share
+    evidence = Evidence(AnswerType.ANY, [best, after], rated=rated)
+    answer = cite("Who was sued?", choose(evidence, stored), stored)
+    assert (completion in answer.text) is joins
+    assert answer.text.startswith(claim)
 
 
 @settings(max_examples=200, deadline=None)

@@ -30,6 +30,9 @@ The ministry expects the stock to recover by 2030.
         # A pronoun names the nearest person before it.
         ("He said the government had ignored the north.", "Ola Hansen", 0),
         ('"This is a historic mistake," said Per Olsen, a trawler captain.', "Per Olsen", 0),
+        # An answer quoting two sentences (a neighbour joined): the one that names a speaker names the quote's.
+        ("The cut follows a report by marine scientists.\nAccording to the Coastal Fishermen's Association, the cut "
+         "will cost 2,000 jobs.", "the Coastal Fishermen's Association", 0),
     ],
 )  # fmt: skip
 def test_the_speaker_is_found_in_the_sentence_or_its_neighbours(quote: str, speaker: str, distance: int) -> None:
