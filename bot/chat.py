@@ -413,7 +413,12 @@ def _speaker_sentence(citation: Citation, article: Article | None, several: bool
     found = speaker_of(article.text, citation.quote, citation.start) if article is not None else None
     if found is None:
         return f"The {citation.outlet or 'source'} article does not name who said{what}. [{citation.number}]"
-    if found.distance == 0 or " ".join(found.sentence.split()) in " ".join(citation.quote.split()):
+    sentence, quoted = " ".join(found.sentence.split()), " ".join(citation.quote.split())
+    if found.distance == 0 or sentence in quoted:
+        if sentence in quoted and sentence != quoted:
+            # One sentence of a quote that spans several (a neighbour, the sentence it leans on) names the
+            # speaker: say which, rather than give them the other sentences too.
+            return f"{found.speaker} said: {in_quotes(_clip(sentence, 160))} [{citation.number}]"
         return f"{found.speaker} said{what}. [{citation.number}]"
     # The words that name the speaker, from the name on: "…Stoltenberg told reporters in Brussels."
     naming = _clip(found.sentence[found.mention :].strip().strip("\"“”'‘’ "), 160)

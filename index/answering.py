@@ -61,12 +61,12 @@ RULES_THRESHOLD = 0.30
 # questions at 0.12 and 0.852 at 0.15, with 1.32 sentences quoted per answer (a leaning sentence's
 # predecessor included); without neighbours, 0.83.
 NEIGHBOUR_MARGIN = 0.15
-# With the answer model, a neighbour also joins when the model rates it at least this share of the best
-# sentence's probability: the model often rates the sentence that completes a claim ("the media watchdog"
-# -> "Media Matters, which ...") well below the one matching the question's words, and the hand-weighted
-# margin misses it. Chosen on the development benchmark's validation split (2026-12-01; 0.2-0.5 tried,
+# With the answer model, when no neighbour is within that margin, one joins when the model rates it at least
+# this share of the best sentence's probability: the model often rates the sentence that completes a claim
+# ("the media watchdog" -> "Media Matters, which ...") well below the one matching the question's words, and
+# the hand-weighted margin misses it. Chosen on the development benchmark's validation split (2026-12-01; 0.2-0.5 tried,
 # docs/QUALITY.md): at 0.3 the answer holds the gold answer more often on all four benchmarks (+0.008 to
-# +0.023) for 3-8 % more quoted characters; on xquad-en, containment 0.848 -> 0.859. None: the margin alone.
+# +0.023) for 5-8 % more quoted characters; on xquad-en, containment 0.848 -> 0.859. None: the margin alone.
 NEIGHBOUR_SHARE: float | None = 0.3
 # The kinds of fact that change from report to report (a count, a deadline, who holds an office): a
 # differently dated article joins the answer when it gives another value. A place or a free-form
@@ -188,27 +188,31 @@ def _contiguous(one: Candidate, other: Candidate, stored: StoredIndex) -> bool:
 
 def _quote(scored: Scored, evidence: Evidence, stored: StoredIndex) -> Quote:
     """The sentence, with the one before it when it leans on it, and with a neighbour that scored nearly as
-    well (the claim then spans both): within :data:`NEIGHBOUR_MARGIN` of it on the hand-weighted sum, or, once
-    the answer model has rated them, at least :data:`NEIGHBOUR_SHARE` of its probability."""
+    well (the claim then spans both): the best-ranked neighbour within :data:`NEIGHBOUR_MARGIN` of it on the
+    hand-weighted sum or, when none is and the answer model has rated them, the best-ranked one with at least
+    :data:`NEIGHBOUR_SHARE` of its probability (so a neighbour the margin picks is never displaced)."""
     c = scored.candidate
     start = c.previous.start if c.previous is not None and c.leans else c.start
     end = c.end
-    for other in evidence.ranked:
-        close = other.rule_score >= scored.rule_score - NEIGHBOUR_MARGIN
-        if NEIGHBOUR_SHARE is not None and evidence.rated:
-            close = close or other.score >= NEIGHBOUR_SHARE * scored.score
-        if not close:
-            continue
-        o = other.candidate
-        if o.article_id != c.article_id or not _contiguous(o, c, stored):
-            continue
-        if o.row == c.row + 1:
-            end = max(end, o.end)
-            break
-        if o.row == c.row - 1:
-            start = min(start, o.start)
-            break
+    tests = [lambda other: other.rule_score >= scored.rule_score - NEIGHBOUR_MARGIN]
+    if NEIGHBOUR_SHARE is not None and evidence.rated:
+        tests.append(lambda other: other.score >= NEIGHBOUR_SHARE * scored.score)
+    for close in tests:
+        neighbour = next(
+            (other.candidate for other in evidence.ranked if close(other) and _beside(other.candidate, c, stored)), None
+        )
+        if neighbour is not None:
+            return Quote(c, min(start, neighbour.start), max(end, neighbour.end), scored.score)
     return Quote(c, start, end, scored.score)
+
+
+def _beside(other: Candidate, candidate: Candidate, stored: StoredIndex) -> bool:
+    """``other`` is the sentence just before or after ``candidate``, with nothing but white space between."""
+    return (
+        other.article_id == candidate.article_id
+        and abs(other.row - candidate.row) == 1
+        and _contiguous(other, candidate, stored)
+    )
 
 
 def cite(question: str, quotes: list[Quote], stored: StoredIndex) -> Answer:

@@ -75,14 +75,14 @@ def speaker_of(article_text: str, quote: str, start: int = 0) -> Attribution | N
     """
     spans = split_sentences(article_text)
     sentences = [article_text[s.start : s.end] for s in spans]
-    at = _locate(article_text, quote, start)
-    index = _sentence_at(spans, at) if at is not None else None
-    if at is None or index is None:
+    located = _locate(article_text, quote, start)
+    index = _sentence_at(spans, located[0]) if located is not None else None
+    if located is None or index is None:
         return None
     # An answer may quote several sentences (one it leans on, a neighbour): each of them is the quote, and the
     # speaker any of them names comes before one a quotation's other sentences name.
-    last = _sentence_at(spans, at + len(quote.strip()) - 1) or index
-    quoted = range(index, max(index, last) + 1)
+    last = _sentence_at(spans, located[1] - 1)
+    quoted = range(index, index + 1 if last is None else max(index, last) + 1)
     order = list(quoted)
     for k in quoted:
         order += [i for i in _candidates(sentences, k, _paragraph_of(article_text, spans, k)) if i not in order]
@@ -105,18 +105,24 @@ def _sentence_at(spans: list[Span], offset: int) -> int | None:
     return next((i for i, s in enumerate(spans) if s.start <= offset < s.end), None)
 
 
-def _locate(text: str, quote: str, start: int) -> int | None:
+def _locate(text: str, quote: str, start: int) -> tuple[int, int] | None:
+    """Where ``quote`` is in ``text`` (start, end), preferring an occurrence from ``start`` on."""
     quote = quote.strip()
     if not quote:
         return None
     at = text.find(quote, max(0, start))
     if at < 0:
         at = text.find(quote)
-    if at < 0:  # quoted with its white space folded: find its first words
-        head = " ".join(quote.split()[:6])
-        at = " ".join(text.split()).find(head)
-        return None if at < 0 else _unfolded_offset(text, at)
-    return at
+    if at >= 0:
+        return at, at + len(quote)
+    # Quoted with its white space folded: the whole quote, folded; else its first words (its end unknown: the
+    # first sentence alone counts as quoted).
+    folded, words = " ".join(text.split()), quote.split()
+    at = folded.find(" ".join(words))
+    if at >= 0:
+        return _unfolded_offset(text, at), _unfolded_offset(text, at + len(" ".join(words)) - 1) + 1
+    at = folded.find(" ".join(words[:6]))
+    return None if at < 0 else (_unfolded_offset(text, at), _unfolded_offset(text, at) + 1)
 
 
 def _unfolded_offset(text: str, folded_at: int) -> int:

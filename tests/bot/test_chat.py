@@ -174,7 +174,11 @@ def test_who_said_that_names_the_speaker_of_the_quoted_sentence(desk: RecordingD
     asked_before = len(desk.calls)
     reply = core.reply("who said that?", conversation)
     assert reply.ok and reply.answer is not None
-    assert reply.answer.text == "Maria Okafor said it. [1]"
+    # The answer quotes two sentences (a neighbour joined); the reply says which of them Okafor said.
+    assert reply.answer.text == (
+        "Maria Okafor said: “The bridge will cost 48 million euros and carry about 12,000 vehicles a day, council "
+        "leader Maria Okafor told reporters after the vote.” [1]"
+    )
     assert reply.answer.citations == first.answer.citations  # about the quotation shown, so the same source
     assert len(desk.calls) == asked_before  # nothing was searched
     # Said again, it still refers to the same quotation; the thread's question is unchanged.

@@ -120,6 +120,22 @@ def test_a_neighbour_the_answer_model_rates_close_joins_the_quote(rated: bool, s
     assert answer.text.startswith(claim)
 
 
+def test_a_neighbour_within_the_margin_is_not_displaced_by_one_the_model_rates_higher() -> None:
+    """The margin's choice comes first: the share only adds a neighbour where the margin found none."""
+    before, claim, after = "Before it came this.", "The watchdog was sued on Monday.", "Media Matters stood by it."
+    article = make_article(1, dt.date(2023, 11, 20), f"{before} {claim} {after}")
+    stored: Any = SimpleNamespace(articles={article.id: article})
+    best, first, last = (
+        scored(article, claim, 1.0, []),
+        scored(article, before, 0.5, []),
+        scored(article, after, 0.9, []),
+    )
+    best.candidate, last.candidate = replace(best.candidate, row=1), replace(last.candidate, row=2)
+    best.score, first.score, last.score = 0.5, 0.45, 0.05  # the model: before 0.9 of the best, after 0.1
+    evidence = Evidence(AnswerType.ANY, [best, first, last], rated=True)
+    assert cite("Who was sued?", choose(evidence, stored), stored).text == f"{claim} {after} [1]"
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2)), min_size=1, max_size=8))
 def test_markers_and_citations_agree_by_construction(picks: list[tuple[int, int]]) -> None:

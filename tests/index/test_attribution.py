@@ -53,3 +53,26 @@ def test_the_speaker_is_found_in_the_sentence_or_its_neighbours(quote: str, spea
 )
 def test_no_speaker_is_invented(quote: str) -> None:
     assert speaker_of(ARTICLE, quote) is None
+
+
+def test_a_quote_of_several_sentences_is_attributed_from_its_last_one_on() -> None:
+    """A quotation that the quote's last sentence opens names its speaker after the quote: one sentence on."""
+    text = 'The talks ended late. "We have a deal. It will hold," Jane Roe said.'
+    found = speaker_of(text, 'The talks ended late. "We have a deal.')
+    assert found is not None and (found.speaker, found.distance) == ("Jane Roe", 1)
+
+
+@pytest.mark.parametrize(
+    "text,quote,speaker",
+    [
+        # The quote's white space folded: its end is where its last word is, not its length in characters.
+        ("Prices rose sharply. Markets fell. Jane Doe said so.", "Prices  rose  sharply.   Markets fell.", None),
+        ("Prices  rose   sharply.\n\nMarkets fell, Jane Doe said. Nobody cared.",
+         "Prices rose sharply. Markets fell, Jane Doe said.", "Jane Doe"),
+    ],
+)  # fmt: skip
+def test_a_quote_with_folded_white_space_spans_the_sentences_it_quotes(
+    text: str, quote: str, speaker: str | None
+) -> None:
+    found = speaker_of(text, quote)
+    assert (found.speaker if found else None) == speaker
