@@ -415,15 +415,21 @@ def _speaker_sentence(citation: Citation, article: Article | None, several: bool
         return f"The {citation.outlet or 'source'} article does not name who said{what}. [{citation.number}]"
     sentence, quoted = " ".join(found.sentence.split()), " ".join(citation.quote.split())
     if found.distance == 0 or sentence in quoted:
-        if sentence in quoted and sentence != quoted:
+        if sentence in quoted and sentence != quoted and not _opens_or_closes_a_quotation(sentence):
             # One sentence of a quote that spans several (a neighbour, the sentence it leans on) names the
-            # speaker: say which, rather than give them the other sentences too.
+            # speaker: say which, rather than give them the other sentences too. Not when a quotation runs
+            # across the quoted sentences ("“We will stay. We will not rush,” X said."): all of it is theirs.
             return f"{found.speaker} said: {in_quotes(_clip(sentence, 160))} [{citation.number}]"
         return f"{found.speaker} said{what}. [{citation.number}]"
     # The words that name the speaker, from the name on: "…Stoltenberg told reporters in Brussels."
     naming = _clip(found.sentence[found.mention :].strip().strip("\"“”'‘’ "), 160)
     where = "goes on" if found.distance > 0 else "says just before"
     return f"{found.speaker} said{what}, as the article {where}: “…{naming}” [{citation.number}]"
+
+
+def _opens_or_closes_a_quotation(sentence: str) -> bool:
+    """Whether a quotation begun or ended in ``sentence`` goes on in the sentence before or after it."""
+    return sentence.count("“") != sentence.count("”") or sentence.count('"') % 2 == 1
 
 
 def _clip(text: str, limit: int) -> str:

@@ -13,8 +13,18 @@ from typing import Any
 
 import pytest
 
-from bot.chat import APOLOGY, AskOptions, ChatCore, Conversation, is_followup, resolve, strip_mentions
+from bot.chat import (
+    APOLOGY,
+    AskOptions,
+    ChatCore,
+    Conversation,
+    _speaker_sentence,
+    is_followup,
+    resolve,
+    strip_mentions,
+)
 from index import Answer, Newsdesk
+from index.records import Article, Citation
 
 VEHICLES = "How many vehicles crossed the bridge on its first day?"
 OPEN = "When will the harbour bridge open?"
@@ -183,6 +193,27 @@ def test_who_said_that_names_the_speaker_of_the_quoted_sentence(desk: RecordingD
     assert len(desk.calls) == asked_before  # nothing was searched
     # Said again, it still refers to the same quotation; the thread's question is unchanged.
     assert conversation.last is not None and conversation.last.topic == LEADER
+
+
+@pytest.mark.parametrize(
+    "text,quote,reply",
+    [
+        # One of the quoted sentences names the speaker: the reply says which.
+        ("The plan passed. Prices will rise, Jane Doe said.", "The plan passed. Prices will rise, Jane Doe said.",
+         "Jane Doe said: “Prices will rise, Jane Doe said.” [1]"),
+        # One quotation runs across the quoted sentences: all of it is theirs.
+        ('Stoltenberg said: "We will stay. We will not rush."', 'Stoltenberg said: "We will stay. We will not rush."',
+         "Stoltenberg said it. [1]"),
+        ('"We have a deal. It will hold," Jane Roe said.', '"We have a deal. It will hold," Jane Roe said.',
+         "Jane Roe said it. [1]"),
+        # A single quoted sentence.
+        ("Prices will rise, Jane Doe said. Nobody cared.", "Prices will rise, Jane Doe said.", "Jane Doe said it. [1]"),
+    ],
+)  # fmt: skip
+def test_who_said_which_of_several_quoted_sentences(text: str, quote: str, reply: str) -> None:
+    article = Article("a1", "Title", text, "Outlet", dt.date(2024, 1, 1), "")
+    citation = Citation(1, "a1", "Title", "Outlet", "2024-01-01", "", text, quote, 0.5, 0, len(text))
+    assert _speaker_sentence(citation, article, several=False) == reply
 
 
 def test_who_said_that_says_when_the_article_names_no_one(desk: RecordingDesk) -> None:

@@ -76,3 +76,9 @@ def test_a_quote_with_folded_white_space_spans_the_sentences_it_quotes(
 ) -> None:
     found = speaker_of(text, quote)
     assert (found.speaker if found else None) == speaker
+
+
+def test_a_folded_quote_is_looked_for_from_where_its_passage_starts() -> None:
+    text = '"Prices  rose. Markets fell," Jane Doe said.\n\n"Prices  rose. Markets fell," Bob Roe said.'
+    assert speaker_of(text, '"Prices rose.').speaker == "Jane Doe"  # type: ignore[union-attr]
+    assert speaker_of(text, '"Prices rose.', text.index("\n\n")).speaker == "Bob Roe"  # type: ignore[union-attr]
