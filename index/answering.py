@@ -11,6 +11,10 @@ scored nearly as well. When other articles of *other dates* hold a close-scoring
 something different (another number for "how many", another date for "when", another name for
 "who"), each is given, newest first, as "As of DATE: ...": news facts change.
 
+A question that asks what the articles say on a subject ("Tell me about X", "What's the latest on X?",
+:attr:`QueryAnalysis.overview`) has no one answering sentence: it gets the ledes of the closest articles that
+speak of X, newest first, each dated and cited (:func:`overview`).
+
 Every ``[n]`` marker is produced from the same list that becomes the citations (:func:`cite`), so a
 marker can only point at a listed source, and a source is listed only when a marker cites it; an
 article is listed once.
@@ -37,15 +41,18 @@ import numpy as np
 from index.answer_features import candidate_features
 from index.answer_model import AnswerModel
 from index.answer_types import AnswerType
-from index.candidates import Candidate
+from index.candidates import Candidate, is_question
 from index.evidence import Evidence, Scored, weigh_evidence
-from index.lexical import STOPWORDS
+from index.lexical import STOPWORDS, tokenize
 from index.query_analysis import NAME_WORD, RECENT_DAYS, QueryAnalysis
-from index.records import Answer, Citation, Hit
+from index.records import Answer, Article, Citation, Hit
+from index.sentence_index import article_sentences
 from index.store import StoredIndex
 from index.word_vectors import WordVectors
 
 ABSTAIN_TEXT = "The articles I have do not cover this."
+# Opens the answer to "Tell me about X" (overview): the ledes that follow are reports, not one answer.
+OVERVIEW_TEXT = "What the closest articles report, newest first:"
 # A sentence from another, differently dated article joins the answer when it scores this close.
 DATED_MARGIN = 0.2
 # ... and only when it supports an answer on its own nearly as well as the best sentence does.
@@ -93,6 +100,8 @@ def compose_answer(
     if not hits:
         return abstention(analysis.text, hits, stored)
     evidence = weigh_evidence(analysis, hits, stored, query_vector, words)
+    if analysis.overview and (summary := overview(analysis, hits, stored, evidence)) is not None:
+        return summary
     if not evidence.ranked:
         return abstention(analysis.text, hits, stored, evidence, asked=analysis.terms)
     if model is None:
@@ -110,6 +119,56 @@ def compose_answer(
         # An archive asked about now is read as of its last day (index.newsdesk.question_now): say so.
         answer.text += f" The articles end on {analysis.now.isoformat()}: the question is read as of then."
     return answer
+
+
+def overview(analysis: QueryAnalysis, hits: list[Hit], stored: StoredIndex, evidence: Evidence) -> Answer | None:
+    """The answer to "Tell me about X", "What's the latest on X?" (:attr:`QueryAnalysis.overview`): what the closest
+    articles that speak of X lead with, newest first, each cited. Such a question has no one sentence that answers
+    it, so the answer model, trained to say whether a sentence gives one fact, is not asked; each lede is quoted as
+    written and dated, and claims nothing the article does not. ``None`` (the usual answer or abstention follows)
+    when the question names what no retrieved passage mentions ("Tell me about the Mars landing": the abstention
+    says they say nothing about it) or no retrieved article's title or passage holds a term of X."""
+    if evidence.missing:
+        return None
+    subject = set(analysis.subject_terms)
+    picked: dict[str, Hit] = {}
+    for hit in hits:
+        article = stored.articles[hit.chunk.article_id]
+        if article.id in picked or (subject and not subject & _terms(f"{article.title}\n{hit.chunk.text}")):
+            continue
+        picked[article.id] = hit
+        if len(picked) == MAX_SOURCES:
+            break
+    ledes = [(stored.articles[a], hit, span) for a, hit in picked.items() if (span := _lede(stored.articles[a]))]
+    if not ledes:
+        return None
+    ledes.sort(key=lambda item: item[0].date or dt.date.min, reverse=True)
+    parts, citations = [], []
+    for number, (article, hit, (start, end, after)) in enumerate(ledes, start=1):
+        quote = article.text[start:end]
+        parts.append(f"{article.date_iso + ': ' if article.date_iso else ''}{quote} [{number}]")
+        citations.append(Citation(
+            number=number, doc_id=article.id, title=article.title, outlet=article.outlet, date=article.date_iso,
+            url=article.url, passage=article.text[start:after], quote=quote, score=round(hit.score, 4),
+            start=start, end=after,
+        ))  # fmt: skip
+    text = f"{OVERVIEW_TEXT} {' '.join(parts)}"
+    return Answer(question=analysis.text, text=text, citations=citations, abstained=False)
+
+
+def _lede(article: Article) -> tuple[int, int, int] | None:
+    """The article's first sentence that is not a question, as (start, end, end of the sentence after it: the
+    passage shown with it); None for an article without one."""
+    spans = article_sentences(article)
+    for n, span in enumerate(spans):
+        if not is_question(article.text[span.start : span.end]):
+            after = spans[n + 1].end if n + 1 < len(spans) else span.end
+            return span.start, span.end, after
+    return None
+
+
+def _terms(text: str) -> set[str]:
+    return set(tokenize(text))
 
 
 def swaps_a_name(evidence: Evidence) -> bool:

@@ -3,19 +3,21 @@
 Retrieval, sentence scoring, the answer model and abstention all ask the same things of a question:
 its BM25 terms and how rare each is in the corpus, the kind of fact it wants ("how many" -> a number),
 the noun of "which city", the years and months it names, the names and numbers it mentions (which an
-answering article must mention too), and whether it asks about "now" ("latest", "this week", "on Tuesday").
+answering article must mention too), whether it asks about "now" ("latest", "this week", "on Tuesday") and
+whether it asks what the articles say on a subject ("Tell me about X") rather than for one fact.
 :func:`analyse_question` works them out once; no later stage tokenises the question again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 
 from index.answer_types import CALENDAR_WORDS, AnswerType, asked_kind
 from index.dates import years
-from index.lexical import LexicalIndex, read_question
+from index.lexical import LexicalIndex, read_question, tokenize
 
 # Words as names are written (hyphens and apostrophes kept: "al-Qaeda", "O'Brien"; "9/11" -> "9", "11").
 NAME_WORD = re.compile(r"[\w'’-]+")
@@ -55,6 +57,42 @@ _DATE_AFTER = re.compile(
 )
 
 
+# A question that asks what the articles say on a subject rather than for one fact: "Tell me about X", "What's the
+# latest on X?", "What is happening in X?", "Any news on X?", "Summarise X", "What do the articles say about X?".
+# Newsdesk answers it with what the closest articles that speak of X lead with (index.answering.overview), not
+# with one sentence the answer model must be sure answers a question that has no single answer.
+_OVERVIEW = re.compile(
+    r"^\W*(?:(?:please|so|ok|okay|hey|hi),?\s+)?(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+)?(?:"
+    r"(?:tell|give|show)\s+(?:me|us)\s+(?:(?:more|everything|all|something|what\s+you\s+know)\s+)?about\b"
+    r"|(?:give\s+(?:me|us)\s+)?(?:an?\s+|the\s+)?(?:overview|summary|rundown|recap|update|briefing)\s+(?:of|on|about)\b"
+    r"|(?:summari[sz]e|sum\s+up|brief\s+(?:me|us)\s+on)\b"
+    r"|what(?:'s|’s|\s+is|\s+are)\s+(?:the\s+)?(?:latest|newest|new|news|updates?)(?:\s+news)?"
+    r"(?:\s+(?:on|about|with|in|from|regarding|for|at)\b|\W*$)"
+    r"|what(?:'s|’s|\s+is)\s+(?:happening|going\s+on)(?:\s+(?:in|with|at|around|inside|across|between)\b|\W*$)"
+    r"|any\s+(?:news|updates?)(?:\s+(?:on|about|from|regarding|for|in|with)\b|\W*$)"
+    r"|what\s+do\s+(?:the\s+(?:articles|sources|stories|reports)|they|you)\s+(?:say|know|report)\s+(?:about|on)\b"
+    r")",
+    re.IGNORECASE,
+)
+# The words of those phrasings and of time, which name no subject: "What's the latest news on the bridge?" is
+# about the bridge.
+_OVERVIEW_WORDS = (
+    "tell give show more everything something know overview summary rundown recap update briefing summarise "
+    "summarize sum brief latest newest new news happening going say report articles sources stories reports "
+    "please okay hey hi today now week month year recent recently current currently"
+)
+
+
+def asks_for_overview(question: str) -> bool:
+    """Whether ``question`` asks what the articles say on a subject (see ``_OVERVIEW``), not for one fact."""
+    return bool(_OVERVIEW.match(question))
+
+
+@functools.cache
+def _overview_terms() -> frozenset[str]:
+    return frozenset(tokenize(_OVERVIEW_WORDS))
+
+
 def asks_about_now(question: str) -> bool:
     """Whether ``question`` is tied to its now (the day asked, or an archive's last day): a time word
     ("latest", "this week") or a bare weekday (see ``_WEEKDAY``)."""
@@ -89,6 +127,10 @@ class QueryAnalysis:
     now: dt.date | None = None
     # The BM25 tokens of each of ``names`` then ``numbers`` (a passage mentions a name when it holds them all).
     name_terms: tuple[tuple[str, ...], ...] = ()
+    # "Tell me about X", "What's the latest on X?" (asks_for_overview), and the terms that name X: ``terms``
+    # less the words of such phrasings and of time (empty for "What's the latest news?").
+    overview: bool = False
+    subject_terms: tuple[str, ...] = ()
     total_weight: float = field(init=False)  # the sum of ``weights`` (1 without terms): shares are of it
 
     def __post_init__(self) -> None:
@@ -129,6 +171,8 @@ def analyse_question(
         as_of=as_of,
         now=now or as_of,
         name_terms=tuple(tuple(t) for t in name_terms),
+        overview=asks_for_overview(question),
+        subject_terms=tuple(t for t in weights if t not in _overview_terms()),
     )
 
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.answer_types import AnswerType, expected_type, typed_values
-from index.answering import Quote, abstention, choose, cite
+from index.answering import OVERVIEW_TEXT, Quote, abstention, choose, cite
 from index.candidates import Candidate
 from index.evidence import Evidence, Scored, weigh_evidence
 from index.query_analysis import analyse_question
@@ -243,6 +243,25 @@ def test_filters_keep_answers_within_dates_and_outlet(news_desk, filters: dict[s
     answer = news_desk.ask("How many euros will the bridge cost?", **filters)
     assert answer.citations, answer.text
     assert {c.doc_id for c in answer.citations} == {article}
+
+
+def test_tell_me_about_gives_the_ledes_of_the_closest_articles_newest_first(news_desk) -> None:
+    answer = news_desk.ask("Tell me about the Northvale harbour bridge")
+    assert not answer.abstained and answer.text.startswith(OVERVIEW_TEXT)
+    assert [c.doc_id for c in answer.citations] == ["bridge-opens", "bridge-delayed", "bridge-approved"]
+    for citation in answer.citations:  # each article's first sentence, dated, cited
+        lede = news_desk.stored.articles[citation.doc_id].text.split("\n")[0]
+        assert citation.quote == lede and f"{citation.date}: {lede} [{citation.number}]" in answer.text
+    # "What's the latest ...": the same, limited by the day asked.
+    asked_2021 = news_desk.ask("What's the latest on the harbour bridge?", as_of=dt.date(2021, 12, 31))
+    assert [c.doc_id for c in asked_2021.citations] == ["bridge-delayed", "bridge-approved"]
+
+
+def test_an_overview_of_what_no_article_mentions_abstains(news_desk) -> None:
+    answer = news_desk.ask("Tell me about the Mars landing")
+    assert answer.abstained and "Mars" in answer.missing
+    unrelated = news_desk.ask("What is happening with the orchestra?")  # a word no article holds
+    assert unrelated.abstained
 
 
 def test_filters_that_exclude_everything_abstain(news_desk) -> None:

@@ -1,4 +1,4 @@
-"""What a question says about the day it is asked (index.query_analysis)."""
+"""What a question says about the day it is asked, and whether it asks for one fact (index.query_analysis)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from index.query_analysis import asks_about_now
+from index.lexical import tokenize
+from index.query_analysis import analyse_question, asks_about_now
 
 TIED_TO_THE_DAY = [
     "Hurricane Idalia made landfall Wednesday in which state?",
@@ -97,3 +98,47 @@ def test_an_archive_is_asked_about_its_own_last_days(seed_desk) -> None:
     assert answer.text.endswith("The articles end on 2021-04-14: the question is read as of then.")
     asked_then = seed_desk.ask("What did NATO allies agree on Wednesday?", as_of=dt.date(2021, 4, 16))
     assert "The articles end on" not in asked_then.text  # asked in their days: nothing to say
+
+
+OVERVIEWS = [
+    "Tell me about NATO in Afghanistan",
+    "Can you tell me more about the harbour bridge?",
+    "What's the latest on the withdrawal?",
+    "What is the latest news about the bridge?",
+    "What is happening in Afghanistan?",
+    "what's going on with the Taliban",
+    "Any news on the bridge?",
+    "Could you give me an overview of the harbour bridge?",
+    "Summarize the bridge story",
+    "What do the articles say about Stoltenberg?",
+    "What's new?",
+    "What's the latest news?",
+]
+ONE_FACT = [
+    "What is the latest death toll?",
+    "What are the latest figures on troop numbers?",
+    "What news outlet reported the deal?",
+    "What happened in Kabul on Monday?",
+    "Tell me who replaced Stoltenberg",
+    "How many troops are there now?",
+    "Who told reporters about the bridge?",
+    "Which summary did the council publish?",
+    "What is happening to the number of schools in rural India?",  # a trend, one fact: "it is falling"
+]
+
+
+@pytest.mark.parametrize("question", OVERVIEWS)
+def test_a_question_asking_what_the_articles_say_on_a_subject_is_an_overview(question: str) -> None:
+    assert analyse_question(question).overview
+
+
+@pytest.mark.parametrize("question", ONE_FACT)
+def test_a_question_for_one_fact_is_not_an_overview(question: str) -> None:
+    assert not analyse_question(question).overview
+
+
+def test_the_subject_of_an_overview_is_what_it_names_not_how_it_asks() -> None:
+    assert analyse_question("What is the latest news on the bridge this week?").subject_terms == tuple(
+        tokenize("bridge")
+    )
+    assert analyse_question("What's the latest news?").subject_terms == ()
