@@ -351,8 +351,12 @@ class ChatCore:
         citations = previous.answer.citations
         if previous.answer.abstained or not citations:
             return ChatReply(kind="refused", text=cleaned, message=NO_QUOTE_YET)
-        articles = {a.id: a for a in self.desk.sources()}
-        text = " ".join(_speaker_sentence(c, articles.get(c.doc_id), len(citations) > 1) for c in citations)
+        if previous.answer.overview:  # the articles' first sentences: each outlet's own report, no one's words
+            sources = ", ".join(f"{c.outlet or 'the source'} [{c.number}]" for c in citations)
+            text = f"These are the articles' own opening sentences, in the words of their outlets: {sources}."
+        else:
+            articles = {a.id: a for a in self.desk.sources()}
+            text = " ".join(_speaker_sentence(c, articles.get(c.doc_id), len(citations) > 1) for c in citations)
         answer = Answer(question=cleaned, text=text, citations=list(citations), abstained=False)
         turn = ChatTurn(text=cleaned, asked=cleaned, topic=previous.topic, options=resolved.options, answer=answer)
         return ChatReply(

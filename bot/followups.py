@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index import overview_subject
+
 _SPEECH = (
     r"said|says|say|told|tells|tell|announced|stated|wrote|tweeted|claimed|declared|warned|added|meant|"
     r"mean|quoted|spoke|speaks|saying|telling|stating|making|made"
@@ -103,6 +105,10 @@ def substitute_subject(question: str, subject: str) -> str | None:
     >>> substitute_subject("What did NATO's secretary-general say about leaving?", "the Taliban")
     'What did the Taliban say about leaving?'
     """
+    overview = overview_subject(question)
+    if overview is not None:  # "Tell me about NATO" -> "Tell me about the Taliban": the subject is what follows
+        start, end = overview
+        return None if start == end else question[:start] + subject + question[end:]
     tokens = [_Token(m.group(0), m.start(), m.end()) for m in _WORD.finditer(question)]
     span = _subject_span(tokens)
     if span is None:

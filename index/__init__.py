@@ -17,6 +17,7 @@ from index.metrics import (
     share,
 )
 from index.newsdesk import Newsdesk, clean_question
+from index.query_analysis import overview_subject
 from index.records import Answer, Article, Chunk, Citation, Hit
 from index.search import SearchFilters
 from index.sentences import split_sentences
@@ -28,6 +29,6 @@ __all__ = [
     "CorpusError", "CorpusWatcher", "Coverage", "Hit", "IndexUnusableError", "MetricChange", "Newsdesk",
     "NewsdeskError", "QuestionError", "SearchFilters", "Settings", "YEAR", "add_to_corpus", "answer_matches",
     "clean_question", "empty_filter_message", "hit_at", "load_settings", "metric_changes", "parse_date", "parse_day",
-    "percentile", "question_set_metrics", "reciprocal_rank", "require_extra", "share", "speaker_of",
+    "overview_subject", "percentile", "question_set_metrics", "reciprocal_rank", "require_extra", "share", "speaker_of",
     "split_sentences", "update_message", "years",
 ]  # fmt: skip

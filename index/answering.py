@@ -33,6 +33,7 @@ hand-weighted score of :mod:`index.evidence` ranks and :attr:`Evidence.strength`
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,10 +42,10 @@ import numpy as np
 from index.answer_features import candidate_features
 from index.answer_model import AnswerModel
 from index.answer_types import AnswerType
-from index.candidates import Candidate, is_question
+from index.candidates import Candidate, is_question, leans_on
 from index.evidence import Evidence, Scored, weigh_evidence
 from index.lexical import STOPWORDS, tokenize
-from index.query_analysis import NAME_WORD, RECENT_DAYS, QueryAnalysis
+from index.query_analysis import NAME_WORD, RECENT_DAYS, QueryAnalysis, overview_terms
 from index.records import Answer, Article, Citation, Hit
 from index.sentence_index import article_sentences
 from index.store import StoredIndex
@@ -53,6 +54,13 @@ from index.word_vectors import WordVectors
 ABSTAIN_TEXT = "The articles I have do not cover this."
 # Opens the answer to "Tell me about X" (overview): the ledes that follow are reports, not one answer.
 OVERVIEW_TEXT = "What the closest articles report, newest first:"
+# An article speaks of an overview's subject when its title and retrieved passage hold this share of the
+# subject's terms, by weight: "NATO's annual budget" is not spoken of by articles that only say "NATO".
+OVERVIEW_COVERAGE = 0.5
+# A lede is a sentence of at least this many words (not a byline, a credit or "No one was hurt.").
+LEDE_MIN_WORDS = 8
+# A label opening a line: "Photo: AFP.", "Updated: 14 April 2021", "Listen to this article: ...".
+_LABEL = re.compile(r"^[A-Z][\w ]{0,24}:\s")
 # A sentence from another, differently dated article joins the answer when it scores this close.
 DATED_MARGIN = 0.2
 # ... and only when it supports an answer on its own nearly as well as the best sentence does.
@@ -125,21 +133,27 @@ def overview(analysis: QueryAnalysis, hits: list[Hit], stored: StoredIndex, evid
     """The answer to "Tell me about X", "What's the latest on X?" (:attr:`QueryAnalysis.overview`): what the closest
     articles that speak of X lead with, newest first, each cited. Such a question has no one sentence that answers
     it, so the answer model, trained to say whether a sentence gives one fact, is not asked; each lede is quoted as
-    written and dated, and claims nothing the article does not. ``None`` (the usual answer or abstention follows)
-    when the question names what no retrieved passage mentions ("Tell me about the Mars landing": the abstention
-    says they say nothing about it) or no retrieved article's title or passage holds a term of X."""
-    if evidence.missing:
+    written and dated, and claims nothing the article does not. An article speaks of X when its title and retrieved
+    passage hold at least :data:`OVERVIEW_COVERAGE` of X's terms by weight (a term no article uses weighs the most)
+    and, when the question names years, it is dated in one or its passage names one. The three best-retrieved such
+    articles, or for a question about now ("What's the latest on X?") the three newest. ``None`` (the usual answer
+    or abstention follows) when the question names what no retrieved passage mentions ("Tell me about the Mars
+    landing": the abstention says they say nothing about Mars) or no retrieved article speaks of X."""
+    # A name no passage holds; not a capitalised word of the asking ("and in 2019? Tell me about ..." is read with
+    # "Tell" as a name: a follow-up put before its thread's question).
+    if any(not set(tokenize(name)) <= overview_terms() for name in evidence.missing):
         return None
-    subject = set(analysis.subject_terms)
+    subject = {t: analysis.weights.get(t, 1.0) for t in analysis.subject_terms}
     picked: dict[str, Hit] = {}
     for hit in hits:
         article = stored.articles[hit.chunk.article_id]
-        if article.id in picked or (subject and not subject & _terms(f"{article.title}\n{hit.chunk.text}")):
-            continue
-        picked[article.id] = hit
-        if len(picked) == MAX_SOURCES:
-            break
-    ledes = [(stored.articles[a], hit, span) for a, hit in picked.items() if (span := _lede(stored.articles[a]))]
+        if article.id not in picked and _speaks_of(article, hit, subject, analysis.years):
+            picked[article.id] = hit
+    chosen = list(picked.items())
+    if analysis.about_now:
+        chosen.sort(key=lambda item: stored.articles[item[0]].date or dt.date.min, reverse=True)
+    ledes = [(stored.articles[a], hit, span) for a, hit in chosen if (span := _lede(stored.articles[a]))]
+    ledes = ledes[:MAX_SOURCES]
     if not ledes:
         return None
     ledes.sort(key=lambda item: item[0].date or dt.date.min, reverse=True)
@@ -152,23 +166,43 @@ def overview(analysis: QueryAnalysis, hits: list[Hit], stored: StoredIndex, evid
             url=article.url, passage=article.text[start:after], quote=quote, score=round(hit.score, 4),
             start=start, end=after,
         ))  # fmt: skip
-    text = f"{OVERVIEW_TEXT} {' '.join(parts)}"
-    return Answer(question=analysis.text, text=text, citations=citations, abstained=False)
+    answer = Answer(analysis.text, f"{OVERVIEW_TEXT} {' '.join(parts)}", citations, abstained=False, overview=True)
+    if analysis.about_now and analysis.now and analysis.as_of and analysis.now < analysis.as_of:
+        answer.text += f" The articles end on {analysis.now.isoformat()}: the question is read as of then."
+    return answer
+
+
+def _speaks_of(article: Article, hit: Hit, subject: dict[str, float], years: frozenset[int]) -> bool:
+    """Whether ``article``'s title and retrieved passage hold :data:`OVERVIEW_COVERAGE` of ``subject`` (terms and
+    their weights; none: any article does) and, when ``years`` are asked about, it is dated in one or names one."""
+    if years and not (article.date and article.date.year in years) and not any(str(y) in hit.chunk.text for y in years):
+        return False
+    if not subject:
+        return True
+    held = set(tokenize(f"{article.title}\n{hit.chunk.text}"))
+    return sum(w for t, w in subject.items() if t in held) >= OVERVIEW_COVERAGE * sum(subject.values())
 
 
 def _lede(article: Article) -> tuple[int, int, int] | None:
-    """The article's first sentence that is not a question, as (start, end, end of the sentence after it: the
-    passage shown with it); None for an article without one."""
+    """The article's first sentence that reads as one: not a question, a label ("Photo: AFP.", "Updated: 14 April"),
+    a line ending in a colon, one of fewer than :data:`LEDE_MIN_WORDS` words (a byline, "No one was hurt.") or one
+    that leans on the sentence before. As (start, end, end of the sentence after it: the passage shown with it);
+    None for an article without one."""
     spans = article_sentences(article)
     for n, span in enumerate(spans):
-        if not is_question(article.text[span.start : span.end]):
-            after = spans[n + 1].end if n + 1 < len(spans) else span.end
-            return span.start, span.end, after
+        text = article.text[span.start : span.end].strip()
+        previous = spans[n - 1] if n else None
+        if (
+            is_question(text)
+            or text.endswith(":")
+            or _LABEL.match(text)
+            or len(text.split()) < LEDE_MIN_WORDS
+            or leans_on(text, previous)
+        ):
+            continue
+        after = spans[n + 1].end if n + 1 < len(spans) else span.end
+        return span.start, span.end, after
     return None
-
-
-def _terms(text: str) -> set[str]:
-    return set(tokenize(text))
 
 
 def swaps_a_name(evidence: Evidence) -> bool:

@@ -11,7 +11,6 @@ whether it asks what the articles say on a subject ("Tell me about X") rather th
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from dataclasses import dataclass, field
 
@@ -61,36 +60,68 @@ _DATE_AFTER = re.compile(
 # latest on X?", "What is happening in X?", "Any news on X?", "Summarise X", "What do the articles say about X?".
 # Newsdesk answers it with what the closest articles that speak of X lead with (index.answering.overview), not
 # with one sentence the answer model must be sure answers a question that has no single answer.
+_AFTER = r"(?:\s+(?:on|about|with|in|from|regarding|for|at)\b|\W*$)"
 _OVERVIEW = re.compile(
     r"^\W*(?:(?:please|so|ok|okay|hey|hi),?\s+)?(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+)?(?:"
     r"(?:tell|give|show)\s+(?:me|us)\s+(?:(?:more|everything|all|something|what\s+you\s+know)\s+)?about\b"
+    r"|what\s+(?:can|could)\s+you\s+tell\s+(?:me|us)\s+about\b"
+    r"|what\s+do\s+(?:we|you|they|the\s+(?:articles|sources|stories|reports))\s+(?:know|say|report)\s+(?:about|on)\b"
+    r"|tell\s+(?:me|us)\s+(?:the\s+)?(?:latest|news)\s+(?:on|about|from|in|with|regarding)\b"
     r"|(?:give\s+(?:me|us)\s+)?(?:an?\s+|the\s+)?(?:overview|summary|rundown|recap|update|briefing)\s+(?:of|on|about)\b"
-    r"|(?:summari[sz]e|sum\s+up|brief\s+(?:me|us)\s+on)\b"
-    r"|what(?:'s|’s|\s+is|\s+are)\s+(?:the\s+)?(?:latest|newest|new|news|updates?)(?:\s+news)?"
-    r"(?:\s+(?:on|about|with|in|from|regarding|for|at)\b|\W*$)"
-    r"|what(?:'s|’s|\s+is)\s+(?:happening|going\s+on)(?:\s+(?:in|with|at|around|inside|across|between)\b|\W*$)"
-    r"|any\s+(?:news|updates?)(?:\s+(?:on|about|from|regarding|for|in|with)\b|\W*$)"
-    r"|what\s+do\s+(?:the\s+(?:articles|sources|stories|reports)|they|you)\s+(?:say|know|report)\s+(?:about|on)\b"
+    r"|(?:summari[sz]e|sum\s+up|brief\s+(?:me|us)\s+on|fill\s+(?:me|us)\s+in\s+on|catch\s+(?:me|us)\s+up\s+on)\b"
+    rf"|what(?:'s|’s|s|\s+is|\s+are)\s+(?:the\s+)?(?:latest|newest|new|news|updates?)(?:\s+news)?{_AFTER}"
+    r"|what(?:'s|’s|s|\s+is|\s+has)\s+(?:been\s+)?(?:happening|going\s+on)"
+    r"(?:\s+(?:in|with|at|around|inside|across|between)\b|\W*$)"
+    rf"|(?:(?:is|are)\s+there\s+)?any\s+(?:news|updates?){_AFTER}"
+    rf"|anything\s+new{_AFTER}"
     r")",
+    re.IGNORECASE,
+)
+# ... unless what follows asks for one fact after all: "the latest on how many died", "any news on whether ...",
+# "an update on the death toll".
+_ONE_FACT_AFTER = re.compile(
+    r"\s*(?:(?:who|what|when|where|why|how|which|whether|if)\b|(?:the\s+)?(?:death\s+|casualty\s+)?"
+    r"(?:number|numbers|toll|count|figures?|prices?|costs?|amount|total|score|results?|rate|tally|date)\b)",
     re.IGNORECASE,
 )
 # The words of those phrasings and of time, which name no subject: "What's the latest news on the bridge?" is
 # about the bridge.
 _OVERVIEW_WORDS = (
     "tell give show more everything something know overview summary rundown recap update briefing summarise "
-    "summarize sum brief latest newest new news happening going say report articles sources stories reports "
-    "please okay hey hi today now week month year recent recently current currently"
+    "summarize sum brief fill catch latest newest new news happening going say report articles sources stories "
+    "reports anything please okay hey hi today now week month year recent recently current currently"
 )
+
+
+def overview_subject(question: str) -> tuple[int, int] | None:
+    """Where the subject of an overview question is in ``question`` ("the harbour bridge" of "Tell me about the
+    harbour bridge?"; an empty span for "What's new?"), or ``None`` when ``question`` asks for one fact. Read in
+    each of its sentences: a follow-up may come first ("And in 2014? What's the latest on the withdrawal?")."""
+    for piece in re.finditer(r"[^.?!]+[.?!]*", question):
+        match = _OVERVIEW.match(piece.group(0))
+        if match is None or _ONE_FACT_AFTER.match(piece.group(0), match.end()):
+            continue
+        start, end = piece.start() + match.end(), len(question)  # to the end: "the U.S. withdrawal" has stops
+        while start < end and not question[start].isalnum():
+            start += 1
+        while end > start and not (question[end - 1].isalnum() or question[end - 1] in "'’)\""):
+            end -= 1
+        return start, end
+    return None
 
 
 def asks_for_overview(question: str) -> bool:
     """Whether ``question`` asks what the articles say on a subject (see ``_OVERVIEW``), not for one fact."""
-    return bool(_OVERVIEW.match(question))
+    return overview_subject(question) is not None
 
 
-@functools.cache
-def _overview_terms() -> frozenset[str]:
-    return frozenset(tokenize(_OVERVIEW_WORDS))
+# Their BM25 tokens, made once on import (a question's walk enters the lexical module once: test_question_walk).
+_OVERVIEW_TERMS = frozenset(tokenize(_OVERVIEW_WORDS))
+
+
+def overview_terms() -> frozenset[str]:
+    """The BM25 tokens of the words overview questions are asked in ("tell", "latest", "news"): no subject."""
+    return _OVERVIEW_TERMS
 
 
 def asks_about_now(question: str) -> bool:
@@ -150,6 +181,8 @@ def analyse_question(
     names and plain words and for the terms' rarity; answer_types for the kind of fact; dates for the years."""
     kind = asked_kind(question)
     named = _names_and_numbers(question)
+    # The years it names: asked about through the articles' dates, so no term of an overview's subject.
+    named_years = frozenset(years(question))
     names = [w for w in named if not w[:1].isdigit()]
     numbers = [w for w in named if w[:1].isdigit()]
     plain = _plain_candidates(question)
@@ -162,7 +195,7 @@ def analyse_question(
         wanted=kind.wanted,
         noun=kind.noun,
         noun_terms=frozenset(tokens[1]),
-        years=frozenset(years(question)),
+        years=named_years,
         months=kind.months,
         names=tuple(names),
         numbers=tuple(numbers),
@@ -172,7 +205,9 @@ def analyse_question(
         now=now or as_of,
         name_terms=tuple(tuple(t) for t in name_terms),
         overview=asks_for_overview(question),
-        subject_terms=tuple(t for t in weights if t not in _overview_terms()),
+        subject_terms=tuple(
+            t for t in weights if t not in overview_terms() and not (t.isdigit() and int(t) in named_years)
+        ),
     )
 
 

@@ -88,8 +88,10 @@ class Answer:
     # question names what the articles lack (``missing``), else as perhaps answering, the model being unsure
     # (None when it shares no term with the question, or when nothing was retrieved).
     nearest: Citation | None = None
-    # The answer model's probability that the answer is right (None: no model, or nothing retrieved).
+    # The answer model's probability that the answer is right (None: no model, nothing retrieved, or an overview).
     confidence: float | None = None
+    # An overview ("Tell me about X"): the first sentences of the closest articles, not one answer.
+    overview: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``--json`` object (documented in README, "JSON output")."""
@@ -97,6 +99,7 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
+            "overview": self.overview,
             "citations": [c.to_json() for c in self.citations],
             "closest_matches": list(self.closest_matches),
             "missing": list(self.missing),

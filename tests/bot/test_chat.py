@@ -89,6 +89,20 @@ def test_a_year_only_followup_narrows_to_that_year_and_keeps_other_filters(news_
     assert resolve("and in 2020?", first.turn, mine).options.since == dt.date(2019, 1, 1)
 
 
+def test_followups_after_an_overview_keep_its_form(news_desk: Newsdesk) -> None:
+    core, conversation = ChatCore(news_desk), Conversation()
+    first = core.reply("Tell me about the harbour bridge", conversation)
+    assert first.answer is not None and first.answer.overview and first.turn is not None
+    # "what about X?" asks the same of X; "and in 2019?" keeps the overview, limited to 2019.
+    assert resolve("what about the apple harvest?", first.turn, AskOptions()).asked == "Tell me about the apple harvest"
+    in_2019 = core.reply("and in 2019?", conversation)
+    assert in_2019.answer is not None and in_2019.answer.overview
+    assert [c.doc_id for c in in_2019.answer.citations] == ["bridge-approved"]
+    # "who said that?": the ledes are the outlets' own reports, not a speaker's words.
+    speaker = core.reply("who said that?", conversation)
+    assert speaker.answer is not None and speaker.answer.text.startswith("These are the articles' own opening")
+
+
 def test_followups_are_answered_against_the_thread(desk: RecordingDesk) -> None:
     core, conversation = ChatCore(desk), Conversation()
     assert core.reply(OPEN, conversation).ok

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.answer_types import AnswerType, expected_type, typed_values
-from index.answering import OVERVIEW_TEXT, Quote, abstention, choose, cite
+from index.answering import OVERVIEW_TEXT, Quote, _lede, abstention, choose, cite
 from index.candidates import Candidate
 from index.evidence import Evidence, Scored, weigh_evidence
 from index.query_analysis import analyse_question
@@ -247,7 +247,7 @@ def test_filters_keep_answers_within_dates_and_outlet(news_desk, filters: dict[s
 
 def test_tell_me_about_gives_the_ledes_of_the_closest_articles_newest_first(news_desk) -> None:
     answer = news_desk.ask("Tell me about the Northvale harbour bridge")
-    assert not answer.abstained and answer.text.startswith(OVERVIEW_TEXT)
+    assert not answer.abstained and answer.overview and answer.text.startswith(OVERVIEW_TEXT)
     assert [c.doc_id for c in answer.citations] == ["bridge-opens", "bridge-delayed", "bridge-approved"]
     for citation in answer.citations:  # each article's first sentence, dated, cited
         lede = news_desk.stored.articles[citation.doc_id].text.split("\n")[0]
@@ -261,7 +261,30 @@ def test_an_overview_of_what_no_article_mentions_abstains(news_desk) -> None:
     answer = news_desk.ask("Tell me about the Mars landing")
     assert answer.abstained and "Mars" in answer.missing
     unrelated = news_desk.ask("What is happening with the orchestra?")  # a word no article holds
-    assert unrelated.abstained
+    assert unrelated.abstained and not unrelated.overview
+    # The bridge is spoken of, but no passage names Oslo: said, not papered over with ledes about the bridge.
+    oslo = news_desk.ask("Tell me about the Northvale harbour bridge, Oslo")
+    assert oslo.abstained and oslo.missing == ["Oslo"]
+    # Articles that say only part of the subject do not speak of it: "annual budget" weighs more than "bridge".
+    assert not news_desk.ask("Tell me about the harbour bridge annual budget reserves").overview
+
+
+def test_an_overview_asked_about_a_year_keeps_the_articles_of_or_naming_it(news_desk) -> None:
+    answer = news_desk.ask("Tell me about the harbour bridge in 2022")
+    assert answer.overview and "bridge-approved" not in {c.doc_id for c in answer.citations}  # 2019, no "2022"
+    assert "bridge-opens" in {c.doc_id for c in answer.citations}
+
+
+@pytest.mark.parametrize(
+    "opening",
+    ["Photo: AFP.", "Updated: 14 April 2021, 10:32 a.m.", "By Jane Doe, Reuters.", "Listen to this article:",
+     "Who will pay for the bridge?"],
+)  # fmt: skip
+def test_a_lede_is_the_first_sentence_that_reads_as_one(opening: str) -> None:
+    lede = "The Northvale council approved the harbour bridge on Monday after eleven years of debate."
+    article = make_article(1, dt.date(2019, 3, 4), f"{opening}\n\n{lede} It will cost 48 million euros.")
+    start, end, after = _lede(article) or (0, 0, 0)
+    assert article.text[start:end] == lede and article.text[start:after].endswith("48 million euros.")
 
 
 def test_filters_that_exclude_everything_abstain(news_desk) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.lexical import tokenize
-from index.query_analysis import analyse_question, asks_about_now
+from index.query_analysis import analyse_question, asks_about_now, overview_subject
 
 TIED_TO_THE_DAY = [
     "Hurricane Idalia made landfall Wednesday in which state?",
@@ -113,6 +113,15 @@ OVERVIEWS = [
     "What do the articles say about Stoltenberg?",
     "What's new?",
     "What's the latest news?",
+    "What can you tell me about NATO?",
+    "What do we know about the bridge?",
+    "Tell me the latest on the bridge",
+    "Whats the latest on Kabul",
+    "Is there any news on the Taliban?",
+    "Anything new on the bridge?",
+    "What's been happening in Kabul?",
+    "Fill me in on the harbour bridge.",
+    "And in 2014? What's the latest on the withdrawal?",  # a follow-up put before its thread's question
 ]
 ONE_FACT = [
     "What is the latest death toll?",
@@ -124,6 +133,11 @@ ONE_FACT = [
     "Who told reporters about the bridge?",
     "Which summary did the council publish?",
     "What is happening to the number of schools in rural India?",  # a trend, one fact: "it is falling"
+    "Tell me about who replaced Stoltenberg",
+    "What's the latest on how many people died?",
+    "Any news on whether the troops will leave?",
+    "Any update on the number of casualties?",
+    "What is the latest news on the death toll in Afghanistan?",
 ]
 
 
@@ -142,3 +156,13 @@ def test_the_subject_of_an_overview_is_what_it_names_not_how_it_asks() -> None:
         tokenize("bridge")
     )
     assert analyse_question("What's the latest news?").subject_terms == ()
+
+
+@pytest.mark.parametrize(
+    "question,subject",
+    [("Tell me about the U.S. withdrawal?", "the U.S. withdrawal"), ("What's new?", ""),
+     ("And in 2014? What's the latest on the withdrawal?", "the withdrawal"), ("Who won?", None)],
+)  # fmt: skip
+def test_the_subject_of_an_overview_is_found_where_the_question_says_it(question: str, subject: str | None) -> None:
+    span = overview_subject(question)
+    assert (None if span is None else question[span[0] : span[1]]) == subject
