@@ -108,7 +108,7 @@ def substitute_subject(question: str, subject: str) -> str | None:
     overview = overview_subject(question)
     if overview is not None:  # "Tell me about NATO" -> "Tell me about the Taliban": the subject is what follows
         start, end = overview
-        return None if start == end else question[:start] + subject + question[end:]
+        return f"What's the latest on {subject}?" if start == end else question[:start] + subject + question[end:]
     tokens = [_Token(m.group(0), m.start(), m.end()) for m in _WORD.finditer(question)]
     span = _subject_span(tokens)
     if span is None:

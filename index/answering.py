@@ -43,6 +43,7 @@ from index.answer_features import candidate_features
 from index.answer_model import AnswerModel
 from index.answer_types import AnswerType
 from index.candidates import Candidate, is_question, leans_on
+from index.dates import years as named_years
 from index.evidence import Evidence, Scored, weigh_evidence
 from index.lexical import STOPWORDS, tokenize
 from index.query_analysis import NAME_WORD, RECENT_DAYS, QueryAnalysis, overview_terms
@@ -59,8 +60,13 @@ OVERVIEW_TEXT = "What the closest articles report, newest first:"
 OVERVIEW_COVERAGE = 0.5
 # A lede is a sentence of at least this many words (not a byline, a credit or "No one was hurt.").
 LEDE_MIN_WORDS = 8
-# A label opening a line: "Photo: AFP.", "Updated: 14 April 2021", "Listen to this article: ...".
-_LABEL = re.compile(r"^[A-Z][\w ]{0,24}:\s")
+# A label opening a line: "Photo: AFP.", "Updated: 14 April 2021", "Listen to this article: ..." (not a dateline,
+# "KABUL: ...", nor a speaker's colon, "Stoltenberg said: ...").
+_LABEL = re.compile(
+    r"^(?:photos?|images?|video|watch|listen(?: to this (?:article|story))?|updated|published|posted|read more"
+    r"|editor'?s note|advertisement|related|credit|source|file photo)\b[^:]{0,30}:",
+    re.IGNORECASE,
+)
 # A sentence from another, differently dated article joins the answer when it scores this close.
 DATED_MARGIN = 0.2
 # ... and only when it supports an answer on its own nearly as well as the best sentence does.
@@ -175,7 +181,11 @@ def overview(analysis: QueryAnalysis, hits: list[Hit], stored: StoredIndex, evid
 def _speaks_of(article: Article, hit: Hit, subject: dict[str, float], years: frozenset[int]) -> bool:
     """Whether ``article``'s title and retrieved passage hold :data:`OVERVIEW_COVERAGE` of ``subject`` (terms and
     their weights; none: any article does) and, when ``years`` are asked about, it is dated in one or names one."""
-    if years and not (article.date and article.date.year in years) and not any(str(y) in hit.chunk.text for y in years):
+    if (
+        years
+        and not (article.date and article.date.year in years)
+        and not years & named_years(f"{article.title}\n{hit.chunk.text}")
+    ):
         return False
     if not subject:
         return True

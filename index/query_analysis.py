@@ -78,33 +78,52 @@ _OVERVIEW = re.compile(
     re.IGNORECASE,
 )
 # ... unless what follows asks for one fact after all: "the latest on how many died", "any news on whether ...",
-# "an update on the death toll".
+# "an update on the death toll" (but "tell me about what happened in Kabul", "... how the talks went" do not).
 _ONE_FACT_AFTER = re.compile(
-    r"\s*(?:(?:who|what|when|where|why|how|which|whether|if)\b|(?:the\s+)?(?:death\s+|casualty\s+)?"
+    r"\s*(?:(?:who|what(?!\s+(?:happened|is\s+happening|'s\s+happening|’s\s+happening))|when|where|why"
+    r"|how(?![^?]*\b(?:went|goes|is\s+going|are\s+going|unfolded)\b)|which|whether|if)\b"
+    r"|(?:the\s+)?(?:death\s+|casualty\s+)?"
     r"(?:number|numbers|toll|count|figures?|prices?|costs?|amount|total|score|results?|rate|tally|date)\b)",
     re.IGNORECASE,
 )
+# Time words that close a subject without naming it: "What's happening in Afghanistan right now?".
+_TIME_TAIL = re.compile(
+    r"(?:\s+(?:right\s+now|now|today|lately|recently|so\s+far|these\s+days|this\s+(?:week|month|year)))+\W*$",
+    re.IGNORECASE,
+)
+# A stop that ends an abbreviation ("U.S.", "St."), not a sentence.
+_ABBREVIATION_STOP = re.compile(r"(?:\b[A-Z]|\b(?:St|Mr|Mrs|Ms|Dr|Gen|Gov|Sen|Rep|Lt|Col|Mt|Ft|Jr|Sr|No|vs))\.$")
 # The words of those phrasings and of time, which name no subject: "What's the latest news on the bridge?" is
 # about the bridge.
 _OVERVIEW_WORDS = (
     "tell give show more everything something know overview summary rundown recap update briefing summarise "
     "summarize sum brief fill catch latest newest new news happening going say report articles sources stories "
-    "reports anything please okay hey hi today now week month year recent recently current currently"
+    "reports anything please okay hey hi today now week month year recent recently current currently lately "
+    "happened went goes unfolded"
 )
 
 
 def overview_subject(question: str) -> tuple[int, int] | None:
     """Where the subject of an overview question is in ``question`` ("the harbour bridge" of "Tell me about the
     harbour bridge?"; an empty span for "What's new?"), or ``None`` when ``question`` asks for one fact. Read in
-    each of its sentences: a follow-up may come first ("And in 2014? What's the latest on the withdrawal?")."""
-    for piece in re.finditer(r"[^.?!]+[.?!]*", question):
+    each of its sentences: a follow-up may come first ("And in 2014? What's the latest on the withdrawal?"), but a
+    sentence after it asks something of its own ("What's new? How many troops ...?": not an overview)."""
+    pieces = [m for m in re.finditer(r"[^.?!]+[.?!]*", question)]
+    for n, piece in enumerate(pieces):
         match = _OVERVIEW.match(piece.group(0))
         if match is None or _ONE_FACT_AFTER.match(piece.group(0), match.end()):
             continue
-        start, end = piece.start() + match.end(), len(question)  # to the end: "the U.S. withdrawal" has stops
-        while start < end and not question[start].isalnum():
+        last = n  # the sentence goes on past an abbreviation's stop: "the U.S. withdrawal"
+        while last + 1 < len(pieces) and _ABBREVIATION_STOP.search(pieces[last].group(0).rstrip()):
+            last += 1
+        if any(p.group(0).strip() for p in pieces[last + 1 :]):
+            return None
+        start, end = piece.start() + match.end(), pieces[last].end()
+        tail = _TIME_TAIL.search(question, start, end)
+        end = tail.start() if tail else end
+        while start < end and not (question[start].isalnum() or question[start] in "\"“'‘"):
             start += 1
-        while end > start and not (question[end - 1].isalnum() or question[end - 1] in "'’)\""):
+        while end > start and not (question[end - 1].isalnum() or question[end - 1] in "'’)\"”"):
             end -= 1
         return start, end
     return None
@@ -180,13 +199,15 @@ def analyse_question(
     term weighs 1). Each module it needs is asked once: BM25 for the tokens of the question, its noun,
     names and plain words and for the terms' rarity; answer_types for the kind of fact; dates for the years."""
     kind = asked_kind(question)
+    subject = overview_subject(question)
     named = _names_and_numbers(question)
     # The years it names: asked about through the articles' dates, so no term of an overview's subject.
     named_years = frozenset(years(question))
     names = [w for w in named if not w[:1].isdigit()]
     numbers = [w for w in named if w[:1].isdigit()]
     plain = _plain_candidates(question)
-    tokens, weights = read_question([question, kind.noun or "", *names, *numbers, *plain], lexical)
+    subject_text = question[subject[0] : subject[1]] if subject else ""
+    tokens, weights = read_question([question, kind.noun or "", *names, *numbers, *plain, subject_text], lexical)
     name_terms = tokens[2 : 2 + len(named)]
     return QueryAnalysis(
         text=question,
@@ -199,14 +220,16 @@ def analyse_question(
         months=kind.months,
         names=tuple(names),
         numbers=tuple(numbers),
-        plain_words=_plain_words(plain, tokens[2 + len(named) :], weights),
+        plain_words=_plain_words(plain, tokens[2 + len(named) : -1], weights),
         about_now=asks_about_now(question),
         as_of=as_of,
         now=now or as_of,
         name_terms=tuple(tuple(t) for t in name_terms),
-        overview=asks_for_overview(question),
+        overview=subject is not None,
         subject_terms=tuple(
-            t for t in weights if t not in overview_terms() and not (t.isdigit() and int(t) in named_years)
+            dict.fromkeys(
+                t for t in tokens[-1] if t not in overview_terms() and not (t.isdigit() and int(t) in named_years)
+            )
         ),
     )
 

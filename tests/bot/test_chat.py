@@ -23,6 +23,7 @@ from bot.chat import (
     resolve,
     strip_mentions,
 )
+from bot.followups import substitute_subject
 from index import Answer, Newsdesk
 from index.records import Article, Citation
 
@@ -95,6 +96,8 @@ def test_followups_after_an_overview_keep_its_form(news_desk: Newsdesk) -> None:
     assert first.answer is not None and first.answer.overview and first.turn is not None
     # "what about X?" asks the same of X; "and in 2019?" keeps the overview, limited to 2019.
     assert resolve("what about the apple harvest?", first.turn, AskOptions()).asked == "Tell me about the apple harvest"
+    assert substitute_subject('Tell me about "Resolute Support"?', "the Taliban") == "Tell me about the Taliban?"
+    assert substitute_subject("What's new?", "the Taliban") == "What's the latest on the Taliban?"
     in_2019 = core.reply("and in 2019?", conversation)
     assert in_2019.answer is not None and in_2019.answer.overview
     assert [c.doc_id for c in in_2019.answer.citations] == ["bridge-approved"]

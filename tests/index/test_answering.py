@@ -281,6 +281,10 @@ def test_an_overview_asked_about_a_year_keeps_the_articles_of_or_naming_it(news_
      "Who will pay for the bridge?"],
 )  # fmt: skip
 def test_a_lede_is_the_first_sentence_that_reads_as_one(opening: str) -> None:
+    for lede in ("KABUL: Afghanistan's government said on Monday that the talks would resume next week.",
+                 'Stoltenberg said: "We went into Afghanistan together and we will leave together."'):  # fmt: skip
+        start, end, _ = _lede(make_article(2, None, f"{lede} It was agreed.")) or (0, 0, 0)
+        assert (start, end) == (0, len(lede))  # a dateline, a speaker's colon: no label
     lede = "The Northvale council approved the harbour bridge on Monday after eleven years of debate."
     article = make_article(1, dt.date(2019, 3, 4), f"{opening}\n\n{lede} It will cost 48 million euros.")
     start, end, after = _lede(article) or (0, 0, 0)

@@ -122,6 +122,8 @@ OVERVIEWS = [
     "What's been happening in Kabul?",
     "Fill me in on the harbour bridge.",
     "And in 2014? What's the latest on the withdrawal?",  # a follow-up put before its thread's question
+    "Tell me about what happened in Kabul",
+    "Tell me about how the withdrawal went",
 ]
 ONE_FACT = [
     "What is the latest death toll?",
@@ -138,6 +140,8 @@ ONE_FACT = [
     "Any news on whether the troops will leave?",
     "Any update on the number of casualties?",
     "What is the latest news on the death toll in Afghanistan?",
+    "What's new? How many German troops will be deployed?",  # a question of its own after it
+    "Tell me about NATO. Who leads it?",
 ]
 
 
@@ -156,12 +160,18 @@ def test_the_subject_of_an_overview_is_what_it_names_not_how_it_asks() -> None:
         tokenize("bridge")
     )
     assert analyse_question("What's the latest news?").subject_terms == ()
+    assert analyse_question("What's happening in Afghanistan right now?").subject_terms == tuple(
+        tokenize("Afghanistan")
+    )
+    assert analyse_question("Tell me about what happened in Kabul").subject_terms == tuple(tokenize("Kabul"))
 
 
 @pytest.mark.parametrize(
     "question,subject",
     [("Tell me about the U.S. withdrawal?", "the U.S. withdrawal"), ("What's new?", ""),
-     ("And in 2014? What's the latest on the withdrawal?", "the withdrawal"), ("Who won?", None)],
+     ("And in 2014? What's the latest on the withdrawal?", "the withdrawal"), ("Who won?", None),
+     ("What's happening in Afghanistan right now?", "Afghanistan"), ('Tell me about "Resolute Support"?',
+     '"Resolute Support"'), ("Tell me about St. John's Wood", "St. John's Wood")],
 )  # fmt: skip
 def test_the_subject_of_an_overview_is_found_where_the_question_says_it(question: str, subject: str | None) -> None:
     span = overview_subject(question)
