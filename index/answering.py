@@ -46,7 +46,7 @@ from index.candidates import Candidate, is_question, leans_on
 from index.dates import years as named_years
 from index.evidence import Evidence, Scored, weigh_evidence
 from index.lexical import STOPWORDS, tokenize
-from index.query_analysis import NAME_WORD, RECENT_DAYS, QueryAnalysis, overview_terms
+from index.query_analysis import NAME_WORD, RECENT_DAYS, QueryAnalysis
 from index.records import Answer, Article, Citation, Hit
 from index.sentence_index import article_sentences
 from index.store import StoredIndex
@@ -129,10 +129,16 @@ def compose_answer(
                           now=_about_now(analysis))  # fmt: skip
     answer = cite(analysis.text, choose(evidence, stored), stored)
     answer.confidence = round(confidence, 4)
-    if analysis.about_now and analysis.now and analysis.as_of and analysis.now < analysis.as_of:
-        # An archive asked about now is read as of its last day (index.newsdesk.question_now): say so.
-        answer.text += f" The articles end on {analysis.now.isoformat()}: the question is read as of then."
+    answer.text += _archive_note(analysis)
     return answer
+
+
+def _archive_note(analysis: QueryAnalysis) -> str:
+    """For an archive asked about now, read as of its last day (index.newsdesk.question_now), the sentence that
+    says so; else ""."""
+    if analysis.about_now and analysis.now and analysis.as_of and analysis.now < analysis.as_of:
+        return f" The articles end on {analysis.now.isoformat()}: the question is read as of then."
+    return ""
 
 
 def overview(analysis: QueryAnalysis, hits: list[Hit], stored: StoredIndex, evidence: Evidence) -> Answer | None:
@@ -145,9 +151,7 @@ def overview(analysis: QueryAnalysis, hits: list[Hit], stored: StoredIndex, evid
     articles, or for a question about now ("What's the latest on X?") the three newest. ``None`` (the usual answer
     or abstention follows) when the question names what no retrieved passage mentions ("Tell me about the Mars
     landing": the abstention says they say nothing about Mars) or no retrieved article speaks of X."""
-    # A name no passage holds; not a capitalised word of the asking ("and in 2019? Tell me about ..." is read with
-    # "Tell" as a name: a follow-up put before its thread's question).
-    if any(not set(tokenize(name)) <= overview_terms() for name in evidence.missing):
+    if evidence.missing:
         return None
     subject = {t: analysis.weights.get(t, 1.0) for t in analysis.subject_terms}
     picked: dict[str, Hit] = {}
@@ -158,8 +162,12 @@ def overview(analysis: QueryAnalysis, hits: list[Hit], stored: StoredIndex, evid
     chosen = list(picked.items())
     if analysis.about_now:
         chosen.sort(key=lambda item: stored.articles[item[0]].date or dt.date.min, reverse=True)
-    ledes = [(stored.articles[a], hit, span) for a, hit in chosen if (span := _lede(stored.articles[a]))]
-    ledes = ledes[:MAX_SOURCES]
+    ledes: list[tuple[Article, Hit, tuple[int, int, int]]] = []
+    for article_id, hit in chosen:
+        if len(ledes) == MAX_SOURCES:
+            break
+        if span := _lede(stored.articles[article_id]):
+            ledes.append((stored.articles[article_id], hit, span))
     if not ledes:
         return None
     ledes.sort(key=lambda item: item[0].date or dt.date.min, reverse=True)
@@ -172,24 +180,19 @@ def overview(analysis: QueryAnalysis, hits: list[Hit], stored: StoredIndex, evid
             url=article.url, passage=article.text[start:after], quote=quote, score=round(hit.score, 4),
             start=start, end=after,
         ))  # fmt: skip
-    answer = Answer(analysis.text, f"{OVERVIEW_TEXT} {' '.join(parts)}", citations, abstained=False, overview=True)
-    if analysis.about_now and analysis.now and analysis.as_of and analysis.now < analysis.as_of:
-        answer.text += f" The articles end on {analysis.now.isoformat()}: the question is read as of then."
-    return answer
+    text = f"{OVERVIEW_TEXT} {' '.join(parts)}{_archive_note(analysis)}"
+    return Answer(analysis.text, text, citations, abstained=False, overview=True)
 
 
 def _speaks_of(article: Article, hit: Hit, subject: dict[str, float], years: frozenset[int]) -> bool:
     """Whether ``article``'s title and retrieved passage hold :data:`OVERVIEW_COVERAGE` of ``subject`` (terms and
     their weights; none: any article does) and, when ``years`` are asked about, it is dated in one or names one."""
-    if (
-        years
-        and not (article.date and article.date.year in years)
-        and not years & named_years(f"{article.title}\n{hit.chunk.text}")
-    ):
+    text = f"{article.title}\n{hit.chunk.text}"
+    if years and not (article.date and article.date.year in years) and not years & named_years(text):
         return False
     if not subject:
         return True
-    held = set(tokenize(f"{article.title}\n{hit.chunk.text}"))
+    held = set(tokenize(text))
     return sum(w for t, w in subject.items() if t in held) >= OVERVIEW_COVERAGE * sum(subject.values())
 
 

@@ -105,10 +105,17 @@ _OVERVIEW_WORDS = (
 
 def overview_subject(question: str) -> tuple[int, int] | None:
     """Where the subject of an overview question is in ``question`` ("the harbour bridge" of "Tell me about the
-    harbour bridge?"; an empty span for "What's new?"), or ``None`` when ``question`` asks for one fact. Read in
-    each of its sentences: a follow-up may come first ("And in 2014? What's the latest on the withdrawal?"), but a
-    sentence after it asks something of its own ("What's new? How many troops ...?": not an overview)."""
-    pieces = [m for m in re.finditer(r"[^.?!]+[.?!]*", question)]
+    harbour bridge?"; an empty span for "What's new?"), or ``None`` when ``question`` asks for one fact."""
+    read = _read_overview(question)
+    return None if read is None else (read[1], read[2])
+
+
+def _read_overview(question: str) -> tuple[int, int, int] | None:
+    """Where an overview question's asking words start, and its subject's (start, end): see
+    :func:`overview_subject`. Read in each of its sentences: a follow-up may come first ("And in 2014? What's the
+    latest on the withdrawal?"), but a sentence after it asks something of its own ("What's new? How many troops
+    ...?": not an overview)."""
+    pieces = list(re.finditer(r"[^.?!]+[.?!]*", question))
     for n, piece in enumerate(pieces):
         match = _OVERVIEW.match(piece.group(0))
         if match is None or _ONE_FACT_AFTER.match(piece.group(0), match.end()):
@@ -125,22 +132,12 @@ def overview_subject(question: str) -> tuple[int, int] | None:
             start += 1
         while end > start and not (question[end - 1].isalnum() or question[end - 1] in "'’)\"”"):
             end -= 1
-        return start, end
+        return piece.start(), start, end
     return None
-
-
-def asks_for_overview(question: str) -> bool:
-    """Whether ``question`` asks what the articles say on a subject (see ``_OVERVIEW``), not for one fact."""
-    return overview_subject(question) is not None
 
 
 # Their BM25 tokens, made once on import (a question's walk enters the lexical module once: test_question_walk).
 _OVERVIEW_TERMS = frozenset(tokenize(_OVERVIEW_WORDS))
-
-
-def overview_terms() -> frozenset[str]:
-    """The BM25 tokens of the words overview questions are asked in ("tell", "latest", "news"): no subject."""
-    return _OVERVIEW_TERMS
 
 
 def asks_about_now(question: str) -> bool:
@@ -177,8 +174,8 @@ class QueryAnalysis:
     now: dt.date | None = None
     # The BM25 tokens of each of ``names`` then ``numbers`` (a passage mentions a name when it holds them all).
     name_terms: tuple[tuple[str, ...], ...] = ()
-    # "Tell me about X", "What's the latest on X?" (asks_for_overview), and the terms that name X: ``terms``
-    # less the words of such phrasings and of time (empty for "What's the latest news?").
+    # "Tell me about X", "What's the latest on X?" (overview_subject), and the terms that name X: those of its
+    # words less the words of such phrasings, of time and the years it names (none for "What's the latest news?").
     overview: bool = False
     subject_terms: tuple[str, ...] = ()
     total_weight: float = field(init=False)  # the sum of ``weights`` (1 without terms): shares are of it
@@ -187,8 +184,11 @@ class QueryAnalysis:
         object.__setattr__(self, "total_weight", sum(self.weights.values()) or 1.0)
 
 
-def _names_and_numbers(question: str) -> list[str]:
-    words = [w for w in NAME_WORD.findall(question)[1:] if w.lower() not in CALENDAR_WORDS]
+def _names_and_numbers(question: str, asking: range = range(0)) -> list[str]:
+    """Capitalised words after the first, and numbers. ``asking``: where an overview question's asking words are
+    ("and in 2019? Tell me about ...": "Tell" names nothing)."""
+    matches = list(NAME_WORD.finditer(question))[1:]
+    words = [m.group(0) for m in matches if m.start() not in asking and m.group(0).lower() not in CALENDAR_WORDS]
     return [w for w in words if w[:1].isupper() or w[:1].isdigit()]
 
 
@@ -199,8 +199,9 @@ def analyse_question(
     term weighs 1). Each module it needs is asked once: BM25 for the tokens of the question, its noun,
     names and plain words and for the terms' rarity; answer_types for the kind of fact; dates for the years."""
     kind = asked_kind(question)
-    subject = overview_subject(question)
-    named = _names_and_numbers(question)
+    overview = _read_overview(question)
+    subject = overview[1:] if overview else None
+    named = _names_and_numbers(question, range(overview[0], overview[1]) if overview else range(0))
     # The years it names: asked about through the articles' dates, so no term of an overview's subject.
     named_years = frozenset(years(question))
     names = [w for w in named if not w[:1].isdigit()]
@@ -228,7 +229,7 @@ def analyse_question(
         overview=subject is not None,
         subject_terms=tuple(
             dict.fromkeys(
-                t for t in tokens[-1] if t not in overview_terms() and not (t.isdigit() and int(t) in named_years)
+                t for t in tokens[-1] if t not in _OVERVIEW_TERMS and not (t.isdigit() and int(t) in named_years)
             )
         ),
     )

@@ -176,3 +176,9 @@ def test_the_subject_of_an_overview_is_what_it_names_not_how_it_asks() -> None:
 def test_the_subject_of_an_overview_is_found_where_the_question_says_it(question: str, subject: str | None) -> None:
     span = overview_subject(question)
     assert (None if span is None else question[span[0] : span[1]]) == subject
+
+
+def test_an_overview_s_asking_words_name_nothing() -> None:
+    """ "Tell", capitalised after a follow-up, is the asking, not a name the passages must hold; the subject's are."""
+    assert analyse_question("and in 2019? Tell me about the harbour bridge").names == ()
+    assert analyse_question("and in 2019? Tell me about the Northvale bridge").names == ("Northvale",)
