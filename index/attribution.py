@@ -118,12 +118,13 @@ def _locate(text: str, quote: str, start: int) -> tuple[int, int] | None:
     # Quoted with its white space folded: the whole quote, folded; else its first words (its end unknown: the
     # first sentence alone counts as quoted).
     folded, words = " ".join(text.split()), quote.split()
+    whole = " ".join(words)
     from_start = len(" ".join(text[: max(0, start)].split()))  # ``start`` in the folded text, about
-    at = folded.find(" ".join(words), from_start)
+    at = folded.find(whole, from_start)
     if at < 0:
-        at = folded.find(" ".join(words))
+        at = folded.find(whole)
     if at >= 0:
-        return _unfolded_offset(text, at), _unfolded_offset(text, at + len(" ".join(words)) - 1) + 1
+        return _unfolded_offset(text, at), _unfolded_offset(text, at + len(whole) - 1) + 1
     at = folded.find(" ".join(words[:6]))
     return None if at < 0 else (_unfolded_offset(text, at), _unfolded_offset(text, at) + 1)
 
